@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what atkafka's build, tests and demo need into the repo (idempotent, cached):
+# Node >= 22 (scripts/node-env.sh), npm dependencies, the Kafka broker jars.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
+
+# npm ci when node_modules is missing, older than the lockfile, or built by another Node
+stamp=node_modules/.atkafka-installed
+want="node $(node --version) lock $(sha1sum package-lock.json | cut -c1-12)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci ($want)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+bash scripts/kafka-broker.sh fetch
