@@ -1,0 +1,68 @@
+// The one event type past the sources. Sources (relay firehose, Tap) decode their wire
+// formats into these; everything downstream (filter, enrich, encode, sink) sees only these.
+
+/** A record operation: one per op of a relay #commit, one per Tap record event. */
+export interface OperationEvent {
+  readonly kind: 'operation'
+  readonly did: string
+  /** relay seq of the #commit this op came from; absent for Tap */
+  readonly seq?: number
+  /** the commit's rev (TID) */
+  readonly rev: string
+  /** RFC 3339 event time: the commit's `time` (relay) or the Tap timestamp rule */
+  readonly time: string
+  readonly action: 'create' | 'update' | 'delete'
+  readonly collection: string
+  readonly rkey: string
+  /** record CID as a string; absent for deletes */
+  readonly cid?: string
+  /**
+   * the record in the atproto JSON data model. Relay: the value decoded by @atcute/cbor,
+   * whose CID links and bytes serialize to {"$link"} / {"$bytes"} through JSON.stringify.
+   * Tap: the parsed JSON. Absent for deletes.
+   */
+  readonly record?: unknown
+  /** Tap only: true for live events, false for backfill */
+  readonly live?: boolean
+}
+
+export interface IdentityEvent {
+  readonly kind: 'identity'
+  readonly did: string
+  readonly seq?: number
+  readonly time: string
+  readonly handle?: string
+  /** Tap only */
+  readonly isActive?: boolean
+  /** Tap only */
+  readonly status?: string
+}
+
+export interface AccountEvent {
+  readonly kind: 'account'
+  readonly did: string
+  readonly seq: number
+  readonly time: string
+  readonly active: boolean
+  readonly status?: string
+}
+
+export interface SyncEvent {
+  readonly kind: 'sync'
+  readonly did: string
+  readonly seq: number
+  readonly rev: string
+  readonly time: string
+}
+
+/** relay #info (e.g. OutdatedCursor); has no DID and no seq */
+export interface InfoEvent {
+  readonly kind: 'info'
+  readonly name: string
+  readonly message?: string
+  /** receive time (the frame carries none) */
+  readonly time: string
+}
+
+export type AtprotoEvent = OperationEvent | IdentityEvent | AccountEvent | SyncEvent | InfoEvent
+export type EventKind = AtprotoEvent['kind']
