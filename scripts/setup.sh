@@ -15,3 +15,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 bash scripts/kafka-broker.sh fetch
+bash scripts/setup-upstreams.sh

@@ -1,0 +1,189 @@
+// A real, offline AT Protocol world for atkafka's tests: a PLC directory (@did-plc/server,
+// in-memory DB) and a PDS (@atproto/pds, SQLite files in a temp dir). Nothing here talks to
+// anything but 127.0.0.1/localhost: the AppView and moderation hosts are unreachable
+// `*.invalid` names, there are no crawlers, and handles live under `.test`.
+//
+// Usage: node pds-server.mjs [--pds-port N] [--plc-port N] [--ignore-stdin]
+//        (ports may also be given positionally: [pdsPort] [plcPort]; 0 or absent = a free port)
+//
+// Prints exactly one JSON line on stdout once both servers answer:
+//   {"ready":true,"pdsUrl":"http://localhost:P","plcUrl":"http://localhost:Q",
+//    "firehoseUrl":"ws://localhost:P/xrpc/com.atproto.sync.subscribeRepos",
+//    "adminPassword":"…","dataDir":"…","pid":…,"startMs":…}
+// Stops (removing its temp dir) on SIGTERM/SIGINT, when its stdin closes (unless
+// --ignore-stdin: the parent holds the other end, so a killed parent closes it), and when its
+// parent process dies (re-parenting is polled), so no orphan survives a killed test run.
+// Logs (LOG_ENABLED=true) go to stderr so that stdout carries only the ready line.
+import crypto from 'node:crypto'
+import fs from 'node:fs/promises'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+
+const t0 = performance.now()
+const { values: opts, positionals } = parseArgs({
+  options: {
+    'pds-port': { type: 'string' },
+    'plc-port': { type: 'string' },
+    'ignore-stdin': { type: 'boolean', default: false },
+  },
+  allowPositionals: true,
+})
+const wantPdsPort = Number(opts['pds-port'] ?? positionals[0] ?? 0)
+const wantPlcPort = Number(opts['plc-port'] ?? positionals[1] ?? 0)
+if (!Number.isInteger(wantPdsPort) || !Number.isInteger(wantPlcPort)) {
+  console.error('pds-server: ports must be integers')
+  process.exit(2)
+}
+
+// pino writes to stdout unless told otherwise: keep stdout for the ready line
+if (/^(true|t|1)$/i.test(process.env.LOG_ENABLED ?? '') && !process.env.LOG_DESTINATION) {
+  process.env.LOG_DESTINATION = '/dev/stderr'
+}
+
+const parentPid = process.ppid
+let dataDir
+let plcServer
+let pds
+let stopping = false
+
+async function stop(code = 0, why = '') {
+  if (stopping) return
+  stopping = true
+  if (why) console.error(`pds-server: stopping (${why})`)
+  // never hang on shutdown: a stuck destroy must not leave the process behind
+  setTimeout(() => process.exit(code), 5000).unref()
+  await pds?.destroy().catch((e) => console.error('pds-server: pds.destroy', e))
+  await plcServer?.destroy().catch((e) => console.error('pds-server: plc.destroy', e))
+  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true }).catch(() => {})
+  process.exit(code)
+}
+
+process.on('SIGTERM', () => void stop(0, 'SIGTERM'))
+process.on('SIGINT', () => void stop(0, 'SIGINT'))
+process.on('SIGHUP', () => void stop(0, 'SIGHUP'))
+if (!opts['ignore-stdin']) {
+  process.stdin.on('end', () => void stop(0, 'stdin closed'))
+  process.stdin.on('error', () => void stop(0, 'stdin error'))
+  process.stdin.resume()
+}
+// the parent died (we were re-parented to init or a subreaper)
+setInterval(() => {
+  if (process.ppid !== parentPid) void stop(0, 'parent exited')
+}, 500).unref()
+
+/** A port that was free a moment ago (the PDS must know its port before it listens: its
+ * public URL, written into every DID document, is http://localhost:<port>). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Removes the data dirs of earlier servers that were killed outright (SIGKILL). */
+async function sweepStaleDataDirs() {
+  const entries = await fs.readdir(os.tmpdir()).catch(() => [])
+  for (const name of entries) {
+    const pid = Number(/^atkafka-pds-(\d+)-/.exec(name)?.[1])
+    if (!pid || pid === process.pid || isAlive(pid)) continue
+    await fs.rm(path.join(os.tmpdir(), name), { recursive: true, force: true }).catch(() => {})
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return err.code === 'EPERM'
+  }
+}
+
+try {
+  const plcMod = await import('@did-plc/server')
+  const plc = plcMod.default?.PlcServer ? plcMod.default : plcMod
+  const { PDS } = await import('@atproto/pds')
+  const { Secp256k1Keypair } = await import('@atproto/crypto')
+  const tImported = performance.now()
+
+  await sweepStaleDataDirs()
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `atkafka-pds-${process.pid}-`))
+
+  plcServer = plc.PlcServer.create({ db: plc.Database.mock(), port: wantPlcPort })
+  const plcHttp = await plcServer.start()
+  const plcPort = plcHttp.address().port
+  const plcUrl = `http://localhost:${plcPort}`
+
+  const adminPassword = 'admin-pass'
+  const rotation = await Secp256k1Keypair.create({ exportable: true })
+  const recovery = await Secp256k1Keypair.create()
+  const baseEnv = {
+    devMode: true,
+    hostname: 'localhost',
+    dataDirectory: dataDir,
+    blobstoreDiskLocation: path.join(dataDir, 'blobs'),
+    blobstoreDiskTmpLocation: path.join(dataDir, 'blobs-tmp'),
+    didPlcUrl: plcUrl,
+    recoveryDidKey: recovery.did(),
+    plcRotationKeyK256PrivateKeyHex: Buffer.from(await rotation.export()).toString('hex'),
+    adminPassword,
+    jwtSecret: crypto.randomBytes(16).toString('hex'),
+    serviceHandleDomains: ['.test'],
+    bskyAppViewUrl: 'https://appview.invalid',
+    bskyAppViewDid: 'did:example:invalid',
+    modServiceUrl: 'https://moderator.invalid',
+    modServiceDid: 'did:example:invalid',
+    crawlers: [],
+    inviteRequired: false,
+    rateLimitsEnabled: false,
+    disableSsrfProtection: true,
+  }
+
+  // a chosen free port can be taken by someone else before the PDS binds it: retry then
+  let pdsPort = wantPdsPort
+  for (let attempt = 1; ; attempt++) {
+    const port = wantPdsPort || (await freePort())
+    const candidate = await PDS.fromEnv({ ...baseEnv, port })
+    try {
+      await candidate.start()
+      pds = candidate
+      pdsPort = port
+      break
+    } catch (err) {
+      await candidate.destroy().catch(() => {})
+      if (err?.code !== 'EADDRINUSE' || wantPdsPort || attempt >= 5) throw err
+    }
+  }
+  const pdsUrl = `http://localhost:${pdsPort}`
+
+  const health = await fetch(`${pdsUrl}/xrpc/_health`)
+  if (!health.ok) throw new Error(`PDS health check answered ${health.status}`)
+
+  process.stdout.write(
+    `${JSON.stringify({
+      ready: true,
+      pdsUrl,
+      plcUrl,
+      firehoseUrl: `ws://localhost:${pdsPort}/xrpc/com.atproto.sync.subscribeRepos`,
+      pdsPort,
+      plcPort,
+      adminPassword,
+      handleDomain: '.test',
+      dataDir,
+      pid: process.pid,
+      importMs: Math.round(tImported - t0),
+      startMs: Math.round(performance.now() - t0),
+      rssMB: Math.round(process.memoryUsage().rss / 1e6),
+    })}\n`,
+  )
+} catch (err) {
+  console.error('pds-server: failed to start:', err)
+  await stop(1)
+}
