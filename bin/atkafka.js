@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/, built by `npm run build` / `npm ci`); in a checkout without a
-// build it runs the TypeScript sources directly (Node >= 22.18 strips types natively).
+// In a checkout, run the TypeScript sources directly (Node >= 22.18 strips types), so the CLI
+// is never older than the code; an installed package (no src/) runs the compiled dist/.
 import { existsSync } from 'node:fs'
 
-const dist = new URL('../dist/cli/main.js', import.meta.url)
-await import(existsSync(dist) ? dist.href : new URL('../src/cli/main.ts', import.meta.url).href)
+const src = new URL('../src/cli/main.ts', import.meta.url)
+const useSrc = existsSync(src) && Boolean(process.features.typescript)
+await import(useSrc ? src.href : new URL('../dist/cli/main.js', import.meta.url).href)

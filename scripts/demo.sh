@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
-# The quick start's "run it" command: a local Kafka broker, atkafka, and an upstream.
+# The quick start's "run it" command: a local Kafka broker, atkafka in relay mode and an
+# upstream (offline: recorded firehose frames replayed by a local relay; --live: the real
+# network), printing events as they arrive in Kafka. Ctrl-C stops everything.
+# Options: --live, --osprey, --duration N (seconds).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
+ATKAFKA_SKIP_UPSTREAMS=1 bash scripts/setup.sh
 # shellcheck source=scripts/node-env.sh
 source scripts/node-env.sh
-work="$PWD/.demo/kafka"
-mkdir -p "$work"
-bash scripts/kafka-broker.sh start "$work" "$$"
-trap 'bash scripts/kafka-broker.sh stop "$work"' EXIT
-# shellcheck disable=SC1091
-. "$work/env"
-echo "demo: broker at $KAFKA_BOOTSTRAP; atkafka:"
-node bin/atkafka.js --help
+exec node scripts/demo.ts "$@"

@@ -1,22 +1,91 @@
-// atkafka's entry point: parse the command line, run the command, set the exit code.
+// atkafka's entry point: parse the command line, run the command, set the exit code
+// (0 clean stop, 1 runtime failure, 2 bad configuration or usage).
 import { readFileSync } from 'node:fs'
+import { createApp } from '../app.ts'
+import { loadConfig, redactedConfig } from '../config/load-config.ts'
+import type { Command } from '../config/schema.ts'
+import { ConfigError } from '../errors.ts'
+import { createLogger } from '../logging/logger.ts'
+import { commandHelp, mainHelp } from './help.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
-const HELP = `atkafka ${pkg.version}: stream the AT Protocol network into Apache Kafka
-
-Usage:
-  atkafka firehose relay [options]   relay firehose (com.atproto.sync.subscribeRepos) → Kafka
-  atkafka firehose tap [options]     Tap /channel (backfill + live, acked) → Kafka
-  atkafka --help | --version
-`
-
-const args = process.argv.slice(2)
-if (args.includes('--version')) {
-  process.stdout.write(`${pkg.version}\n`)
-} else if (args.length === 0 || args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(HELP)
-} else {
-  process.stderr.write(`atkafka: unknown command "${args.join(' ')}"\n\n${HELP}`)
+function usageError(message: string): void {
+  process.stderr.write(`atkafka: ${message}\n\n${mainHelp(pkg.version)}`)
   process.exitCode = 2
 }
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    process.stdout.write(`${pkg.version}\n`)
+    return
+  }
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(mainHelp(pkg.version))
+    return
+  }
+  const [group, sub, ...rest] = argv
+  if (group !== 'firehose' || (sub !== 'relay' && sub !== 'tap')) {
+    usageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
+    return
+  }
+  const command: Command = sub
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandHelp(command))
+    return
+  }
+  const printConfig = rest.includes('--print-config')
+  let config: ReturnType<typeof loadConfig>
+  try {
+    config = loadConfig(
+      command,
+      rest.filter((a) => a !== '--print-config'),
+      process.env,
+    )
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`atkafka: ${err.message}\n\nRun \`atkafka firehose ${command} --help\` for the options.\n`)
+      process.exitCode = 2
+      return
+    }
+    throw err
+  }
+  if (printConfig) {
+    process.stdout.write(`${JSON.stringify(redactedConfig(command, config), null, 2)}\n`)
+    return
+  }
+
+  const logger = createLogger(config.logLevel)
+  logger.info({ version: pkg.version, command, config: redactedConfig(command, config) }, 'starting')
+  const stop = new AbortController()
+  let forced: NodeJS.Timeout | undefined
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      logger.warn({ signal: sig }, 'second signal; exiting now')
+      process.exit(1)
+    }
+    logger.info({ signal: sig, deadlineMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight events')
+    stop.abort()
+    forced = setTimeout(() => {
+      logger.error({ deadlineMs: config.shutdownTimeoutMs }, 'shutdown deadline passed; exiting with events in flight')
+      logger.flush()
+      process.exit(1)
+    }, config.shutdownTimeoutMs)
+    forced.unref()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  try {
+    const app = await createApp(command, config, { logger })
+    await app.run(stop.signal)
+    logger.info('stopped')
+  } catch (err) {
+    logger.error({ err }, 'run failed')
+    process.exitCode = 1
+  } finally {
+    clearTimeout(forced)
+    logger.flush()
+  }
+}
+
+await main(process.argv.slice(2))

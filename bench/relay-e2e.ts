@@ -1,0 +1,107 @@
+// End-to-end relay benchmark: recorded frames (fresh seqs) over a local websocket, through the
+// real atkafka CLI, into a real Kafka broker. Prints ops/s, CPU and peak RSS of the atkafka
+// process. Usage: npm run bench -- relay [frames=60000] [runs=3] [extra atkafka flags...]
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { parseEnv } from 'node:util'
+
+const root = join(import.meta.dirname, '..')
+const [framesArg, runsArg, ...extra] = process.argv.slice(2)
+const frameCount = Number(framesArg ?? 60_000)
+const runs = Number(runsArg ?? 3)
+const clockTicks = 100 // USER_HZ on Linux
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! })
+    rl.once('line', resolve)
+    child.once('exit', (code) => reject(new Error(`child exited early with code ${code}`)))
+  })
+}
+
+function procStats(pid: number): { cpuSeconds: number; rssPeakMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const cpu = (Number(fields[11]) + Number(fields[12])) / clockTicks
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return { cpuSeconds: cpu, rssPeakMb: hwm / 1024 }
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const line = body.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+  return line ? Number(line.split(' ').pop()) : Number.NaN
+}
+
+const work = mkdtempSync(join(tmpdir(), 'atkafka-bench-broker-'))
+execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'start', work, String(process.pid)], { stdio: 'inherit' })
+const env = parseEnv(readFileSync(join(work, 'env'), 'utf8'))
+const results: { opsPerSec: number; cpuPct: number; rssPeakMb: number }[] = []
+try {
+  const server = spawn(process.execPath, [join(root, 'bench/frame-server.ts'), String(frameCount)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const { url, lastSeq } = JSON.parse(await firstLine(server)) as { url: string; lastSeq: number }
+  const opsPerFrame = 1 // the corpus has 150 ops in 150 frames
+  for (let run = 1; run <= runs; run++) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000)
+    const topic = `bench-${Date.now()}-${run}`
+    const child = spawn(
+      process.execPath,
+      [
+        join(root, 'bin/atkafka.js'),
+        'firehose',
+        'relay',
+        '--relay-host',
+        url,
+        '--cursor',
+        '0',
+        '--bootstrap-servers',
+        env.KAFKA_BOOTSTRAP ?? '',
+        '--output-topic',
+        topic,
+        '--metrics-address',
+        `127.0.0.1:${port}`,
+        '--log-level',
+        'warn',
+        ...extra,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    )
+    let started = 0
+    let startCpu = 0
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 20))
+      const seq = await metric(port, 'atkafka_upstream_seq').catch(() => Number.NaN)
+      if (!started && seq > 0) {
+        started = performance.now()
+        startCpu = procStats(child.pid!).cpuSeconds
+      }
+      const cursor = await metric(port, 'atkafka_cursor_seq').catch(() => Number.NaN)
+      if (cursor >= lastSeq) break
+      if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
+    }
+    const seconds = (performance.now() - started) / 1000
+    const stats = procStats(child.pid!)
+    const r = {
+      opsPerSec: Math.round((lastSeq * opsPerFrame) / seconds),
+      cpuPct: Math.round(((stats.cpuSeconds - startCpu) / seconds) * 100),
+      rssPeakMb: Math.round(stats.rssPeakMb),
+    }
+    results.push(r)
+    console.log(`run ${run}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, peak RSS ${r.rssPeakMb} MB`)
+    child.kill('SIGTERM')
+    await new Promise((r) => child.once('exit', r))
+  }
+  server.kill('SIGTERM')
+} finally {
+  execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'stop', work, '--rm'], { stdio: 'inherit' })
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+console.log(
+  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'})`,
+)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# npm run bench -- <name> [args]: relay (end to end, real broker) | decode | encode
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh >&2
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
+name="${1:-relay}"
+shift || true
+case "$name" in
+  relay) exec node bench/relay-e2e.ts "$@" ;;
+  decode) exec node bench/decode-frame.bench.ts "$@" ;;
+  encode) exec node bench/encode.bench.ts "$@" ;;
+  *) echo "usage: npm run bench -- relay|decode|encode [args]" >&2; exit 2 ;;
+esac

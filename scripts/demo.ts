@@ -1,0 +1,126 @@
+// The quick start's "run it": a local Kafka broker, an upstream and atkafka, with the events
+// arriving in Kafka printed as they come. Offline by default: the upstream is a local relay
+// replaying the recorded firehose frames (fresh seqs, about 40 events/s). `--live` subscribes
+// to the real network (wss://bsky.network) instead. `--duration N` stops after N seconds.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs, parseEnv } from 'node:util'
+import { Consumer } from '@platformatic/kafka'
+import { readCorpusFrames } from '../test/helpers/corpus.ts'
+import { startFakeRelay } from '../test/helpers/fake-relay.ts'
+import { resequence } from '../test/helpers/frame-tools.ts'
+
+const { values: opts } = parseArgs({
+  options: {
+    live: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '0' },
+    osprey: { type: 'boolean', default: false },
+  },
+})
+const root = join(import.meta.dirname, '..')
+const work = join(root, '.demo', 'kafka')
+const say = (msg: string) => process.stderr.write(`demo: ${msg}\n`)
+
+mkdirSync(work, { recursive: true })
+execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'start', work, String(process.pid)], { stdio: 'inherit' })
+const kafka = parseEnv(readFileSync(join(work, 'env'), 'utf8')).KAFKA_BOOTSTRAP ?? ''
+const topic = 'atproto-events'
+
+let relayUrl = 'wss://bsky.network'
+let feeder: NodeJS.Timeout | undefined
+let relay: Awaited<ReturnType<typeof startFakeRelay>> | undefined
+if (!opts.live) {
+  const frames = resequence(readCorpusFrames(), 150 * 40, 1)
+  relay = await startFakeRelay({ frames: [] })
+  let next = 0
+  feeder = setInterval(() => {
+    relay?.append(frames.slice(next, next + 20))
+    next = (next + 20) % frames.length
+  }, 500)
+  relayUrl = relay.url
+}
+
+const metricsPort = '2112'
+const atkafka: ChildProcess = spawn(
+  process.execPath,
+  [
+    join(root, 'bin/atkafka.js'),
+    'firehose',
+    'relay',
+    '--relay-host',
+    relayUrl,
+    '--bootstrap-servers',
+    kafka,
+    '--output-topic',
+    topic,
+    '--metrics-address',
+    `127.0.0.1:${metricsPort}`,
+    '--log-level',
+    'warn',
+    ...(opts.osprey ? ['--osprey-compatible'] : []),
+  ],
+  { stdio: ['ignore', 'inherit', 'inherit'] },
+)
+
+say(`Kafka broker      ${kafka} (data in ${work})`)
+say(`upstream          ${relayUrl}${opts.live ? ' (the live network)' : ' (local relay replaying recorded frames)'}`)
+say(`atkafka           pid ${atkafka.pid}, metrics http://127.0.0.1:${metricsPort}/metrics, /healthz, /readyz`)
+say(`output topic      ${topic}; events below as they arrive in Kafka (Ctrl-C stops everything)`)
+
+const consumer = new Consumer({
+  groupId: `atkafka-demo-${Date.now()}`,
+  clientId: 'atkafka-demo',
+  bootstrapBrokers: [kafka],
+  maxWaitTime: 200,
+})
+let stopping = false
+const stop = async (code: number) => {
+  if (stopping) return
+  stopping = true
+  clearInterval(feeder)
+  atkafka.kill('SIGTERM')
+  await new Promise((r) => (atkafka.exitCode === null ? atkafka.once('exit', r) : r(null)))
+  await consumer.close(true).catch(() => {})
+  await relay?.close()
+  execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'stop', work], { stdio: 'inherit' })
+  process.exit(code)
+}
+process.on('SIGINT', () => void stop(0))
+process.on('SIGTERM', () => void stop(0))
+atkafka.once('exit', (code) => {
+  if (!stopping) {
+    say(`atkafka exited with code ${code}`)
+    void stop(1)
+  }
+})
+const duration = Number(opts.duration)
+if (duration > 0) setTimeout(() => void stop(0), duration * 1000)
+
+// wait for atkafka to create the topic, then print what arrives
+for (;;) {
+  const topics = await consumer.metadata({ topics: [] }).then((m) => [...m.topics.keys()])
+  if (topics.includes(topic)) break
+  await new Promise((r) => setTimeout(r, 300))
+}
+let count = 0
+const stream = await consumer.consume({ topics: [topic], mode: 'latest', autocommit: false })
+for await (const message of stream) {
+  const raw = JSON.parse(message.value.toString()) as Record<string, unknown>
+  const e = (opts.osprey ? (raw.data as { data: Record<string, unknown> }).data : raw) as {
+    did?: string
+    operation?: { action: string; path: string }
+    account?: { active: boolean }
+    identity?: { handle: string }
+    seq?: number
+  }
+  const what = e.operation
+    ? `${e.operation.action} ${e.operation.path}`
+    : e.account
+      ? `account active=${e.account.active}`
+      : e.identity
+        ? `identity ${e.identity.handle}`
+        : 'event'
+  count++
+  process.stdout.write(`#${count} p${message.partition}@${message.offset} seq=${e.seq ?? '-'} ${e.did} ${what}\n`)
+}

@@ -1,0 +1,436 @@
+// The one configuration schema: every option's flag, env names (the seed's ATKAFKA_* names
+// first), default, description and validation. --help and docs/configuration.md are
+// generated from it, so they cannot drift from the code.
+import { z } from 'zod'
+
+export type Command = 'relay' | 'tap'
+const ALL: readonly Command[] = ['relay', 'tap']
+
+export interface OptionSpec<T> {
+  /** kebab-case flag without the leading dashes */
+  readonly flag: string
+  /** extra flag names accepted (the Go original's spellings) */
+  readonly flagAliases?: readonly string[]
+  /** env names, the first is the canonical one */
+  readonly env: readonly string[]
+  readonly kind: 'string' | 'boolean'
+  /** the default as it would be written on the command line; undefined = no default */
+  readonly default?: string
+  readonly required?: boolean
+  readonly description: string
+  readonly group: string
+  readonly commands: readonly Command[]
+  readonly secret?: boolean
+  /** parses the raw string (already defaulted); an error message names what is wrong */
+  readonly schema: z.ZodType<T, string>
+}
+
+const opt = <T>(spec: OptionSpec<T>) => spec
+
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+)
+const bool = z.stringbool({ truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off', ''] })
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'expected an integer')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max))
+const wsUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^wss?:$/.test(new URL(s).protocol), 'expected a ws:// or wss:// URL')
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port')
+const listenAddress = z
+  .string()
+  .regex(/^([^\s:]*:)?\d{1,5}$/, 'expected [host]:port or a port number')
+  .transform((s) => {
+    const i = s.lastIndexOf(':')
+    return i < 0
+      ? { host: '0.0.0.0', port: Number(s) }
+      : { host: s.slice(0, i) || '0.0.0.0', port: Number(s.slice(i + 1)) }
+  })
+
+export const options = {
+  bootstrapServers: opt({
+    flag: 'bootstrap-servers',
+    env: ['ATKAFKA_BOOTSTRAP_SERVERS'],
+    kind: 'string',
+    required: true,
+    description: 'Kafka bootstrap servers, comma-separated host:port',
+    group: 'Kafka',
+    commands: ALL,
+    schema: list.pipe(z.array(hostPort).min(1, 'at least one host:port')),
+  }),
+  outputTopic: opt({
+    flag: 'output-topic',
+    env: ['ATKAFKA_OUTPUT_TOPIC'],
+    kind: 'string',
+    default: 'atproto-events',
+    description: 'topic the events are produced to; created at start if missing',
+    group: 'Kafka',
+    commands: ALL,
+    schema: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name ([a-zA-Z0-9._-], 1-249 chars)'),
+  }),
+  deadLetterTopic: opt({
+    flag: 'dead-letter-topic',
+    env: ['ATKAFKA_DEAD_LETTER_TOPIC'],
+    kind: 'string',
+    default: '',
+    description:
+      'topic for messages the broker refuses for good (e.g. too large), wrapped in JSON with the reason; default <output-topic>.dlq',
+    group: 'Kafka',
+    commands: ALL,
+    schema: z.string().regex(/^([a-zA-Z0-9._-]{1,249})?$/, 'expected a Kafka topic name'),
+  }),
+  topicPartitions: opt({
+    flag: 'topic-partitions',
+    env: ['ATKAFKA_TOPIC_PARTITIONS'],
+    kind: 'string',
+    default: '16',
+    description: 'partitions of the output topic when atkafka creates it (-1: the broker default)',
+    group: 'Kafka',
+    commands: ALL,
+    schema: int(-1, 100_000).refine((n) => n !== 0, 'must be -1 or positive'),
+  }),
+  topicReplicationFactor: opt({
+    flag: 'topic-replication-factor',
+    env: ['ATKAFKA_TOPIC_REPLICATION_FACTOR'],
+    kind: 'string',
+    default: '-1',
+    description: 'replication factor when atkafka creates a topic (-1: the broker default.replication.factor)',
+    group: 'Kafka',
+    commands: ALL,
+    schema: int(-1, 32).refine((n) => n !== 0, 'must be -1 or positive'),
+  }),
+  topicConfig: opt({
+    flag: 'topic-config',
+    env: ['ATKAFKA_TOPIC_CONFIG'],
+    kind: 'string',
+    default: '',
+    description: 'topic configs applied when atkafka creates the output topic, e.g. retention.ms=604800000,min.insync.replicas=2',
+    group: 'Kafka',
+    commands: ALL,
+    schema: list.pipe(
+      z
+        .array(z.string().regex(/^[a-z0-9.]+=[^=]*$/, 'expected name=value pairs'))
+        .transform((pairs) => pairs.map((p) => p.split('=') as [string, string])),
+    ),
+  }),
+  compression: opt({
+    flag: 'compression',
+    env: ['ATKAFKA_COMPRESSION'],
+    kind: 'string',
+    default: 'lz4',
+    description: 'producer compression: none, gzip, snappy, lz4 or zstd',
+    group: 'Kafka',
+    commands: ALL,
+    schema: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']),
+  }),
+  batchSize: opt({
+    flag: 'batch-size',
+    env: ['ATKAFKA_BATCH_SIZE'],
+    kind: 'string',
+    default: '2000',
+    description: 'most messages in one produce request',
+    group: 'Kafka',
+    commands: ALL,
+    schema: int(1, 100_000),
+  }),
+  lingerMs: opt({
+    flag: 'linger-ms',
+    env: ['ATKAFKA_LINGER_MS'],
+    kind: 'string',
+    default: '5',
+    description: 'how long a partial batch waits for more messages before it is sent',
+    group: 'Kafka',
+    commands: ALL,
+    schema: int(0, 60_000),
+  }),
+  maxMessageBytes: opt({
+    flag: 'max-message-bytes',
+    env: ['ATKAFKA_MAX_MESSAGE_BYTES'],
+    kind: 'string',
+    default: '1000000',
+    description:
+      'larger messages go to the dead-letter topic (truncated) instead of failing the batch; match the topic max.message.bytes',
+    group: 'Kafka',
+    commands: ALL,
+    schema: int(1024, 100_000_000),
+  }),
+  produceRetries: opt({
+    flag: 'produce-retries',
+    env: ['ATKAFKA_PRODUCE_RETRIES'],
+    kind: 'string',
+    default: '10',
+    description: 'retries of a failing produce request (with backoff) before the run ends with exit code 1',
+    group: 'Kafka',
+    commands: ALL,
+    schema: int(2, 1_000_000),
+  }),
+  clientId: opt({
+    flag: 'client-id',
+    env: ['ATKAFKA_CLIENT_ID'],
+    kind: 'string',
+    default: 'atkafka',
+    description: 'Kafka client id',
+    group: 'Kafka',
+    commands: ALL,
+    schema: z.string().min(1),
+  }),
+  saslMechanism: opt({
+    flag: 'sasl-mechanism',
+    env: ['ATKAFKA_SASL_MECHANISM'],
+    kind: 'string',
+    default: '',
+    description: 'SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL)',
+    group: 'Kafka security',
+    commands: ALL,
+    schema: z
+      .string()
+      .transform((s) => s.toUpperCase())
+      .pipe(z.enum(['', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])),
+  }),
+  saslUsername: opt({
+    flag: 'sasl-username',
+    env: ['ATKAFKA_SASL_USERNAME'],
+    kind: 'string',
+    default: '',
+    description: 'SASL username',
+    group: 'Kafka security',
+    commands: ALL,
+    schema: z.string(),
+  }),
+  saslPassword: opt({
+    flag: 'sasl-password',
+    env: ['ATKAFKA_SASL_PASSWORD'],
+    kind: 'string',
+    default: '',
+    description: 'SASL password',
+    group: 'Kafka security',
+    commands: ALL,
+    secret: true,
+    schema: z.string(),
+  }),
+  tls: opt({
+    flag: 'tls',
+    env: ['ATKAFKA_TLS'],
+    kind: 'boolean',
+    default: 'false',
+    description: 'connect to the brokers over TLS',
+    group: 'Kafka security',
+    commands: ALL,
+    schema: bool,
+  }),
+  tlsCaFile: opt({
+    flag: 'tls-ca-file',
+    env: ['ATKAFKA_TLS_CA_FILE'],
+    kind: 'string',
+    default: '',
+    description: 'PEM file of the CA(s) that signed the brokers’ certificates (default: the system CAs)',
+    group: 'Kafka security',
+    commands: ALL,
+    schema: z.string(),
+  }),
+  tlsCertFile: opt({
+    flag: 'tls-cert-file',
+    env: ['ATKAFKA_TLS_CERT_FILE'],
+    kind: 'string',
+    default: '',
+    description: 'PEM client certificate for mutual TLS',
+    group: 'Kafka security',
+    commands: ALL,
+    schema: z.string(),
+  }),
+  tlsKeyFile: opt({
+    flag: 'tls-key-file',
+    env: ['ATKAFKA_TLS_KEY_FILE'],
+    kind: 'string',
+    default: '',
+    description: 'PEM private key of the client certificate',
+    group: 'Kafka security',
+    commands: ALL,
+    schema: z.string(),
+  }),
+
+  relayHost: opt({
+    flag: 'relay-host',
+    env: ['ATKAFKA_RELAY_HOST'],
+    kind: 'string',
+    default: 'wss://bsky.network',
+    description: 'relay (or PDS) to subscribe to; /xrpc/com.atproto.sync.subscribeRepos is appended',
+    group: 'Upstream',
+    commands: ['relay'],
+    schema: wsUrl,
+  }),
+  cursor: opt({
+    flag: 'cursor',
+    env: ['ATKAFKA_CURSOR'],
+    kind: 'string',
+    default: '',
+    description:
+      'relay seq to resume after (the relay replays from the next seq; 0 = its whole window); empty: the live head',
+    group: 'Upstream',
+    commands: ['relay'],
+    schema: z
+      .string()
+      .regex(/^(\d{1,16})?$/, 'expected a non-negative integer seq')
+      .transform((s) => (s === '' ? undefined : Number(s))),
+  }),
+  tapHost: opt({
+    flag: 'tap-host',
+    env: ['ATKAFKA_TAP_HOST'],
+    kind: 'string',
+    default: 'ws://localhost:2480',
+    description: 'Tap to read from; /channel is appended',
+    group: 'Upstream',
+    commands: ['tap'],
+    schema: wsUrl,
+  }),
+  tapAdminPassword: opt({
+    flag: 'tap-admin-password',
+    env: ['ATKAFKA_TAP_ADMIN_PASSWORD'],
+    kind: 'string',
+    default: '',
+    description: 'Tap’s TAP_ADMIN_PASSWORD, sent as HTTP Basic auth (user "admin")',
+    group: 'Upstream',
+    commands: ['tap'],
+    secret: true,
+    schema: z.string(),
+  }),
+  disableAcks: opt({
+    flag: 'disable-acks',
+    env: ['ATKAFKA_DISABLE_ACKS'],
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'do not ack Tap events (for Tap run with TAP_DISABLE_ACKS); LOSSY: Tap forgets events as soon as it has written them',
+    group: 'Upstream',
+    commands: ['tap'],
+    schema: bool,
+  }),
+  maxInFlight: opt({
+    flag: 'max-in-flight',
+    env: ['ATKAFKA_MAX_IN_FLIGHT'],
+    kind: 'string',
+    default: '20000',
+    description: 'events read from the upstream but not yet acknowledged by Kafka; reading pauses at this bound',
+    group: 'Upstream',
+    commands: ALL,
+    schema: int(1, 10_000_000),
+  }),
+  reconnectMinMs: opt({
+    flag: 'reconnect-min-ms',
+    env: ['ATKAFKA_RECONNECT_MIN_MS'],
+    kind: 'string',
+    default: '500',
+    description: 'first reconnect delay after the upstream socket drops (doubles each failed attempt, with jitter)',
+    group: 'Upstream',
+    commands: ALL,
+    schema: int(0, 600_000),
+  }),
+  reconnectMaxMs: opt({
+    flag: 'reconnect-max-ms',
+    env: ['ATKAFKA_RECONNECT_MAX_MS'],
+    kind: 'string',
+    default: '30000',
+    description: 'longest reconnect delay',
+    group: 'Upstream',
+    commands: ALL,
+    schema: int(0, 3_600_000),
+  }),
+  idleTimeoutMs: opt({
+    flag: 'idle-timeout-ms',
+    env: ['ATKAFKA_IDLE_TIMEOUT_MS'],
+    kind: 'string',
+    default: '60000',
+    description: 'reconnect when the upstream sends nothing (not even a ping answer) for this long; 0 disables',
+    group: 'Upstream',
+    commands: ALL,
+    schema: int(0, 3_600_000),
+  }),
+
+  matchedCollections: opt({
+    flag: 'matched-collections',
+    flagAliases: ['watched-collections'],
+    env: ['ATKAFKA_MATCHED_COLLECTIONS', 'ATKAFKA_WATCHED_COLLECTIONS'],
+    kind: 'string',
+    default: '',
+    description:
+      'only record operations in these collections are produced (comma-separated NSIDs, `app.bsky.*` wildcards); account, identity and sync events always are',
+    group: 'Filters',
+    commands: ALL,
+    schema: list,
+  }),
+  ignoredCollections: opt({
+    flag: 'ignored-collections',
+    env: ['ATKAFKA_IGNORED_COLLECTIONS'],
+    kind: 'string',
+    default: '',
+    description: 'record operations in these collections are not produced (same syntax as --matched-collections)',
+    group: 'Filters',
+    commands: ALL,
+    schema: list,
+  }),
+
+  ospreyCompatible: opt({
+    flag: 'osprey-compatible',
+    env: ['ATKAFKA_OSPREY_COMPATIBLE'],
+    kind: 'boolean',
+    default: 'false',
+    description: 'wrap each event in the Osprey action envelope (for Osprey’s Kafka worker input)',
+    group: 'Output',
+    commands: ALL,
+    schema: bool,
+  }),
+  ospreyWorkerId: opt({
+    flag: 'osprey-worker-id',
+    env: ['ATKAFKA_OSPREY_WORKER_ID'],
+    kind: 'string',
+    default: '0',
+    description:
+      'worker id (0-1023) in the Snowflake action_id; give each atkafka instance writing to one Osprey its own',
+    group: 'Output',
+    commands: ALL,
+    schema: int(0, 1023),
+  }),
+
+  metricsAddress: opt({
+    flag: 'metrics-address',
+    flagAliases: ['metrics-listen-address'],
+    env: ['ATKAFKA_METRICS_ADDRESS', 'METRICS_LISTEN_ADDRESS'],
+    kind: 'string',
+    default: '0.0.0.0:2112',
+    description: 'where /metrics, /healthz and /readyz are served ([host]:port)',
+    group: 'Operations',
+    commands: ALL,
+    schema: listenAddress,
+  }),
+  logLevel: opt({
+    flag: 'log-level',
+    env: ['ATKAFKA_LOG_LEVEL'],
+    kind: 'string',
+    default: 'info',
+    description: 'trace, debug, info, warn, error or fatal',
+    group: 'Operations',
+    commands: ALL,
+    schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+  }),
+  shutdownTimeoutMs: opt({
+    flag: 'shutdown-timeout-ms',
+    env: ['ATKAFKA_SHUTDOWN_TIMEOUT_MS'],
+    kind: 'string',
+    default: '10000',
+    description: 'on SIGTERM/SIGINT, how long in-flight events may take to reach Kafka before the process exits anyway',
+    group: 'Operations',
+    commands: ALL,
+    schema: int(0, 600_000),
+  }),
+} as const satisfies Record<string, OptionSpec<unknown>>
+
+export type OptionKey = keyof typeof options
+export type Config = { readonly [K in OptionKey]: z.output<(typeof options)[K]['schema']> }

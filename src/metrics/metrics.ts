@@ -1,0 +1,155 @@
+// Prometheus metrics: one typed facade with one method per business event. Names of the Go
+// original (atkafka_handled_events, atkafka_produced_events, …) are kept verbatim; new series
+// follow <prefix>_<noun>_<unit>. Label values come from closed sets, pre-registered at zero.
+import { Counter, Gauge, Registry } from 'prom-client'
+import { DROP_REASONS, type DropReason } from '../errors.ts'
+
+/** Distinct collection label values before new ones are reported as "other" (collections are open-ended). */
+const MAX_COLLECTION_LABELS = 250
+
+export type ProducedStatus = 'ok' | 'error' | 'dead_letter'
+export type UpstreamState = 'connecting' | 'connected' | 'disconnected'
+
+export interface Metrics {
+  readonly registry: Registry
+  eventHandled(actionName: string, collection: string): void
+  eventsProduced(status: ProducedStatus, count: number): void
+  eventDropped(reason: DropReason, count?: number): void
+  eventFiltered(kind: string): void
+  upstreamFrame(type: string): void
+  upstreamSeq(seq: number): void
+  cursorSeq(seq: number): void
+  eventTime(time: string): void
+  reconnected(source: string): void
+  upstreamState(source: string, state: UpstreamState): void
+  inFlight(count: number): void
+  upstreamError(name: string): void
+  /** Tap: an ack written to the socket (ok), or one that could not be (error: kept for the next connection) */
+  ackSent(status: 'ok' | 'error'): void
+  /** Tap: events received and not yet acked */
+  tapEventBuffer(count: number): void
+  /** Tap: acks waiting for a connection to be sent on */
+  tapAckBuffer(count: number): void
+}
+
+export function createMetrics(registry = new Registry()): Metrics {
+  const handled = new Counter({
+    name: 'atkafka_handled_events',
+    help: 'Events received from the upstream and handled, by Osprey action name and collection',
+    labelNames: ['action_name', 'collection'],
+    registers: [registry],
+  })
+  const produced = new Counter({
+    name: 'atkafka_produced_events',
+    help: 'Kafka messages produced, by outcome (ok, error, dead_letter)',
+    labelNames: ['status'],
+    registers: [registry],
+  })
+  for (const s of ['ok', 'error', 'dead_letter']) produced.inc({ status: s }, 0)
+  const dropped = new Counter({
+    name: 'atkafka_dropped_events_total',
+    help: 'Upstream events or operations not produced to the output topic, by reason',
+    labelNames: ['reason'],
+    registers: [registry],
+  })
+  for (const r of DROP_REASONS) dropped.inc({ reason: r }, 0)
+  const filtered = new Counter({
+    name: 'atkafka_filtered_events_total',
+    help: 'Events left out on purpose by the configured filters, by kind',
+    labelNames: ['kind'],
+    registers: [registry],
+  })
+  const frames = new Counter({
+    name: 'atkafka_upstream_frames_total',
+    help: 'Frames received from the upstream, by type',
+    labelNames: ['type'],
+    registers: [registry],
+  })
+  const upstreamErrors = new Counter({
+    name: 'atkafka_upstream_errors_total',
+    help: 'Error frames and info messages from the upstream, by name (FutureCursor, ConsumerTooSlow, OutdatedCursor, …)',
+    labelNames: ['name'],
+    registers: [registry],
+  })
+  const seqGauge = new Gauge({
+    name: 'atkafka_upstream_seq',
+    help: 'Highest upstream seq received',
+    registers: [registry],
+  })
+  const cursorGauge = new Gauge({
+    name: 'atkafka_cursor_seq',
+    help: 'Upstream seq at or below which every event is held by Kafka',
+    registers: [registry],
+  })
+  const lag = new Gauge({
+    name: 'atkafka_lag_seconds',
+    help: 'Now minus the event time of the latest event handled',
+    registers: [registry],
+  })
+  const reconnects = new Counter({
+    name: 'atkafka_reconnects_total',
+    help: 'Reconnections to the upstream',
+    labelNames: ['source'],
+    registers: [registry],
+  })
+  const connected = new Gauge({
+    name: 'atkafka_upstream_connected',
+    help: '1 while the upstream socket is open',
+    labelNames: ['source'],
+    registers: [registry],
+  })
+  const inFlight = new Gauge({
+    name: 'atkafka_in_flight_events',
+    help: 'Events read from the upstream and not yet acknowledged by Kafka',
+    registers: [registry],
+  })
+
+  const acks = new Counter({
+    name: 'atkafka_acks_sent',
+    help: 'Acks sent to Tap, by status',
+    labelNames: ['status'],
+    registers: [registry],
+  })
+  for (const st of ['ok', 'error']) acks.inc({ status: st }, 0)
+  const tapEvents = new Gauge({
+    name: 'atkafka_tap_event_buffer_size',
+    help: 'Tap events received and not yet acked',
+    registers: [registry],
+  })
+  const tapAcks = new Gauge({
+    name: 'atkafka_tap_ack_event_buffer_size',
+    help: 'Acks waiting for a Tap connection to be sent on',
+    registers: [registry],
+  })
+
+  const collections = new Set<string>()
+  const collectionLabel = (c: string) => {
+    if (collections.has(c)) return c
+    if (collections.size >= MAX_COLLECTION_LABELS) return 'other'
+    collections.add(c)
+    return c
+  }
+
+  return {
+    registry,
+    eventHandled: (actionName, collection) =>
+      handled.inc({ action_name: actionName, collection: collection ? collectionLabel(collection) : '' }),
+    eventsProduced: (status, count) => produced.inc({ status }, count),
+    eventDropped: (reason, count = 1) => dropped.inc({ reason }, count),
+    eventFiltered: (kind) => filtered.inc({ kind }),
+    upstreamFrame: (type) => frames.inc({ type }),
+    upstreamSeq: (seq) => seqGauge.set(seq),
+    cursorSeq: (seq) => cursorGauge.set(seq),
+    eventTime: (time) => {
+      const ms = Date.parse(time)
+      if (Number.isFinite(ms)) lag.set(Math.max(0, (Date.now() - ms) / 1000))
+    },
+    reconnected: (source) => reconnects.inc({ source }),
+    upstreamState: (source, state) => connected.set({ source }, state === 'connected' ? 1 : 0),
+    inFlight: (count) => inFlight.set(count),
+    upstreamError: (name) => upstreamErrors.inc({ name }),
+    ackSent: (status) => acks.inc({ status }),
+    tapEventBuffer: (count) => tapEvents.set(count),
+    tapAckBuffer: (count) => tapAcks.set(count),
+  }
+}

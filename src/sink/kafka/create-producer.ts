@@ -1,0 +1,34 @@
+// The idempotent, acks=all producer with Java-compatible key partitioning.
+import {
+  type CompressionAlgorithmValue,
+  compatibilityPartitioner,
+  Producer,
+  ProduceAcks,
+  stringSerializers,
+} from '@platformatic/kafka'
+import * as promClient from 'prom-client'
+import type { Config } from '../../config/schema.ts'
+import { connectionOptions, type KafkaConfig } from './kafka-client-options.ts'
+
+export type ProducerConfig = KafkaConfig & Pick<Config, 'compression' | 'produceRetries'>
+
+export function createProducer(
+  config: ProducerConfig,
+  registry: promClient.Registry,
+  extra: { transactionalId?: string } = {},
+): Producer<string, string, string, string> {
+  return new Producer<string, string, string, string>({
+    ...connectionOptions(config),
+    serializers: stringSerializers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    // DID keys must land where every Java-compatible producer puts them (murmur2)
+    partitioner: compatibilityPartitioner,
+    ...(config.compression === 'none' ? {} : { compression: config.compression as CompressionAlgorithmValue }),
+    // the idempotent producer turns retries <= 1 into "forever"; the schema keeps it >= 2
+    retries: config.produceRetries,
+    retryDelay: (_client, _op, attempt) => Math.min(10_000, 100 * 2 ** attempt),
+    metrics: { registry, client: promClient },
+    ...extra,
+  })
+}

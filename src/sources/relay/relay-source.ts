@@ -1,0 +1,127 @@
+// The relay firehose (com.atproto.sync.subscribeRepos) as a Source: one delivery per frame,
+// acked when every event of the frame is held by Kafka. Reconnects resume strictly after the
+// last seq received: every received event is either already in Kafka or in flight to it (a
+// send that fails ends the run), so nothing between is skipped.
+import type { Logger } from 'pino'
+import { SourceProtocolError } from '../../errors.ts'
+import type { Metrics } from '../../metrics/metrics.ts'
+import type { Delivery, Source } from '../../pipeline/types.ts'
+import { readSocket } from '../websocket/reconnecting-socket.ts'
+import { decodeFrame } from './decode-frame.ts'
+import { createSeqTracker, type SeqTracker } from './seq-tracker.ts'
+
+export interface RelaySourceConfig {
+  readonly relayHost: string
+  readonly cursor: number | undefined
+  readonly reconnectMinMs: number
+  readonly reconnectMaxMs: number
+  readonly idleTimeoutMs: number
+}
+
+export interface RelaySource extends Source {
+  readonly tracker: SeqTracker
+}
+
+export const SUBSCRIBE_REPOS_PATH = '/xrpc/com.atproto.sync.subscribeRepos'
+
+export function subscribeReposUrl(relayHost: string, cursor: number | undefined): string {
+  const url = new URL(relayHost)
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${SUBSCRIBE_REPOS_PATH}`
+  if (cursor !== undefined) url.searchParams.set('cursor', String(cursor))
+  return url.toString()
+}
+
+const noop = () => {}
+
+export function createRelaySource(
+  config: RelaySourceConfig,
+  deps: { metrics: Metrics; logger: Logger; now?: () => string },
+): RelaySource {
+  const { metrics, logger } = deps
+  const now = deps.now ?? (() => new Date().toISOString())
+  const tracker = createSeqTracker(config.cursor)
+  let connected = false
+  let connections = 0
+
+  async function* deliveries(signal: AbortSignal): AsyncGenerator<Delivery> {
+    const socket = readSocket(
+      {
+        url: () => subscribeReposUrl(config.relayHost, tracker.last()),
+        minBackoffMs: config.reconnectMinMs,
+        maxBackoffMs: config.reconnectMaxMs,
+        idleTimeoutMs: config.idleTimeoutMs,
+        highWaterMark: 256,
+        onConnecting: (url, attempt) => {
+          metrics.upstreamState('relay', 'connecting')
+          logger.info({ url, attempt }, 'connecting to relay')
+        },
+        onOpen: (url) => {
+          connected = true
+          if (connections++ > 0) metrics.reconnected('relay')
+          metrics.upstreamState('relay', 'connected')
+          logger.info({ url, cursor: tracker.last() ?? null }, 'connected to relay')
+        },
+        onClose: (err, nextAttemptInMs) => {
+          connected = false
+          metrics.upstreamState('relay', 'disconnected')
+          logger.warn({ err: err.message, cursor: tracker.last() ?? null, nextAttemptInMs }, 'relay connection lost')
+        },
+      },
+      signal,
+    )
+    for await (const message of socket) {
+      if (!message.binary) {
+        metrics.eventDropped('malformed_frame')
+        logger.warn({ bytes: message.data.length }, 'text frame on the relay stream; dropped')
+        continue
+      }
+      const frame = decodeFrame(message.data, now)
+      for (const drop of frame.drops) {
+        metrics.eventDropped(drop.reason)
+        logger.warn({ seq: frame.seq, reason: drop.reason, err: drop.message }, 'dropped upstream data')
+      }
+      if (frame.error) {
+        metrics.upstreamError(frame.error.name)
+        if (frame.error.name === 'FutureCursor') {
+          throw new SourceProtocolError(
+            `relay says our cursor is in its future (it may have lost state or be another relay); cursor=${tracker.last()} message=${frame.error.message ?? ''}`,
+          )
+        }
+        logger.warn({ error: frame.error.name, message: frame.error.message }, 'error frame from relay')
+        continue
+      }
+      for (const event of frame.events) {
+        if (event.kind === 'info') {
+          metrics.upstreamError(event.name)
+          logger.warn({ name: event.name, message: event.message }, 'info message from relay')
+        }
+      }
+      if (frame.seq === undefined) {
+        if (frame.events.length > 0) yield { events: frame.events, ack: noop }
+        continue
+      }
+      const last = tracker.last()
+      if (last !== undefined && frame.seq <= last) {
+        logger.warn({ seq: frame.seq, last }, 'relay seq went backwards (relay switch or reset?); passing the event on')
+      }
+      metrics.upstreamSeq(frame.seq)
+      const done = tracker.add(frame.seq)
+      yield {
+        events: frame.events,
+        ack: () => {
+          done()
+          const safe = tracker.safe()
+          if (safe !== undefined) metrics.cursorSeq(safe)
+        },
+      }
+    }
+  }
+
+  return {
+    tracker,
+    deliveries,
+    get connected() {
+      return connected
+    },
+  }
+}

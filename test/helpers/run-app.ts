@@ -1,0 +1,66 @@
+// Runs atkafka in-process against the real test broker, with its logs captured.
+import { Writable } from 'node:stream'
+import { type App, createApp } from '../../src/app.ts'
+import { loadConfig } from '../../src/config/load-config.ts'
+import type { Command, Config } from '../../src/config/schema.ts'
+import { createLogger } from '../../src/logging/logger.ts'
+import { brokerEnv } from './kafka.ts'
+
+export interface RunningApp extends AsyncDisposable {
+  readonly app: App
+  readonly config: Config
+  /** parsed JSON log lines so far */
+  readonly logs: Record<string, unknown>[]
+  /** settles when run() ends */
+  readonly done: Promise<void>
+  /** abort (graceful stop) and wait for run() to end; rethrows its failure */
+  stop(): Promise<void>
+  /** GET a path on the metrics port */
+  http(path: string): Promise<{ status: number; body: string }>
+  /** current value of a metric series, e.g. metric('atkafka_dropped_events_total', {reason: 'cid_mismatch'}) */
+  metric(name: string, labels?: Record<string, string>): Promise<number>
+}
+
+export async function startApp(command: Command, args: string[], env: Record<string, string> = {}): Promise<RunningApp> {
+  const config = loadConfig(
+    command,
+    ['--bootstrap-servers', brokerEnv().bootstrap, '--metrics-address', '127.0.0.1:0', ...args],
+    env,
+  )
+  const logs: Record<string, unknown>[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line))
+      cb()
+    },
+  })
+  const logger = createLogger(process.env.ATKAFKA_TEST_LOG_LEVEL ?? 'info', sink)
+  const app = await createApp(command, config, { logger })
+  const controller = new AbortController()
+  const done = app.run(controller.signal)
+  done.catch(() => {})
+  const stop = async () => {
+    controller.abort()
+    await done
+  }
+  const http = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${app.metricsPort}${path}`)
+    return { status: res.status, body: await res.text() }
+  }
+  const metric = async (name: string, labels: Record<string, string> = {}) => {
+    const m = await app.metrics.registry.getSingleMetric(name)?.get()
+    if (!m) throw new Error(`no metric ${name}`)
+    const v = m.values.find((x) => Object.entries(labels).every(([k, val]) => String(x.labels[k]) === val))
+    return v?.value ?? 0
+  }
+  return { app, config, logs, done, stop, http, metric, [Symbol.asyncDispose]: () => stop().catch(() => {}) }
+}
+
+/** Polls until check() returns true or the timeout passes (then throws with the description). */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

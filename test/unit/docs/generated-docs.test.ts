@@ -1,0 +1,16 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { configurationMarkdown } from '../../../src/config/config-docs.ts'
+import { options } from '../../../src/config/schema.ts'
+import { repoRoot } from '../../helpers/fixtures.ts'
+
+test('docs/configuration.md is what the schema generates (run `npm run docs`)', () => {
+  const onDisk = readFileSync(join(repoRoot, 'docs/configuration.md'), 'utf8')
+  assert.equal(onDisk, configurationMarkdown())
+  for (const spec of Object.values(options)) {
+    assert.ok(onDisk.includes(`\`--${spec.flag}\``), `--${spec.flag} documented`)
+    for (const env of spec.env) assert.ok(onDisk.includes(`\`${env}\``), `${env} documented`)
+  }
+})
