@@ -9,7 +9,7 @@ export const DROP_REASONS = [
   'invalid_car', // commit blocks are not a readable CAR
   'missing_block', // create/update op whose record block is not in the commit's CAR
   'cid_mismatch', // record block does not hash to the op's CID
-  'invalid_record', // record block is not decodable DAG-CBOR
+  'invalid_record', // record block is not decodable DAG-CBOR, or nests deeper than JSON can serialize
   'oversized_message', // larger than the broker accepts; written to the dead-letter topic
   'broker_rejected', // the broker refused it for good (non-retryable); written to the dead-letter topic
 ] as const

@@ -64,7 +64,10 @@ export function createRelaySource(
         onClose: (err, nextAttemptInMs) => {
           connected = false
           metrics.upstreamState('relay', 'disconnected')
-          logger.warn({ err: err.message, cursor: tracker.last() ?? null, nextAttemptInMs }, 'relay connection lost')
+          logger.warn(
+            { err: err.message, cursor: tracker.last() ?? null, nextAttemptInMs },
+            'relay connection lost',
+          )
         },
       },
       signal,
@@ -102,7 +105,10 @@ export function createRelaySource(
       }
       const last = tracker.last()
       if (last !== undefined && frame.seq <= last) {
-        logger.warn({ seq: frame.seq, last }, 'relay seq went backwards (relay switch or reset?); passing the event on')
+        logger.warn(
+          { seq: frame.seq, last },
+          'relay seq went backwards (relay switch or reset?); passing the event on',
+        )
       }
       metrics.upstreamSeq(frame.seq)
       const done = tracker.add(frame.seq)

@@ -1,0 +1,50 @@
+// Reader for the recorded relay/Jetstream corpus (../shared/fixtures/jetstream-corpus; see its
+// README): 150 live subscribeRepos frames and production Jetstream's v1 JSON for the same events.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { corpusDir } from './fixtures.ts'
+
+/** frames.bin: a sequence of [u32 little-endian length][frame bytes]; each frame is a view of one fresh buffer */
+export function readCorpusFrames(): Uint8Array[] {
+  const file = readFileSync(join(corpusDir, 'frames.bin'))
+  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const frames: Uint8Array[] = []
+  let pos = 0
+  while (pos < bytes.length) {
+    if (pos + 4 > bytes.length) throw new Error(`frames.bin: truncated length at byte ${pos}`)
+    const length = view.getUint32(pos, true)
+    pos += 4
+    if (pos + length > bytes.length) throw new Error(`frames.bin: truncated frame at byte ${pos}`)
+    frames.push(bytes.subarray(pos, pos + length))
+    pos += length
+  }
+  return frames
+}
+
+/** expected_v1.jsonl: one production Jetstream v1 event per line, parsed */
+export function readExpectedV1(): unknown[] {
+  return readFileSync(join(corpusDir, 'expected_v1.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as unknown)
+}
+
+export interface CorpusManifest {
+  readonly seq_first: number
+  readonly seq_last: number
+  readonly frames: number
+  readonly commit_frames: number
+  readonly v1_events: number
+  readonly creates: number
+  readonly updates: number
+  readonly deletes: number
+  readonly identity: number
+  readonly account: number
+  readonly commit_dids: readonly string[]
+}
+
+/** manifest.json: capture metadata and the expected counts */
+export function readCorpusManifest(): CorpusManifest {
+  return JSON.parse(readFileSync(join(corpusDir, 'manifest.json'), 'utf8')) as CorpusManifest
+}
