@@ -38,7 +38,9 @@ async function metric(port: number, name: string): Promise<number> {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'atkafka-bench-broker-'))
-execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'start', work, String(process.pid)], { stdio: 'inherit' })
+execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'start', work, String(process.pid)], {
+  stdio: 'inherit',
+})
 const env = parseEnv(readFileSync(join(work, 'env'), 'utf8'))
 const results: { opsPerSec: number; cpuPct: number; rssPeakMb: number }[] = []
 try {
@@ -93,7 +95,9 @@ try {
       rssPeakMb: Math.round(stats.rssPeakMb),
     }
     results.push(r)
-    console.log(`run ${run}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, peak RSS ${r.rssPeakMb} MB`)
+    console.log(
+      `run ${run}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, peak RSS ${r.rssPeakMb} MB`,
+    )
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
   }

@@ -23,7 +23,9 @@ const work = join(root, '.demo', 'kafka')
 const say = (msg: string) => process.stderr.write(`demo: ${msg}\n`)
 
 mkdirSync(work, { recursive: true })
-execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'start', work, String(process.pid)], { stdio: 'inherit' })
+execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'start', work, String(process.pid)], {
+  stdio: 'inherit',
+})
 const kafka = parseEnv(readFileSync(join(work, 'env'), 'utf8')).KAFKA_BOOTSTRAP ?? ''
 const topic = 'atproto-events'
 
@@ -64,8 +66,12 @@ const atkafka: ChildProcess = spawn(
 )
 
 say(`Kafka broker      ${kafka} (data in ${work})`)
-say(`upstream          ${relayUrl}${opts.live ? ' (the live network)' : ' (local relay replaying recorded frames)'}`)
-say(`atkafka           pid ${atkafka.pid}, metrics http://127.0.0.1:${metricsPort}/metrics, /healthz, /readyz`)
+say(
+  `upstream          ${relayUrl}${opts.live ? ' (the live network)' : ' (local relay replaying recorded frames)'}`,
+)
+say(
+  `atkafka           pid ${atkafka.pid}, metrics http://127.0.0.1:${metricsPort}/metrics, /healthz, /readyz`,
+)
 say(`output topic      ${topic}; events below as they arrive in Kafka (Ctrl-C stops everything)`)
 
 const consumer = new Consumer({
@@ -122,5 +128,7 @@ for await (const message of stream) {
         ? `identity ${e.identity.handle}`
         : 'event'
   count++
-  process.stdout.write(`#${count} p${message.partition}@${message.offset} seq=${e.seq ?? '-'} ${e.did} ${what}\n`)
+  process.stdout.write(
+    `#${count} p${message.partition}@${message.offset} seq=${e.seq ?? '-'} ${e.did} ${what}\n`,
+  )
 }

@@ -4,8 +4,8 @@
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { Command, Config } from './config/schema.ts'
-import { createSnowflake } from './encode/snowflake.ts'
 import { encodeEvent } from './encode/encode-event.ts'
+import { createSnowflake } from './encode/snowflake.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
 import { createCollectionFilter } from './filters/collection-filter.ts'
 import { startMetricsServer } from './metrics/http-server.ts'
@@ -13,9 +13,9 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { createInFlightWindow } from './pipeline/in-flight-window.ts'
 import { runPipeline } from './pipeline/run-pipeline.ts'
 import type { Source } from './pipeline/types.ts'
-import { createKafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
 import { createProducer } from './sink/kafka/create-producer.ts'
 import { ensureTopics } from './sink/kafka/ensure-topics.ts'
+import { createKafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
 
 export interface AppDeps {
   readonly logger: Logger
@@ -34,7 +34,12 @@ export function deadLetterTopic(config: Config): string {
 }
 
 /** Only the source in use is loaded. */
-async function createSource(command: Command, config: Config, metrics: Metrics, logger: Logger): Promise<Source> {
+async function createSource(
+  command: Command,
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+): Promise<Source> {
   switch (command) {
     case 'relay': {
       const { createRelaySource } = await import('./sources/relay/relay-source.ts')
@@ -108,7 +113,10 @@ export async function createApp(command: Command, config: Config, deps: AppDeps)
         await runPipeline(
           source,
           {
-            filter: createCollectionFilter({ matched: config.matchedCollections, ignored: config.ignoredCollections }),
+            filter: createCollectionFilter({
+              matched: config.matchedCollections,
+              ignored: config.ignoredCollections,
+            }),
             encode,
             sink,
             window,

@@ -14,7 +14,9 @@ export function globalSetup(): void {
   if (process.env.KAFKA_BOOTSTRAP || process.env.ATKAFKA_TEST_NO_BROKER) return
   workDir = mkdtempSync(join(tmpdir(), 'atkafka-test-broker-'))
   const t0 = performance.now()
-  execFileSync('bash', [script, 'start', workDir, String(process.pid)], { stdio: ['ignore', 'inherit', 'inherit'] })
+  execFileSync('bash', [script, 'start', workDir, String(process.pid)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
   const env = parseEnv(readFileSync(join(workDir, 'env'), 'utf8'))
   Object.assign(process.env, env)
   process.stderr.write(

@@ -5,18 +5,25 @@ import type { Command } from '../config/schema.ts'
 export const COMMANDS: Record<Command, { usage: string; summary: string }> = {
   relay: {
     usage: 'atkafka firehose relay [options]',
-    summary: 'subscribe to a relay firehose (com.atproto.sync.subscribeRepos) and produce every event to Kafka',
+    summary:
+      'subscribe to a relay firehose (com.atproto.sync.subscribeRepos) and produce every event to Kafka',
   },
   tap: {
     usage: 'atkafka firehose tap [options]',
-    summary: 'read Tap’s /channel (backfill and live) and produce every event to Kafka, acking after Kafka holds it',
+    summary:
+      'read Tap’s /channel (backfill and live) and produce every event to Kafka, acking after Kafka holds it',
   },
 }
 
 export function mainHelp(version: string): string {
   const lines = [`atkafka ${version}: stream the AT Protocol network into Apache Kafka`, '', 'Usage:']
   for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage.padEnd(36)} ${c.summary}`)
-  lines.push('  atkafka --help | --version', '', 'Run `atkafka firehose relay --help` for the options of a command.', '')
+  lines.push(
+    '  atkafka --help | --version',
+    '',
+    'Run `atkafka firehose relay --help` for the options of a command.',
+    '',
+  )
   return lines.join('\n')
 }
 
@@ -34,6 +41,10 @@ export function commandHelp(command: Command): string {
     const def = spec.required ? ' (required)' : spec.default ? ` (default: ${spec.default})` : ''
     lines.push(`  ${flags}${value}`, `      ${spec.description}${def}`, `      env: ${spec.env.join(', ')}`)
   }
-  lines.push('', 'Flags win over environment variables. Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration.', '')
+  lines.push(
+    '',
+    'Flags win over environment variables. Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration.',
+    '',
+  )
   return lines.join('\n')
 }

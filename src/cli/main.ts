@@ -8,7 +8,9 @@ import { ConfigError } from '../errors.ts'
 import { createLogger } from '../logging/logger.ts'
 import { commandHelp, mainHelp } from './help.ts'
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string
+}
 
 function usageError(message: string): void {
   process.stderr.write(`atkafka: ${message}\n\n${mainHelp(pkg.version)}`)
@@ -44,7 +46,9 @@ async function main(argv: string[]): Promise<void> {
     )
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`atkafka: ${err.message}\n\nRun \`atkafka firehose ${command} --help\` for the options.\n`)
+      process.stderr.write(
+        `atkafka: ${err.message}\n\nRun \`atkafka firehose ${command} --help\` for the options.\n`,
+      )
       process.exitCode = 2
       return
     }
@@ -64,10 +68,16 @@ async function main(argv: string[]): Promise<void> {
       logger.warn({ signal: sig }, 'second signal; exiting now')
       process.exit(1)
     }
-    logger.info({ signal: sig, deadlineMs: config.shutdownTimeoutMs }, 'shutting down: draining in-flight events')
+    logger.info(
+      { signal: sig, deadlineMs: config.shutdownTimeoutMs },
+      'shutting down: draining in-flight events',
+    )
     stop.abort()
     forced = setTimeout(() => {
-      logger.error({ deadlineMs: config.shutdownTimeoutMs }, 'shutdown deadline passed; exiting with events in flight')
+      logger.error(
+        { deadlineMs: config.shutdownTimeoutMs },
+        'shutdown deadline passed; exiting with events in flight',
+      )
       logger.flush()
       process.exit(1)
     }, config.shutdownTimeoutMs)

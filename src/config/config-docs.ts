@@ -21,13 +21,20 @@ export function configurationMarkdown(): string {
   for (const spec of Object.values(options) as OptionSpec<unknown>[]) {
     if (spec.group !== group) {
       group = spec.group
-      lines.push(`## ${group}`, '', '| flag | environment | default | commands | description |', '| --- | --- | --- | --- | --- |')
+      lines.push(
+        `## ${group}`,
+        '',
+        '| flag | environment | default | commands | description |',
+        '| --- | --- | --- | --- | --- |',
+      )
     }
     const flags = [spec.flag, ...(spec.flagAliases ?? [])].map((f) => `\`--${f}\``).join(', ')
     const env = spec.env.map((e) => `\`${e}\``).join(', ')
     const def = spec.required ? '*required*' : spec.default ? `\`${spec.default}\`` : ''
     const cmds = spec.commands.map((c) => commandNames[c]).join(', ')
-    lines.push(`| ${flags} | ${env} | ${def} | ${cmds} | ${spec.description.replaceAll('|', '\\|')}${spec.secret ? ' (secret: redacted in logs)' : ''} |`)
+    lines.push(
+      `| ${flags} | ${env} | ${def} | ${cmds} | ${spec.description.replaceAll('|', '\\|')}${spec.secret ? ' (secret: redacted in logs)' : ''} |`,
+    )
     const next = Object.values(options).indexOf(spec as never) + 1
     if ((Object.values(options)[next] as OptionSpec<unknown> | undefined)?.group !== group) lines.push('')
   }

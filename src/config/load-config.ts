@@ -41,7 +41,9 @@ function rawValues(command: Command, argv: readonly string[], env: NodeJS.Proces
   }
   const raw = new Map<OptionKey, string | undefined>()
   for (const [key, spec] of own) {
-    const fromFlag = [spec.flag, ...(spec.flagAliases ?? [])].map((f) => parsed[f]).find((v) => v !== undefined)
+    const fromFlag = [spec.flag, ...(spec.flagAliases ?? [])]
+      .map((f) => parsed[f])
+      .find((v) => v !== undefined)
     const fromEnv = spec.env.map((e) => env[e]).find((v) => v !== undefined)
     raw.set(key, fromFlag ?? fromEnv ?? spec.default)
   }
@@ -76,7 +78,9 @@ function crossFieldProblems(v: Record<string, unknown>): string[] {
   const matched = (v.matchedCollections as string[] | undefined) ?? []
   const ignored = (v.ignoredCollections as string[] | undefined) ?? []
   if (matched.length > 0 && ignored.length > 0) {
-    problems.push(`${label(o.matchedCollections)} and ${label(o.ignoredCollections)}: give one or the other, not both`)
+    problems.push(
+      `${label(o.matchedCollections)} and ${label(o.ignoredCollections)}: give one or the other, not both`,
+    )
   }
   for (const [key, patterns] of [
     ['matchedCollections', matched],

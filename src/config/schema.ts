@@ -74,7 +74,9 @@ export const options = {
     description: 'topic the events are produced to; created at start if missing',
     group: 'Kafka',
     commands: ALL,
-    schema: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name ([a-zA-Z0-9._-], 1-249 chars)'),
+    schema: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name ([a-zA-Z0-9._-], 1-249 chars)'),
   }),
   deadLetterTopic: opt({
     flag: 'dead-letter-topic',
@@ -102,7 +104,8 @@ export const options = {
     env: ['ATKAFKA_TOPIC_REPLICATION_FACTOR'],
     kind: 'string',
     default: '-1',
-    description: 'replication factor when atkafka creates a topic (-1: the broker default.replication.factor)',
+    description:
+      'replication factor when atkafka creates a topic (-1: the broker default.replication.factor)',
     group: 'Kafka',
     commands: ALL,
     schema: int(-1, 32).refine((n) => n !== 0, 'must be -1 or positive'),
@@ -112,7 +115,8 @@ export const options = {
     env: ['ATKAFKA_TOPIC_CONFIG'],
     kind: 'string',
     default: '',
-    description: 'topic configs applied when atkafka creates the output topic, e.g. retention.ms=604800000,min.insync.replicas=2',
+    description:
+      'topic configs applied when atkafka creates the output topic, e.g. retention.ms=604800000,min.insync.replicas=2',
     group: 'Kafka',
     commands: ALL,
     schema: list.pipe(
@@ -318,7 +322,8 @@ export const options = {
     env: ['ATKAFKA_MAX_IN_FLIGHT'],
     kind: 'string',
     default: '20000',
-    description: 'events read from the upstream but not yet acknowledged by Kafka; reading pauses at this bound',
+    description:
+      'events read from the upstream but not yet acknowledged by Kafka; reading pauses at this bound',
     group: 'Upstream',
     commands: ALL,
     schema: int(1, 10_000_000),
@@ -328,7 +333,8 @@ export const options = {
     env: ['ATKAFKA_RECONNECT_MIN_MS'],
     kind: 'string',
     default: '500',
-    description: 'first reconnect delay after the upstream socket drops (doubles each failed attempt, with jitter)',
+    description:
+      'first reconnect delay after the upstream socket drops (doubles each failed attempt, with jitter)',
     group: 'Upstream',
     commands: ALL,
     schema: int(0, 600_000),
@@ -348,7 +354,8 @@ export const options = {
     env: ['ATKAFKA_IDLE_TIMEOUT_MS'],
     kind: 'string',
     default: '60000',
-    description: 'reconnect when the upstream sends nothing (not even a ping answer) for this long; 0 disables',
+    description:
+      'reconnect when the upstream sends nothing (not even a ping answer) for this long; 0 disables',
     group: 'Upstream',
     commands: ALL,
     schema: int(0, 3_600_000),
@@ -371,7 +378,8 @@ export const options = {
     env: ['ATKAFKA_IGNORED_COLLECTIONS'],
     kind: 'string',
     default: '',
-    description: 'record operations in these collections are not produced (same syntax as --matched-collections)',
+    description:
+      'record operations in these collections are not produced (same syntax as --matched-collections)',
     group: 'Filters',
     commands: ALL,
     schema: list,
@@ -425,7 +433,8 @@ export const options = {
     env: ['ATKAFKA_SHUTDOWN_TIMEOUT_MS'],
     kind: 'string',
     default: '10000',
-    description: 'on SIGTERM/SIGINT, how long in-flight events may take to reach Kafka before the process exits anyway',
+    description:
+      'on SIGTERM/SIGINT, how long in-flight events may take to reach Kafka before the process exits anyway',
     group: 'Operations',
     commands: ALL,
     schema: int(0, 600_000),

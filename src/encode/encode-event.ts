@@ -13,6 +13,7 @@ export function encodeEvent(
   const standard = toStandardJson(event, options.metadata)
   return {
     key: messageKey(event),
-    value: options.format === 'osprey' ? toOspreyEnvelope(event, standard, options.snowflake.next()) : standard,
+    value:
+      options.format === 'osprey' ? toOspreyEnvelope(event, standard, options.snowflake.next()) : standard,
   }
 }

@@ -1,5 +1,5 @@
 // The root pino logger. Components get logger.child({ component }); pure functions do not log.
-import { pino, type Logger } from 'pino'
+import { type Logger, pino } from 'pino'
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(

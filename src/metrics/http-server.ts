@@ -36,14 +36,18 @@ export async function startMetricsServer(
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
     } else if (path === '/readyz') {
       const ready = health.ready()
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n')
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ready ? 'ready\n' : 'not ready\n')
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
     }
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
-      reject(new Error(`metrics server cannot listen; address=${address.host}:${address.port}`, { cause: err })),
+      reject(
+        new Error(`metrics server cannot listen; address=${address.host}:${address.port}`, { cause: err }),
+      ),
     )
     server.listen(address.port, address.host, () => resolve())
   })

@@ -11,7 +11,10 @@ export interface InFlightWindow {
   drained(): Promise<void>
 }
 
-export function createInFlightWindow(limit: number, onChange: (size: number) => void = () => {}): InFlightWindow {
+export function createInFlightWindow(
+  limit: number,
+  onChange: (size: number) => void = () => {},
+): InFlightWindow {
   let size = 0
   let waiters: (() => void)[] = []
   const wake = () => {

@@ -22,7 +22,11 @@ export function actionName(event: AtprotoEvent): string {
 }
 
 /** Runs until the signal aborts (then drains what is in flight) or a send fails (then throws). */
-export async function runPipeline(source: Source, stages: PipelineStages, signal: AbortSignal): Promise<void> {
+export async function runPipeline(
+  source: Source,
+  stages: PipelineStages,
+  signal: AbortSignal,
+): Promise<void> {
   const { filter, encode, sink, window, metrics } = stages
   const failed = new AbortController()
   let failure: unknown

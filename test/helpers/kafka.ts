@@ -55,7 +55,10 @@ export interface ReadOptions {
 }
 
 /** Read a topic from the beginning until `count` messages arrive or the timeout passes. */
-export async function readTopic(topic: string, opts: ReadOptions): Promise<Message<Buffer, Buffer, Buffer, Buffer>[]> {
+export async function readTopic(
+  topic: string,
+  opts: ReadOptions,
+): Promise<Message<Buffer, Buffer, Buffer, Buffer>[]> {
   const consumer = new Consumer({
     groupId: `test-reader-${randomUUID()}`,
     clientId: 'test-reader',
@@ -80,7 +83,10 @@ export async function readTopic(topic: string, opts: ReadOptions): Promise<Messa
 }
 
 /** A header's value as a string (header maps are keyed by Buffer, so Map.get cannot find them). */
-export function headerValue(message: Message<Buffer, Buffer, Buffer, Buffer>, name: string): string | undefined {
+export function headerValue(
+  message: Message<Buffer, Buffer, Buffer, Buffer>,
+  name: string,
+): string | undefined {
   for (const [k, v] of message.headers) if (k.toString() === name) return v.toString()
   return undefined
 }

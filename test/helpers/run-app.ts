@@ -21,7 +21,11 @@ export interface RunningApp extends AsyncDisposable {
   metric(name: string, labels?: Record<string, string>): Promise<number>
 }
 
-export async function startApp(command: Command, args: string[], env: Record<string, string> = {}): Promise<RunningApp> {
+export async function startApp(
+  command: Command,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunningApp> {
   const config = loadConfig(
     command,
     ['--bootstrap-servers', brokerEnv().bootstrap, '--metrics-address', '127.0.0.1:0', ...args],

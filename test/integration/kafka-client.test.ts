@@ -9,14 +9,16 @@ import {
   CompressionAlgorithms,
   type CompressionAlgorithmValue,
   compatibilityPartitioner,
-  Producer,
   ProduceAcks,
+  Producer,
   type SASLMechanismValue,
   stringSerializers,
 } from '@platformatic/kafka'
 import { brokerEnv, createTopic, headerValue, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 
-function producer(extra: Partial<ConstructorParameters<typeof Producer<string, string, string, string>>[0]> = {}) {
+function producer(
+  extra: Partial<ConstructorParameters<typeof Producer<string, string, string, string>>[0]> = {},
+) {
   return new Producer<string, string, string, string>({
     clientId: 'test-producer',
     bootstrapBrokers: [brokerEnv().bootstrap],
@@ -53,7 +55,9 @@ describe('kafka client against the real broker', () => {
         ['did:plc:bob', '{"n":2}', undefined],
       ],
     )
-    process.stdout.write(`smoke: produced and read back ${got.length} messages through ${brokerEnv().bootstrap}\n`)
+    process.stdout.write(
+      `smoke: produced and read back ${got.length} messages through ${brokerEnv().bootstrap}\n`,
+    )
   })
 
   test('every compression codec round-trips', async () => {
@@ -63,7 +67,9 @@ describe('kafka client against the real broker', () => {
     for (const compression of codecs) {
       const p = producer({ compression })
       try {
-        await p.send({ messages: [{ topic, key: compression, value: `value compressed with ${compression}` }] })
+        await p.send({
+          messages: [{ topic, key: compression, value: `value compressed with ${compression}` }],
+        })
       } finally {
         await p.close()
       }
@@ -73,7 +79,12 @@ describe('kafka client against the real broker', () => {
       got.map((m) => m.value.toString()),
       codecs.map((c) => `value compressed with ${c}`),
     )
-    assert.ok(codecs.includes('zstd') && codecs.includes('lz4') && codecs.includes('snappy') && codecs.includes('gzip'))
+    assert.ok(
+      codecs.includes('zstd') &&
+        codecs.includes('lz4') &&
+        codecs.includes('snappy') &&
+        codecs.includes('gzip'),
+    )
   })
 
   test('transactions: read_committed sees committed batches only, once', async () => {
@@ -100,7 +111,10 @@ describe('kafka client against the real broker', () => {
       ['committed-1', 'committed-2', 'committed-3'],
     )
     const all = await readTopic(topic, { count: 4, isolation: 'READ_UNCOMMITTED' })
-    assert.ok(all.some((m) => m.value.toString() === 'aborted'), 'the aborted record is in the log')
+    assert.ok(
+      all.some((m) => m.value.toString() === 'aborted'),
+      'the aborted record is in the log',
+    )
   })
 
   // NOTE: @platformatic/kafka 2.12 sends InitProducerId with producerId 0 / epoch 0 unless told

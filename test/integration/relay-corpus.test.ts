@@ -10,7 +10,14 @@ import { startApp, waitFor } from '../helpers/run-app.ts'
 interface JetstreamEvent {
   did: string
   kind: 'commit' | 'identity' | 'account'
-  commit?: { rev: string; operation: string; collection: string; rkey: string; record?: unknown; cid?: string }
+  commit?: {
+    rev: string
+    operation: string
+    collection: string
+    rkey: string
+    record?: unknown
+    cid?: string
+  }
   identity?: { did: string; seq: number; time: string; handle?: string }
   account?: { did: string; seq: number; time: string; active: boolean; status?: string }
 }
@@ -41,13 +48,26 @@ describe('relay mode: recorded live frames → Kafka', () => {
     await using relay = await startFakeRelay({ frames })
     const topic = uniqueTopic('corpus')
     await createTopic(topic, 4)
-    await using run = await startApp('relay', ['--relay-host', relay.url, '--cursor', '0', '--output-topic', topic])
-    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === 31527015471, 'cursor at the last seq')
+    await using run = await startApp('relay', [
+      '--relay-host',
+      relay.url,
+      '--cursor',
+      '0',
+      '--output-topic',
+      topic,
+    ])
+    await waitFor(
+      async () => (await run.metric('atkafka_cursor_seq')) === 31527015471,
+      'cursor at the last seq',
+    )
     await run.stop()
 
     const messages = await readTopic(topic, { count: expected.length })
     assert.equal(messages.length, expected.length)
-    const got = messages.map((m) => ({ key: m.key.toString(), event: JSON.parse(m.value.toString()) as StandardEvent }))
+    const got = messages.map((m) => ({
+      key: m.key.toString(),
+      event: JSON.parse(m.value.toString()) as StandardEvent,
+    }))
     for (const { key, event } of got) assert.equal(key, event.did, 'keyed by DID')
     // per DID, Kafka holds the events in firehose (seq) order
     const lastSeq = new Map<string, number>()
@@ -64,7 +84,8 @@ describe('relay mode: recorded live frames → Kafka', () => {
       if (want.kind === 'commit' && want.commit) {
         const c = want.commit
         const match = ops.find(
-          (e) => e.did === want.did && e.operation?.collection === c.collection && e.operation.rkey === c.rkey,
+          (e) =>
+            e.did === want.did && e.operation?.collection === c.collection && e.operation.rkey === c.rkey,
         )
         assert.ok(match?.operation, `op ${want.did}/${c.collection}/${c.rkey} reached Kafka`)
         const op = match.operation

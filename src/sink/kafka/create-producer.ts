@@ -2,8 +2,8 @@
 import {
   type CompressionAlgorithmValue,
   compatibilityPartitioner,
-  Producer,
   ProduceAcks,
+  Producer,
   stringSerializers,
 } from '@platformatic/kafka'
 import * as promClient from 'prom-client'
@@ -24,7 +24,9 @@ export function createProducer(
     acks: ProduceAcks.ALL,
     // DID keys must land where every Java-compatible producer puts them (murmur2)
     partitioner: compatibilityPartitioner,
-    ...(config.compression === 'none' ? {} : { compression: config.compression as CompressionAlgorithmValue }),
+    ...(config.compression === 'none'
+      ? {}
+      : { compression: config.compression as CompressionAlgorithmValue }),
     // the idempotent producer turns retries <= 1 into "forever"; the schema keeps it >= 2
     retries: config.produceRetries,
     retryDelay: (_client, _op, attempt) => Math.min(10_000, 100 * 2 ** attempt),

@@ -3,7 +3,7 @@
 // flight (the idempotent producer allows one), the next batch fills up; a partial batch waits
 // at most lingerMs. Records the broker refuses for good go to the dead-letter topic with the
 // reason; anything else that survives the client's retries rejects (the run must end).
-import { type Producer, ProduceAcks } from '@platformatic/kafka'
+import { ProduceAcks, type Producer } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { SinkError } from '../../errors.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
@@ -83,7 +83,9 @@ export function createKafkaSink(
     })
 
   const deadLetter = async (record: OutboundRecord, reason: PermanentReason, detail: string) => {
-    await produce([createDeadLetterRecord(record, options.deadLetterTopic, reason, detail, options.maxMessageBytes)])
+    await produce([
+      createDeadLetterRecord(record, options.deadLetterTopic, reason, detail, options.maxMessageBytes),
+    ])
     metrics.eventsProduced('dead_letter', 1)
     metrics.eventDropped(reason)
     logger.warn(
@@ -122,7 +124,8 @@ export function createKafkaSink(
         const big =
           item.record.value.length * 3 > options.maxMessageBytes &&
           Buffer.byteLength(item.record.value) + item.record.key.length > options.maxMessageBytes
-        if (big) await deadLetter(item.record, 'oversized_message', `value exceeds ${options.maxMessageBytes} bytes`)
+        if (big)
+          await deadLetter(item.record, 'oversized_message', `value exceeds ${options.maxMessageBytes} bytes`)
         else fits.push(item)
       }
       if (fits.length > 0) {

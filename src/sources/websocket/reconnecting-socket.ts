@@ -76,7 +76,9 @@ class Connection {
       this.#ws.terminate()
     })
     this.#ws.on('error', (err) => {
-      this.#error ??= new SourceConnectionError(`websocket error; url=${redact(url)} error=${err.message}`, { cause: err })
+      this.#error ??= new SourceConnectionError(`websocket error; url=${redact(url)} error=${err.message}`, {
+        cause: err,
+      })
     })
     this.#ws.on('close', (code, reason) => {
       clearInterval(this.#heartbeat)

@@ -38,11 +38,13 @@ describe('loadConfig', () => {
 
   test('MATCHED_ and the Go original’s WATCHED_ names both work', () => {
     assert.deepEqual(
-      loadConfig('relay', [], { ...base, ATKAFKA_MATCHED_COLLECTIONS: 'app.bsky.*, fm.teal.play' }).matchedCollections,
+      loadConfig('relay', [], { ...base, ATKAFKA_MATCHED_COLLECTIONS: 'app.bsky.*, fm.teal.play' })
+        .matchedCollections,
       ['app.bsky.*', 'fm.teal.play'],
     )
     assert.deepEqual(
-      loadConfig('relay', [], { ...base, ATKAFKA_WATCHED_COLLECTIONS: 'app.bsky.feed.post' }).matchedCollections,
+      loadConfig('relay', [], { ...base, ATKAFKA_WATCHED_COLLECTIONS: 'app.bsky.feed.post' })
+        .matchedCollections,
       ['app.bsky.feed.post'],
     )
     assert.deepEqual(
@@ -63,7 +65,10 @@ describe('loadConfig', () => {
     })
     assert.equal(got.length, 5, got.join('\n'))
     assert.match(got.join('\n'), /--bootstrap-servers \/ ATKAFKA_BOOTSTRAP_SERVERS: required/)
-    assert.match(got.join('\n'), /--relay-host \/ ATKAFKA_RELAY_HOST: expected a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/)
+    assert.match(
+      got.join('\n'),
+      /--relay-host \/ ATKAFKA_RELAY_HOST: expected a ws:\/\/ or wss:\/\/ URL, got "http:\/\/x"/,
+    )
     assert.match(got.join('\n'), /--batch-size \/ ATKAFKA_BATCH_SIZE: expected an integer/)
     assert.match(got.join('\n'), /--compression \/ ATKAFKA_COMPRESSION: .*got "brotli"/)
     assert.match(
@@ -75,7 +80,10 @@ describe('loadConfig', () => {
   test('unknown flags, bad collection patterns, SASL and TLS pairs, secrets redacted', () => {
     assert.match(problems(['--no-such-flag', 'x']).join('\n'), /no-such-flag/)
     assert.match(problems(['--matched-collections', 'app.*.post']).join('\n'), /--matched-collections/)
-    assert.match(problems(['--sasl-mechanism', 'plain']).join('\n'), /--sasl-username .* required with --sasl-mechanism/)
+    assert.match(
+      problems(['--sasl-mechanism', 'plain']).join('\n'),
+      /--sasl-username .* required with --sasl-mechanism/,
+    )
     assert.match(problems(['--tls-cert-file', '/nonexistent.pem']).join('\n'), /give both or neither/)
     const secret = problems(['--sasl-mechanism', 'nope', '--sasl-password', 'hunter2']).join('\n')
     assert.doesNotMatch(secret, /hunter2/)
@@ -84,7 +92,10 @@ describe('loadConfig', () => {
   test('integers, ranges and the cursor', () => {
     assert.equal(loadConfig('relay', ['--cursor', '0'], base).cursor, 0)
     assert.equal(loadConfig('relay', ['--cursor', '31527015321'], base).cursor, 31527015321)
-    assert.match(problems(['--cursor', '-1']).join('\n'), /--cursor \/ ATKAFKA_CURSOR: expected a non-negative integer/)
+    assert.match(
+      problems(['--cursor', '-1']).join('\n'),
+      /--cursor \/ ATKAFKA_CURSOR: expected a non-negative integer/,
+    )
     assert.match(problems(['--osprey-worker-id', '1024']).join('\n'), /--osprey-worker-id/)
     assert.match(problems(['--topic-partitions', '0']).join('\n'), /must be -1 or positive/)
   })
