@@ -86,27 +86,26 @@ describe('relay mode against a real PDS', () => {
       {
         action: 'create',
         collection: 'app.bsky.feed.post',
-        rkey: '3batchpost0001',
         value: { text: 'one', createdAt: new Date().toISOString() },
       },
       {
         action: 'create',
         collection: 'app.bsky.feed.post',
-        rkey: '3batchpost0002',
         value: { text: 'two', createdAt: new Date().toISOString() },
       },
       { action: 'delete', collection: 'app.bsky.feed.post', rkey: post.rkey },
     ])
     assert.ok(batch.commit.rev)
-    expectOp(alice, 'create', 'app.bsky.feed.post', '3batchpost0001')
-    expectOp(alice, 'create', 'app.bsky.feed.post', '3batchpost0002')
+    const batchRkeys = batch.results.slice(0, 2).map((r) => r.rkey ?? '')
+    expectOp(alice, 'create', 'app.bsky.feed.post', batchRkeys[0] ?? '')
+    expectOp(alice, 'create', 'app.bsky.feed.post', batchRkeys[1] ?? '')
     expectOp(alice, 'delete', 'app.bsky.feed.post', post.rkey)
     const newHandle = `alice2${suffix}.test`
     await client.updateHandle(alice, newHandle)
     await client.deactivateAccount(bob)
     await client.activateAccount(bob)
 
-    for (const rkey of ['3batchpost0001', '3batchpost0002']) {
+    for (const rkey of batchRkeys) {
       const r = await client.getRecord(alice.did, 'app.bsky.feed.post', rkey)
       records.set(r.uri, r.value)
     }
