@@ -55,7 +55,7 @@ try {
     const child = spawn(
       process.execPath,
       [
-        join(root, 'bin/atkafka.js'),
+        join(root, 'dist/cli/main.js'),
         'firehose',
         'relay',
         '--relay-host',

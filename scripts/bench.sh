@@ -8,7 +8,7 @@ source scripts/node-env.sh
 name="${1:-relay}"
 shift || true
 case "$name" in
-  relay) exec node bench/relay-e2e.ts "$@" ;;
+  relay) npm run --silent build >&2 && exec node bench/relay-e2e.ts "$@" ;;
   decode) exec node bench/decode-frame.bench.ts "$@" ;;
   encode) exec node bench/encode.bench.ts "$@" ;;
   *) echo "usage: npm run bench -- relay|decode|encode [args]" >&2; exit 2 ;;

@@ -1,7 +1,7 @@
 // Prometheus metrics: one typed facade with one method per business event. Names of the Go
 // original (atkafka_handled_events, atkafka_produced_events, …) are kept verbatim; new series
 // follow <prefix>_<noun>_<unit>. Label values come from closed sets, pre-registered at zero.
-import { Counter, Gauge, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import { DROP_REASONS, type DropReason } from '../errors.ts'
 
 /** Distinct collection label values before new ones are reported as "other" (collections are open-ended). */
@@ -33,6 +33,8 @@ export interface Metrics {
 }
 
 export function createMetrics(registry = new Registry()): Metrics {
+  // process_* and nodejs_* (heap, event loop lag, GC) next to ours
+  collectDefaultMetrics({ register: registry })
   const handled = new Counter({
     name: 'atkafka_handled_events',
     help: 'Events received from the upstream and handled, by Osprey action name and collection',
@@ -122,18 +124,28 @@ export function createMetrics(registry = new Registry()): Metrics {
     registers: [registry],
   })
 
-  const collections = new Set<string>()
-  const collectionLabel = (c: string) => {
-    if (collections.has(c)) return c
-    if (collections.size >= MAX_COLLECTION_LABELS) return 'other'
-    collections.add(c)
-    return c
+  // per-event series are looked up once per label set (prom-client's labels() hashes on every
+  // call); collections past the cap share the "other" series so memory stays bounded
+  const seenCollections = new Set<string>()
+  const handledChildren = new Map<string, { inc(): void }>()
+  const handledChild = (actionName: string, collection: string) => {
+    let label = collection
+    if (collection !== '' && !seenCollections.has(collection)) {
+      if (seenCollections.size < MAX_COLLECTION_LABELS) seenCollections.add(collection)
+      else label = 'other'
+    }
+    const id = `${actionName} ${label}`
+    let child = handledChildren.get(id)
+    if (!child) {
+      child = handled.labels({ action_name: actionName, collection: label })
+      handledChildren.set(id, child)
+    }
+    return child
   }
 
   return {
     registry,
-    eventHandled: (actionName, collection) =>
-      handled.inc({ action_name: actionName, collection: collection ? collectionLabel(collection) : '' }),
+    eventHandled: (actionName, collection) => handledChild(actionName, collection).inc(),
     eventsProduced: (status, count) => produced.inc({ status }, count),
     eventDropped: (reason, count = 1) => dropped.inc({ reason }, count),
     eventFiltered: (kind) => filtered.inc({ kind }),

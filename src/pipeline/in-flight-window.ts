@@ -3,6 +3,8 @@
 
 export interface InFlightWindow {
   readonly size: number
+  /** size >= limit: the reader should await room() */
+  readonly full: boolean
   add(n: number): void
   release(n: number): void
   /** resolves when size < limit */
@@ -25,6 +27,9 @@ export function createInFlightWindow(
   return {
     get size() {
       return size
+    },
+    get full() {
+      return size >= limit
     },
     add(n) {
       size += n

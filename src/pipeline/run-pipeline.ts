@@ -53,19 +53,21 @@ export async function runPipeline(
         continue
       }
       const n = records.length
+      // keep only the ack: the delivery's events hold their whole upstream frame in memory
+      const { ack } = delivery
       window.add(n)
       sink.send(records).then(
         () => {
           window.release(n)
           if (latest) metrics.eventTime(latest)
-          delivery.ack()
+          ack()
         },
         (err: unknown) => {
           window.release(n)
           fail(err)
         },
       )
-      await window.room()
+      if (window.full) await window.room()
       if (readSignal.aborted) break
     }
   } catch (err) {

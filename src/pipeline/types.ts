@@ -5,8 +5,12 @@ import type { AtprotoEvent } from '../events/atproto-event.ts'
 export interface Delivery {
   /** may be empty: everything filtered out or dropped while decoding */
   readonly events: readonly AtprotoEvent[]
-  /** called once every event of this delivery is held by Kafka (relay: seq complete; Tap: send the ack) */
-  ack(): void
+  /**
+   * called once every event of this delivery is held by Kafka (relay: seq complete; Tap: send
+   * the ack). A plain function (it must not use `this`): the pipeline keeps only the function,
+   * so the events can be garbage-collected while their records are in flight.
+   */
+  readonly ack: () => void
 }
 
 export interface Source {

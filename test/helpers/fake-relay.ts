@@ -3,6 +3,7 @@
 // head without a cursor), paced by the socket's buffer so big replays stay within memory, and
 // with knobs for faults (dropped connections, injected frames).
 import type { AddressInfo } from 'node:net'
+import { decodeFirst } from '@atcute/cbor'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { errorFrame, frameSeq } from './frame-tools.ts'
 
@@ -34,10 +35,30 @@ export interface FakeRelay extends AsyncDisposable {
 interface Entry {
   readonly seq: number | undefined
   readonly frame: Uint8Array
+  /** an error frame (header op -1): like a real relay, close the stream after sending it */
+  readonly error: boolean
+}
+
+const toEntry = (frame: Uint8Array): Entry => {
+  let error = false
+  try {
+    error = (decodeFirst(frame)[0] as { op?: unknown }).op === -1
+  } catch {
+    // NOTE: deliberately malformed test frames are served as they are
+  }
+  return { seq: safeSeq(frame), frame, error }
+}
+
+function safeSeq(frame: Uint8Array): number | undefined {
+  try {
+    return frameSeq(frame)
+  } catch {
+    return undefined
+  }
 }
 
 export async function startFakeRelay(options: FakeRelayOptions): Promise<FakeRelay> {
-  const window: Entry[] = options.frames.map((frame) => ({ seq: frameSeq(frame), frame }))
+  const window: Entry[] = options.frames.map(toEntry)
   const highWater = options.highWaterBytes ?? 4 * 1024 * 1024
   const connections: { cursor: string | null; at: number }[] = []
   const subscribers = new Set<{ ws: WebSocket; pump: () => void; next: number }>()
@@ -78,6 +99,10 @@ export async function startFakeRelay(options: FakeRelayOptions): Promise<FakeRel
           if (!entry) break
           ws.send(entry.frame)
           sent++
+          if (entry.error) {
+            ws.close(1008, 'error frame')
+            return
+          }
           if (options.dropAfterFrames && ++perConnection >= options.dropAfterFrames) {
             ws.terminate()
             return
@@ -104,7 +129,7 @@ export async function startFakeRelay(options: FakeRelayOptions): Promise<FakeRel
       return sent
     },
     append(frames) {
-      for (const frame of frames) window.push({ seq: frameSeq(frame), frame })
+      for (const frame of frames) window.push(toEntry(frame))
       for (const s of subscribers) s.pump()
     },
     dropConnections() {
