@@ -93,7 +93,7 @@ describe('loadConfig', () => {
     assert.equal(loadConfig('relay', ['--cursor', '0'], base).cursor, 0)
     assert.equal(loadConfig('relay', ['--cursor', '31527015321'], base).cursor, 31527015321)
     assert.match(
-      problems(['--cursor', '-1']).join('\n'),
+      problems(['--cursor=-1']).join('\n'),
       /--cursor \/ ATKAFKA_CURSOR: expected a non-negative integer/,
     )
     assert.match(problems(['--osprey-worker-id', '1024']).join('\n'), /--osprey-worker-id/)
