@@ -1,11 +1,22 @@
 // Building relay frames for tests and benchmarks: re-sequencing recorded frames, error/info
-// frames. A frame is a DAG-CBOR header followed by a DAG-CBOR body.
+// frames. A frame is a DAG-CBOR header followed by a DAG-CBOR body (one WebSocket message).
 import { decode, decodeFirst, encode } from '@atcute/cbor'
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length)
-  out.set(a, 0)
-  out.set(b, a.length)
+/** A run of frames produced on demand (a long stream need not sit in memory). */
+export interface FrameWindow {
+  readonly length: number
+  frame(index: number): Uint8Array
+  /** the frame's body seq; undefined for frames without one (#info, error frames) */
+  seq(index: number): number | undefined
+}
+
+function concat(...parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
   return out
 }
 
@@ -13,45 +24,137 @@ export function encodeFrame(header: Record<string, unknown>, body: Record<string
   return concat(encode(header), encode(body))
 }
 
+/** header and body of a frame (throws on bad CBOR or trailing bytes) */
+export function splitFrame(frame: Uint8Array): {
+  header: Record<string, unknown>
+  body: Record<string, unknown>
+} {
+  const [header, rest] = decodeFirst(frame) as [Record<string, unknown>, Uint8Array]
+  return { header, body: decode(rest) as Record<string, unknown> }
+}
+
 export function frameSeq(frame: Uint8Array): number | undefined {
-  const [, rest] = decodeFirst(frame)
-  const body = decode(rest) as { seq?: unknown }
-  return typeof body.seq === 'number' ? body.seq : undefined
+  const { seq } = splitFrame(frame).body
+  return typeof seq === 'number' ? seq : undefined
 }
 
-/** The same frame with another seq (header and body re-encoded; CIDs and bytes round-trip). */
+function checkSeq(seq: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 0)
+    throw new RangeError(`seq must be a safe non-negative integer: ${seq}`)
+}
+
+/** The same frame with another seq: header and body re-encoded (CIDs and bytes round-trip). */
 export function withSeq(frame: Uint8Array, seq: number): Uint8Array {
-  const [header, rest] = decodeFirst(frame)
-  const body = decode(rest) as Record<string, unknown>
-  return encodeFrame(header as Record<string, unknown>, { ...body, seq })
+  checkSeq(seq)
+  const { header, body } = splitFrame(frame)
+  if (typeof body.seq !== 'number') throw new TypeError('withSeq: the frame has no seq')
+  return encodeFrame(header, { ...body, seq })
 }
 
-/**
- * `count` frames cycling over `frames`, with consecutive seqs from `firstSeq`. The body is
- * decoded once per source frame; only the seq changes between copies.
- */
-export function resequence(frames: readonly Uint8Array[], count: number, firstSeq = 1): Uint8Array[] {
-  const parts = frames.map((f) => {
-    const [header, rest] = decodeFirst(f)
-    return { header: encode(header), body: decode(rest) as Record<string, unknown> }
-  })
-  const out: Uint8Array[] = []
-  for (let i = 0; i < count; i++) {
-    const p = parts[i % parts.length]
-    if (!p) break
-    out.push(concat(p.header, encode({ ...p.body, seq: firstSeq + i })))
+/** minimal (DAG-CBOR) encoding of an unsigned integer, major type 0 */
+function uintBytes(n: number): Uint8Array {
+  if (n < 24) return Uint8Array.of(n)
+  if (n < 0x100) return Uint8Array.of(0x18, n)
+  if (n < 0x10000) return Uint8Array.of(0x19, n >> 8, n & 0xff)
+  const out = new Uint8Array(n < 0x1_0000_0000 ? 5 : 9)
+  const view = new DataView(out.buffer)
+  if (out.length === 5) {
+    out[0] = 0x1a
+    view.setUint32(1, n)
+  } else {
+    out[0] = 0x1b
+    view.setUint32(1, Math.floor(n / 0x1_0000_0000))
+    view.setUint32(5, n >>> 0)
   }
   return out
 }
 
+// A seq value that needs the 9-byte form and is unlikely to occur anywhere else in a frame.
+const SENTINEL = 0x1f_a5c3_9e71_d2b4
+const MARK = concat(encode('seq'), uintBytes(SENTINEL))
+
+function indexOfAll(hay: Uint8Array, needle: Uint8Array): number[] {
+  const hits: number[] = []
+  for (
+    let i = hay.indexOf(needle[0] ?? 0);
+    i >= 0 && i <= hay.length - needle.length;
+    i = hay.indexOf(needle[0] ?? 0, i + 1)
+  ) {
+    let j = 1
+    while (j < needle.length && hay[i + j] === needle[j]) j++
+    if (j === needle.length) hits.push(i)
+  }
+  return hits
+}
+
+/**
+ * A function giving `frame` with any seq. The frame is re-encoded once with a sentinel seq;
+ * each copy then splices the new seq's bytes in (only the seq value changes size, and no map
+ * or array length around it). Falls back to a full re-encode if the sentinel is ambiguous.
+ */
+export function seqTemplate(frame: Uint8Array): (seq: number) => Uint8Array {
+  const { header, body } = splitFrame(frame)
+  if (typeof body.seq !== 'number') throw new TypeError('seqTemplate: the frame has no seq')
+  const encodedHeader = encode(header)
+  const encodedBody = encode({ ...body, seq: SENTINEL })
+  const hits = indexOfAll(encodedBody, MARK)
+  const hit = hits[0]
+  if (hits.length !== 1 || hit === undefined) return (seq) => withSeq(frame, seq)
+  const valueAt = hit + MARK.length - 9
+  const prefix = concat(encodedHeader, encodedBody.subarray(0, valueAt))
+  const suffix = encodedBody.subarray(valueAt + 9)
+  const splice = (seq: number) => {
+    checkSeq(seq)
+    const value = uintBytes(seq)
+    const out = new Uint8Array(prefix.length + value.length + suffix.length)
+    out.set(prefix, 0)
+    out.set(value, prefix.length)
+    out.set(suffix, prefix.length + value.length)
+    return out
+  }
+  // belt and braces: the splice must equal a full re-encode
+  const same = splice(body.seq)
+  const full = encodeFrame(header, body)
+  const equal = same.length === full.length && same.every((b, i) => b === full[i])
+  return equal ? splice : (seq) => withSeq(frame, seq)
+}
+
+/**
+ * `count` frames cycling over `frames` (each must carry a seq) with consecutive seqs from
+ * `firstSeq`, made on demand: a 1M-frame stream costs no memory until it is read.
+ */
+export function resequenced(frames: readonly Uint8Array[], count: number, firstSeq = 1): FrameWindow {
+  if (frames.length === 0 && count > 0) throw new RangeError('resequenced: no frames to cycle over')
+  checkSeq(firstSeq)
+  checkSeq(firstSeq + Math.max(count - 1, 0))
+  const templates = frames.map(seqTemplate)
+  return {
+    length: count,
+    frame(index) {
+      if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`no frame ${index}`)
+      return (templates[index % templates.length] as (seq: number) => Uint8Array)(firstSeq + index)
+    },
+    seq: (index) => (index >= 0 && index < count ? firstSeq + index : undefined),
+  }
+}
+
+/** `count` frames cycling over `frames` with consecutive seqs from `firstSeq`, as an array */
+export function resequence(frames: readonly Uint8Array[], count: number, firstSeq = 1): Uint8Array[] {
+  const window = resequenced(frames, count, firstSeq)
+  return Array.from({ length: count }, (_, i) => window.frame(i))
+}
+
+/** an error frame, as servers send right before closing: header {op: -1}, body {error, message?} */
 export function errorFrame(name: string, message?: string): Uint8Array {
   return encodeFrame({ op: -1 }, message === undefined ? { error: name } : { error: name, message })
 }
 
+/** an #info message (e.g. OutdatedCursor); it has no seq */
 export function infoFrame(name: string, message?: string): Uint8Array {
   return encodeFrame({ op: 1, t: '#info' }, message === undefined ? { name } : { name, message })
 }
 
+/** a message of a type the lexicon does not know (consumers must skip it) */
 export function unknownFrame(t: string, seq: number): Uint8Array {
   return encodeFrame({ op: 1, t }, { seq, did: 'did:plc:unknown' })
 }
