@@ -1,6 +1,7 @@
 // End-to-end relay benchmark: recorded frames (fresh seqs) over a local websocket, through the
 // real atkafka CLI, into a real Kafka broker. Prints ops/s, CPU and peak RSS of the atkafka
 // process. Usage: npm run bench -- relay [frames=60000] [runs=3] [extra atkafka flags...]
+// ATKAFKA_BENCH_NODE_FLAGS="--max-semi-space-size=8" passes V8 flags to the atkafka process only.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -52,9 +53,11 @@ try {
   for (let run = 1; run <= runs; run++) {
     const port = 20_000 + Math.floor(Math.random() * 20_000)
     const topic = `bench-${Date.now()}-${run}`
+    const nodeFlags = (process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
     const child = spawn(
       process.execPath,
       [
+        ...nodeFlags,
         join(root, 'dist/cli/main.js'),
         'firehose',
         'relay',

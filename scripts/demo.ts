@@ -6,7 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs, parseEnv } from 'node:util'
-import { Consumer } from '@platformatic/kafka'
+import { Admin, Consumer } from '@platformatic/kafka'
 import { readCorpusFrames } from '../test/helpers/corpus.ts'
 import { startFakeRelay } from '../test/helpers/fake-relay.ts'
 import { resequence } from '../test/helpers/frame-tools.ts'
@@ -104,13 +104,12 @@ const duration = Number(opts.duration)
 if (duration > 0) setTimeout(() => void stop(0), duration * 1000)
 
 // wait for atkafka to create the topic, then print what arrives
-for (;;) {
-  const topics = await consumer.metadata({ topics: [] }).then((m) => [...m.topics.keys()])
-  if (topics.includes(topic)) break
-  await new Promise((r) => setTimeout(r, 300))
-}
+const admin = new Admin({ clientId: 'atkafka-demo', bootstrapBrokers: [kafka] })
+while (!(await admin.listTopics()).includes(topic)) await new Promise((r) => setTimeout(r, 300))
+await admin.close()
 let count = 0
-const stream = await consumer.consume({ topics: [topic], mode: 'latest', autocommit: false })
+// the broker is new on every demo run, so the topic's beginning is this run's first event
+const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false })
 for await (const message of stream) {
   const raw = JSON.parse(message.value.toString()) as Record<string, unknown>
   const e = (opts.osprey ? (raw.data as { data: Record<string, unknown> }).data : raw) as {
