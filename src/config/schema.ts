@@ -368,7 +368,7 @@ export const options = {
     kind: 'string',
     default: '',
     description:
-      'only record operations in these collections are produced (comma-separated NSIDs, `app.bsky.*` wildcards); account, identity and sync events always are',
+      'only record operations in these collections are produced (comma-separated; a name matches itself and every NSID under it, `app.bsky.*` and `app.bsky` alike; `*` matches all); account, identity and sync events always are',
     group: 'Filters',
     commands: ALL,
     schema: list,

@@ -76,11 +76,8 @@ export function createKafkaSink(
     }
   }
 
-  const produce = (records: readonly OutboundRecord[]) =>
-    producer.send({
-      messages: records.map((r) => ({ topic: r.topic, key: r.key, value: r.value })),
-      acks: ProduceAcks.ALL,
-    })
+  // OutboundRecord is already the client's message shape ({topic, key, value}): no copy
+  const produce = (records: OutboundRecord[]) => producer.send({ messages: records, acks: ProduceAcks.ALL })
 
   const deadLetter = async (record: OutboundRecord, reason: PermanentReason, detail: string) => {
     await produce([

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { encodeEvent } from '../../../src/encode/encode-event.ts'
+import { createSnowflake, OSPREY_EPOCH_MS, parseSnowflake } from '../../../src/encode/snowflake.ts'
+import { cases, did, time } from './fixtures.ts'
+
+const clock = OSPREY_EPOCH_MS + 365 * 86_400_000
+
+describe('encodeEvent', () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      const snowflake = createSnowflake({ workerId: 7, now: () => clock })
+      const key = c.event.kind === 'info' ? '<unknown>' : did
+
+      const standard = encodeEvent(c.event, { format: 'standard', snowflake, metadata: c.metadata })
+      assert.deepEqual(standard, { key, value: c.json })
+
+      const osprey = encodeEvent(c.event, { format: 'osprey', snowflake, metadata: c.metadata })
+      assert.equal(osprey.key, key)
+      const id = /^\{"data":\{"action_name":"[^"]+","action_id":(\d+),/.exec(osprey.value)?.[1] ?? ''
+      // the standard format drew no id: this is the generator's first
+      assert.deepEqual(parseSnowflake(id), { timeMs: clock, workerId: 7, sequence: 0 })
+      assert.equal(
+        osprey.value,
+        `{"data":{"action_name":"${c.actionName}","action_id":${id},"data":${c.json},"timestamp":"${time}","secret_data":{},"encoding":"json"},"send_time":"${time}"}`,
+      )
+    })
+  }
+
+  test('an unusable event time falls back to the given now() for send_time only', () => {
+    const snowflake = createSnowflake({ workerId: 0 })
+    const { value } = encodeEvent(
+      { kind: 'info', name: 'OutdatedCursor', time: 'garbage' },
+      { format: 'osprey', snowflake, now: () => new Date('2030-01-01T00:00:00.000Z') },
+    )
+    const env = JSON.parse(value) as {
+      send_time: string
+      data: { timestamp: string; data: { timestamp: string } }
+    }
+    assert.equal(env.send_time, '2030-01-01T00:00:00.000Z')
+    assert.equal(env.data.timestamp, 'garbage')
+    assert.equal(env.data.data.timestamp, 'garbage')
+  })
+})
