@@ -1,7 +1,8 @@
 // End-to-end relay benchmark: recorded frames (fresh seqs) over a local websocket, through the
 // real atkafka CLI, into a real Kafka broker. Prints ops/s, CPU and peak RSS of the atkafka
 // process. Usage: npm run bench -- relay [frames=60000] [runs=3] [extra atkafka flags...]
-// ATKAFKA_BENCH_NODE_FLAGS="--max-semi-space-size=8" passes V8 flags to the atkafka process only.
+// ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
+// bin/atkafka.js, --max-semi-space-size=8).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -53,7 +54,10 @@ try {
   for (let run = 1; run <= runs; run++) {
     const port = 20_000 + Math.floor(Math.random() * 20_000)
     const topic = `bench-${Date.now()}-${run}`
-    const nodeFlags = (process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+    // the V8 flags bin/atkafka.js and the Docker image run with, unless overridden
+    const nodeFlags = (process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8')
+      .split(' ')
+      .filter(Boolean)
     const child = spawn(
       process.execPath,
       [
@@ -110,5 +114,5 @@ try {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 console.log(
-  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'})`,
+  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8'})`,
 )

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
+// --max-semi-space-size=8 (MB): a smaller young generation keeps peak RSS near 250 MB at full
+// firehose speed instead of ~370 MB, at no measured cost in throughput (docs/performance.md).
 // In a checkout, run the TypeScript sources directly (Node >= 22.18 strips types), so the CLI
 // is never older than the code; an installed package (no src/) runs the compiled dist/.
 import { existsSync } from 'node:fs'

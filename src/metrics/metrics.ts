@@ -73,20 +73,32 @@ export function createMetrics(registry = new Registry()): Metrics {
     labelNames: ['name'],
     registers: [registry],
   })
-  const seqGauge = new Gauge({
+  // hot-path values are plain variables, turned into gauges only when scraped
+  const state = { upstreamSeq: Number.NaN, cursorSeq: Number.NaN, eventTime: '', inFlight: 0 }
+  new Gauge({
     name: 'atkafka_upstream_seq',
     help: 'Highest upstream seq received',
     registers: [registry],
+    collect() {
+      if (!Number.isNaN(state.upstreamSeq)) this.set(state.upstreamSeq)
+    },
   })
-  const cursorGauge = new Gauge({
+  new Gauge({
     name: 'atkafka_cursor_seq',
     help: 'Upstream seq at or below which every event is held by Kafka',
     registers: [registry],
+    collect() {
+      if (!Number.isNaN(state.cursorSeq)) this.set(state.cursorSeq)
+    },
   })
-  const lag = new Gauge({
+  new Gauge({
     name: 'atkafka_lag_seconds',
-    help: 'Now minus the event time of the latest event handled',
+    help: 'Now minus the event time of the latest event held by Kafka',
     registers: [registry],
+    collect() {
+      const ms = Date.parse(state.eventTime)
+      if (Number.isFinite(ms)) this.set(Math.max(0, (Date.now() - ms) / 1000))
+    },
   })
   const reconnects = new Counter({
     name: 'atkafka_reconnects_total',
@@ -100,10 +112,13 @@ export function createMetrics(registry = new Registry()): Metrics {
     labelNames: ['source'],
     registers: [registry],
   })
-  const inFlight = new Gauge({
+  new Gauge({
     name: 'atkafka_in_flight_events',
     help: 'Events read from the upstream and not yet acknowledged by Kafka',
     registers: [registry],
+    collect() {
+      this.set(state.inFlight)
+    },
   })
 
   const acks = new Counter({
@@ -150,15 +165,20 @@ export function createMetrics(registry = new Registry()): Metrics {
     eventDropped: (reason, count = 1) => dropped.inc({ reason }, count),
     eventFiltered: (kind) => filtered.inc({ kind }),
     upstreamFrame: (type) => frames.inc({ type }),
-    upstreamSeq: (seq) => seqGauge.set(seq),
-    cursorSeq: (seq) => cursorGauge.set(seq),
+    upstreamSeq: (seq) => {
+      state.upstreamSeq = seq
+    },
+    cursorSeq: (seq) => {
+      state.cursorSeq = seq
+    },
     eventTime: (time) => {
-      const ms = Date.parse(time)
-      if (Number.isFinite(ms)) lag.set(Math.max(0, (Date.now() - ms) / 1000))
+      state.eventTime = time
     },
     reconnected: (source) => reconnects.inc({ source }),
     upstreamState: (source, state) => connected.set({ source }, state === 'connected' ? 1 : 0),
-    inFlight: (count) => inFlight.set(count),
+    inFlight: (count) => {
+      state.inFlight = count
+    },
     upstreamError: (name) => upstreamErrors.inc({ name }),
     ackSent: (status) => acks.inc({ status }),
     tapEventBuffer: (count) => tapEvents.set(count),

@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { SourceProtocolError } from '../../errors.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
-import { readSocket } from '../websocket/reconnecting-socket.ts'
+import { readSocketBatches } from '../websocket/reconnecting-socket.ts'
 import { decodeFrame } from './decode-frame.ts'
 import { createSeqTracker, type SeqTracker } from './seq-tracker.ts'
 
@@ -44,7 +44,7 @@ export function createRelaySource(
   let connections = 0
 
   async function* deliveries(signal: AbortSignal): AsyncGenerator<Delivery> {
-    const socket = readSocket(
+    const socket = readSocketBatches(
       {
         url: () => subscribeReposUrl(config.relayHost, tracker.last()),
         minBackoffMs: config.reconnectMinMs,
@@ -72,55 +72,56 @@ export function createRelaySource(
       },
       signal,
     )
-    for await (const message of socket) {
-      if (!message.binary) {
-        metrics.eventDropped('malformed_frame')
-        logger.warn({ bytes: message.data.length }, 'text frame on the relay stream; dropped')
-        continue
-      }
-      const frame = decodeFrame(message.data, now)
-      for (const drop of frame.drops) {
-        metrics.eventDropped(drop.reason)
-        logger.warn({ seq: frame.seq, reason: drop.reason, err: drop.message }, 'dropped upstream data')
-      }
-      if (frame.error) {
-        metrics.upstreamError(frame.error.name)
-        if (frame.error.name === 'FutureCursor') {
-          throw new SourceProtocolError(
-            `relay says our cursor is in its future (it may have lost state or be another relay); cursor=${tracker.last()} message=${frame.error.message ?? ''}`,
+    for await (const batch of socket)
+      for (const message of batch) {
+        if (!message.binary) {
+          metrics.eventDropped('malformed_frame')
+          logger.warn({ bytes: message.data.length }, 'text frame on the relay stream; dropped')
+          continue
+        }
+        const frame = decodeFrame(message.data, now)
+        for (const drop of frame.drops) {
+          metrics.eventDropped(drop.reason)
+          logger.warn({ seq: frame.seq, reason: drop.reason, err: drop.message }, 'dropped upstream data')
+        }
+        if (frame.error) {
+          metrics.upstreamError(frame.error.name)
+          if (frame.error.name === 'FutureCursor') {
+            throw new SourceProtocolError(
+              `relay says our cursor is in its future (it may have lost state or be another relay); cursor=${tracker.last()} message=${frame.error.message ?? ''}`,
+            )
+          }
+          logger.warn({ error: frame.error.name, message: frame.error.message }, 'error frame from relay')
+          continue
+        }
+        for (const event of frame.events) {
+          if (event.kind === 'info') {
+            metrics.upstreamError(event.name)
+            logger.warn({ name: event.name, message: event.message }, 'info message from relay')
+          }
+        }
+        if (frame.seq === undefined) {
+          if (frame.events.length > 0) yield { events: frame.events, ack: noop }
+          continue
+        }
+        const last = tracker.last()
+        if (last !== undefined && frame.seq <= last) {
+          logger.warn(
+            { seq: frame.seq, last },
+            'relay seq went backwards (relay switch or reset?); passing the event on',
           )
         }
-        logger.warn({ error: frame.error.name, message: frame.error.message }, 'error frame from relay')
-        continue
-      }
-      for (const event of frame.events) {
-        if (event.kind === 'info') {
-          metrics.upstreamError(event.name)
-          logger.warn({ name: event.name, message: event.message }, 'info message from relay')
+        metrics.upstreamSeq(frame.seq)
+        const done = tracker.add(frame.seq)
+        yield {
+          events: frame.events,
+          ack: () => {
+            done()
+            const safe = tracker.safe()
+            if (safe !== undefined) metrics.cursorSeq(safe)
+          },
         }
       }
-      if (frame.seq === undefined) {
-        if (frame.events.length > 0) yield { events: frame.events, ack: noop }
-        continue
-      }
-      const last = tracker.last()
-      if (last !== undefined && frame.seq <= last) {
-        logger.warn(
-          { seq: frame.seq, last },
-          'relay seq went backwards (relay switch or reset?); passing the event on',
-        )
-      }
-      metrics.upstreamSeq(frame.seq)
-      const done = tracker.add(frame.seq)
-      yield {
-        events: frame.events,
-        ack: () => {
-          done()
-          const safe = tracker.safe()
-          if (safe !== undefined) metrics.cursorSeq(safe)
-        },
-      }
-    }
   }
 
   return {

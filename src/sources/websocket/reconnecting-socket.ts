@@ -129,14 +129,20 @@ class Connection {
     w?.()
   }
 
-  async next(): Promise<SocketMessage | typeof END> {
+  /** every message queued so far (at least one), or END once the socket has closed */
+  async nextBatch(): Promise<SocketMessage[] | typeof END> {
     while (this.#queue.length === 0) await new Promise<void>((r) => (this.#waiter = r))
-    const item = this.#queue.shift() as SocketMessage | typeof END
+    const end = this.#queue.indexOf(END)
+    const batch = (end < 0 ? this.#queue.splice(0) : this.#queue.splice(0, end)) as SocketMessage[]
     if (this.#paused && this.#queue.length < this.#highWater / 2) {
       this.#paused = false
       this.#ws.resume()
     }
-    return item
+    if (batch.length === 0) {
+      this.#queue.shift()
+      return END
+    }
+    return batch
   }
 
   close() {
@@ -151,15 +157,25 @@ function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//<redacted>@')
 }
 
-/**
- * Messages from the upstream across reconnects, until the signal aborts or the consumer stops
- * iterating. `session` lets the consumer write (Tap acks) on the current connection.
- */
+/** readSocketBatches, one message at a time. */
 export async function* readSocket(
   opts: SocketOptions,
   signal: AbortSignal,
   session?: (s: SocketSession) => void,
 ): AsyncGenerator<SocketMessage> {
+  for await (const batch of readSocketBatches(opts, signal, session)) yield* batch
+}
+
+/**
+ * Messages from the upstream across reconnects, in batches of whatever arrived since the last
+ * pull (one async step per batch, not per message), until the signal aborts or the consumer
+ * stops iterating. `session` lets the consumer write (Tap acks) on the current connection.
+ */
+export async function* readSocketBatches(
+  opts: SocketOptions,
+  signal: AbortSignal,
+  session?: (s: SocketSession) => void,
+): AsyncGenerator<SocketMessage[]> {
   let attempt = 0
   let current: Connection | undefined
   session?.({
@@ -177,10 +193,10 @@ export async function* readSocket(
       const conn = new Connection(url, opts)
       current = conn
       for (;;) {
-        const item = await conn.next()
-        if (item === END) break
+        const batch = await conn.nextBatch()
+        if (batch === END) break
         attempt = 0
-        yield item
+        yield batch
       }
       current = undefined
       if (signal.aborted) return
