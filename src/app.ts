@@ -1,9 +1,14 @@
 // Composition root: config → metrics server, topics, producer, source, pipeline. run() resolves
 // on a clean stop (the signal aborted and everything in flight reached Kafka) and rejects on a
 // failure that must end the process.
+import type { Producer } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
-import type { Command, Config } from './config/schema.ts'
+import type { Config, FirehoseCommand } from './config/schema.ts'
+import { startCursorSaver } from './cursor/cursor-saver.ts'
+import type { CursorStore } from './cursor/cursor-store.ts'
+import { createFileCursorStore } from './cursor/file-cursor-store.ts'
+import { createKafkaCursorStore } from './cursor/kafka-cursor-store.ts'
 import { encodeEvent } from './encode/encode-event.ts'
 import { createSnowflake } from './encode/snowflake.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
@@ -33,26 +38,77 @@ export function deadLetterTopic(config: Config): string {
   return config.deadLetterTopic || `${config.outputTopic}.dlq`
 }
 
+export function relaySourceId(config: Config): string {
+  return config.sourceId || `relay:${new URL(config.relayHost).host}`
+}
+
+interface Running {
+  readonly source: Source
+  /** called after the pipeline stopped, before the producer closes */
+  readonly finish?: () => Promise<void>
+}
+
 /** Only the source in use is loaded. */
 async function createSource(
-  command: Command,
+  command: FirehoseCommand,
   config: Config,
-  metrics: Metrics,
-  logger: Logger,
-): Promise<Source> {
+  deps: { metrics: Metrics; logger: Logger; producer: Producer<string, string, string, string> },
+): Promise<Running> {
+  const { metrics, logger, producer } = deps
   switch (command) {
     case 'relay': {
       const { createRelaySource } = await import('./sources/relay/relay-source.ts')
-      return createRelaySource(config, { metrics, logger: logger.child({ component: 'relay' }) })
+      const log = logger.child({ component: 'cursor' })
+      const store = createCursorStore(config, producer)
+      const stored = store ? await store.load() : undefined
+      const cursor = config.cursor ?? stored
+      log.info(
+        { store: store?.description ?? 'none', stored: stored ?? null, cursor: cursor ?? null },
+        cursor === undefined ? 'no cursor: starting at the live head' : 'resuming after cursor',
+      )
+      const source = createRelaySource({ ...config, cursor }, { metrics, logger: logger.child({ component: 'relay' }) })
+      if (!store) return { source }
+      const saver = startCursorSaver(store, () => source.tracker.safe(), config.cursorSaveIntervalMs, {
+        logger: log,
+      })
+      return {
+        source,
+        finish: async () => {
+          saver.stop()
+          await saver.flush()
+          log.info({ cursor: source.tracker.safe() ?? null }, 'cursor saved')
+        },
+      }
     }
     case 'tap': {
       const { createTapSource } = await import('./sources/tap/tap-source.ts')
-      return createTapSource(config, { metrics, logger: logger.child({ component: 'tap' }) })
+      return { source: createTapSource(config, { metrics, logger: logger.child({ component: 'tap' }) }) }
     }
   }
 }
 
-export async function createApp(command: Command, config: Config, deps: AppDeps): Promise<App> {
+function createCursorStore(
+  config: Config,
+  producer: Producer<string, string, string, string>,
+): CursorStore | undefined {
+  const sourceId = relaySourceId(config)
+  switch (config.cursorStore) {
+    case 'kafka':
+      return createKafkaCursorStore({
+        kafka: config,
+        topic: config.cursorTopic,
+        sourceId,
+        upstream: config.relayHost,
+        producer,
+      })
+    case 'file':
+      return createFileCursorStore(config.cursorFile, sourceId, config.relayHost)
+    case 'none':
+      return undefined
+  }
+}
+
+export async function createApp(command: FirehoseCommand, config: Config, deps: AppDeps): Promise<App> {
   const { logger } = deps
   const registry = deps.registry ?? new Registry()
   const metrics = createMetrics(registry)
@@ -83,6 +139,16 @@ export async function createApp(command: Command, config: Config, deps: AppDeps)
             replicationFactor: config.topicReplicationFactor,
             configs: [],
           },
+          ...(command === 'relay' && config.cursorStore === 'kafka'
+            ? [
+                {
+                  name: config.cursorTopic,
+                  partitions: 1,
+                  replicationFactor: config.topicReplicationFactor,
+                  configs: [['cleanup.policy', 'compact'] as const],
+                },
+              ]
+            : []),
         ],
         logger.child({ component: 'topics' }),
       )
@@ -107,7 +173,8 @@ export async function createApp(command: Command, config: Config, deps: AppDeps)
         const { key, value } = encodeEvent(event, { format, snowflake })
         return { topic, key, value }
       }
-      source = await createSource(command, config, metrics, logger)
+      const running = await createSource(command, config, { metrics, logger, producer })
+      source = running.source
       const window = createInFlightWindow(config.maxInFlight, (n) => metrics.inFlight(n))
       try {
         await runPipeline(
@@ -127,6 +194,10 @@ export async function createApp(command: Command, config: Config, deps: AppDeps)
         )
         log.info('stopped reading; everything in flight reached Kafka')
       } finally {
+        // the safe cursor never passes an event Kafka does not hold, so it is saved on failure too
+        await running
+          .finish?.()
+          .catch((err: unknown) => log.error({ err }, 'saving the cursor on stop failed'))
         producerReady = false
         await sink.close()
         await producer.close(true)

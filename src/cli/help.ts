@@ -13,6 +13,16 @@ export const COMMANDS: Record<Command, { usage: string; summary: string }> = {
     summary:
       'read Tap’s /channel (backfill and live) and produce every event to Kafka, acking after Kafka holds it',
   },
+  tail: {
+    usage: 'atkafka tail [options]',
+    summary:
+      'print the events in the output topic (readable lines or --json), from now or --from-beginning, filtered by --did, --collection, --action',
+  },
+}
+
+/** how a command is invoked, e.g. `atkafka firehose relay` or `atkafka tail` */
+export function commandName(command: Command): string {
+  return COMMANDS[command].usage.replace(/ \[options\]$/, '')
 }
 
 export function mainHelp(version: string): string {

@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs'
 import { createApp } from '../app.ts'
 import { loadConfig, redactedConfig } from '../config/load-config.ts'
-import type { Command } from '../config/schema.ts'
+import type { Command, Config } from '../config/schema.ts'
 import { ConfigError } from '../errors.ts'
 import { createLogger } from '../logging/logger.ts'
-import { commandHelp, mainHelp } from './help.ts'
+import { commandHelp, commandName, mainHelp } from './help.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string
@@ -26,12 +26,19 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(mainHelp(pkg.version))
     return
   }
-  const [group, sub, ...rest] = argv
-  if (group !== 'firehose' || (sub !== 'relay' && sub !== 'tap')) {
+  const [group, sub] = argv
+  let command: Command
+  let rest: string[]
+  if (group === 'tail') {
+    command = 'tail'
+    rest = argv.slice(1)
+  } else if (group === 'firehose' && (sub === 'relay' || sub === 'tap')) {
+    command = sub
+    rest = argv.slice(2)
+  } else {
     usageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
     return
   }
-  const command: Command = sub
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(commandHelp(command))
     return
@@ -47,7 +54,7 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(
-        `atkafka: ${err.message}\n\nRun \`atkafka firehose ${command} --help\` for the options.\n`,
+        `atkafka: ${err.message}\n\nRun \`${commandName(command)} --help\` for the options.\n`,
       )
       process.exitCode = 2
       return
@@ -56,6 +63,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (printConfig) {
     process.stdout.write(`${JSON.stringify(redactedConfig(command, config), null, 2)}\n`)
+    return
+  }
+  if (command === 'tail') {
+    await tail(config)
     return
   }
 
@@ -94,6 +105,28 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = 1
   } finally {
     clearTimeout(forced)
+    logger.flush()
+  }
+}
+
+/** `atkafka tail`: events on stdout, logs on stderr; SIGINT/SIGTERM stop it with exit code 0. */
+async function tail(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel, process.stderr)
+  const stop = new AbortController()
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130)
+    stop.abort()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  try {
+    const { runTail } = await import('../tail/run-tail.ts')
+    const printed = await runTail(config, { logger, out: process.stdout, signal: stop.signal })
+    logger.debug({ printed }, 'tail stopped')
+  } catch (err) {
+    logger.error({ err }, 'tail failed')
+    process.exitCode = 1
+  } finally {
     logger.flush()
   }
 }

@@ -3,7 +3,7 @@
 import type { Command, OptionSpec } from './schema.ts'
 import { options } from './schema.ts'
 
-const commandNames: Record<Command, string> = { relay: 'relay', tap: 'tap' }
+const commandNames: Record<Command, string> = { relay: 'relay', tap: 'tap', tail: 'tail' }
 
 export function configurationMarkdown(): string {
   const lines = [

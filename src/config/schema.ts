@@ -2,9 +2,16 @@
 // first), default, description and validation. --help and docs/configuration.md are
 // generated from it, so they cannot drift from the code.
 import { z } from 'zod'
+import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 
-export type Command = 'relay' | 'tap'
+/** the commands that stream an upstream into Kafka (`atkafka firehose <command>`) */
+export type FirehoseCommand = 'relay' | 'tap'
+/** `tail` reads the output topic back and prints it */
+export type Command = FirehoseCommand | 'tail'
+// the firehose commands (every option below not marked otherwise)
 const ALL: readonly Command[] = ['relay', 'tap']
+// the Kafka connection, its security and the topic: what `atkafka tail` needs to read
+const WITH_TAIL: readonly Command[] = ['relay', 'tap', 'tail']
 
 export interface OptionSpec<T> {
   /** kebab-case flag without the leading dashes */
@@ -63,7 +70,7 @@ export const options = {
     required: true,
     description: 'Kafka bootstrap servers, comma-separated host:port',
     group: 'Kafka',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: list.pipe(z.array(hostPort).min(1, 'at least one host:port')),
   }),
   outputTopic: opt({
@@ -71,9 +78,9 @@ export const options = {
     env: ['ATKAFKA_OUTPUT_TOPIC'],
     kind: 'string',
     default: 'atproto-events',
-    description: 'topic the events are produced to; created at start if missing',
+    description: 'topic the events are produced to (and `tail` reads); created at start if missing',
     group: 'Kafka',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: z
       .string()
       .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name ([a-zA-Z0-9._-], 1-249 chars)'),
@@ -183,7 +190,7 @@ export const options = {
     default: 'atkafka',
     description: 'Kafka client id',
     group: 'Kafka',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: z.string().min(1),
   }),
   saslMechanism: opt({
@@ -193,7 +200,7 @@ export const options = {
     default: '',
     description: 'SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL)',
     group: 'Kafka security',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: z
       .string()
       .transform((s) => s.toUpperCase())
@@ -206,7 +213,7 @@ export const options = {
     default: '',
     description: 'SASL username',
     group: 'Kafka security',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: z.string(),
   }),
   saslPassword: opt({
@@ -216,7 +223,7 @@ export const options = {
     default: '',
     description: 'SASL password',
     group: 'Kafka security',
-    commands: ALL,
+    commands: WITH_TAIL,
     secret: true,
     schema: z.string(),
   }),
@@ -227,7 +234,7 @@ export const options = {
     default: 'false',
     description: 'connect to the brokers over TLS',
     group: 'Kafka security',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: bool,
   }),
   tlsCaFile: opt({
@@ -237,7 +244,7 @@ export const options = {
     default: '',
     description: 'PEM file of the CA(s) that signed the brokers’ certificates (default: the system CAs)',
     group: 'Kafka security',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: z.string(),
   }),
   tlsCertFile: opt({
@@ -247,7 +254,7 @@ export const options = {
     default: '',
     description: 'PEM client certificate for mutual TLS',
     group: 'Kafka security',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: z.string(),
   }),
   tlsKeyFile: opt({
@@ -257,7 +264,7 @@ export const options = {
     default: '',
     description: 'PEM private key of the client certificate',
     group: 'Kafka security',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: z.string(),
   }),
 
@@ -277,7 +284,7 @@ export const options = {
     kind: 'string',
     default: '',
     description:
-      'relay seq to resume after (the relay replays from the next seq; 0 = its whole window); empty: the live head',
+      'relay seq to resume after, overriding the stored cursor (the relay replays from the next seq; 0 = its whole window); empty: the stored cursor, else the live head',
     group: 'Upstream',
     commands: ['relay'],
     schema: z
@@ -316,6 +323,80 @@ export const options = {
     group: 'Upstream',
     commands: ['tap'],
     schema: bool,
+  }),
+  sourceId: opt({
+    flag: 'source-id',
+    env: ['ATKAFKA_SOURCE_ID'],
+    kind: 'string',
+    default: '',
+    description:
+      'name of this stream’s cursor (seqs of different relays are unrelated); default relay:<relay host>',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: z.string().regex(/^[\w.:@/-]{0,200}$/, 'expected letters, digits and ._:@/-'),
+  }),
+  cursorStore: opt({
+    flag: 'cursor-store',
+    env: ['ATKAFKA_CURSOR_STORE'],
+    kind: 'string',
+    default: 'kafka',
+    description:
+      'where the cursor is kept between runs: kafka (a compacted topic), file, or none (start at the live head every time)',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: z.enum(['kafka', 'file', 'none']),
+  }),
+  cursorTopic: opt({
+    flag: 'cursor-topic',
+    env: ['ATKAFKA_CURSOR_TOPIC'],
+    kind: 'string',
+    default: 'atkafka-cursors',
+    description: 'compacted topic holding cursors (one record per source id), created if missing',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name'),
+  }),
+  cursorFile: opt({
+    flag: 'cursor-file',
+    env: ['ATKAFKA_CURSOR_FILE'],
+    kind: 'string',
+    default: 'atkafka-cursor.json',
+    description: 'cursor file with --cursor-store file (written atomically)',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: z.string().min(1),
+  }),
+  cursorSaveIntervalMs: opt({
+    flag: 'cursor-save-interval-ms',
+    env: ['ATKAFKA_CURSOR_SAVE_INTERVAL_MS'],
+    kind: 'string',
+    default: '1000',
+    description: 'how often the cursor is saved while it moves (and always on a clean stop)',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: int(50, 3_600_000),
+  }),
+  onFutureCursor: opt({
+    flag: 'on-future-cursor',
+    env: ['ATKAFKA_ON_FUTURE_CURSOR'],
+    kind: 'string',
+    default: 'stop',
+    description:
+      'when the relay answers FutureCursor (it lost state, or is another relay): stop (exit 1, for a human to decide) or live (forget the cursor, continue from the live head)',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: z.enum(['stop', 'live']),
+  }),
+  onOutdatedCursor: opt({
+    flag: 'on-outdated-cursor',
+    env: ['ATKAFKA_ON_OUTDATED_CURSOR'],
+    kind: 'string',
+    default: 'continue',
+    description:
+      'when the relay says OutdatedCursor (events between the cursor and its oldest were lost): continue from what it offers, or stop (exit 1)',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: z.enum(['continue', 'stop']),
   }),
   maxInFlight: opt({
     flag: 'max-in-flight',
@@ -425,7 +506,7 @@ export const options = {
     default: 'info',
     description: 'trace, debug, info, warn, error or fatal',
     group: 'Operations',
-    commands: ALL,
+    commands: WITH_TAIL,
     schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
   }),
   shutdownTimeoutMs: opt({
@@ -438,6 +519,75 @@ export const options = {
     group: 'Operations',
     commands: ALL,
     schema: int(0, 600_000),
+  }),
+  tailFromBeginning: opt({
+    flag: 'from-beginning',
+    env: ['ATKAFKA_TAIL_FROM_BEGINNING'],
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'start at the oldest message of every partition instead of at the messages produced from now on',
+    group: 'Tail',
+    commands: ['tail'],
+    schema: bool,
+  }),
+  tailJson: opt({
+    flag: 'json',
+    env: ['ATKAFKA_TAIL_JSON'],
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'print each message value as produced, one JSON line per message, instead of one readable line',
+    group: 'Tail',
+    commands: ['tail'],
+    schema: bool,
+  }),
+  tailDid: opt({
+    flag: 'did',
+    env: ['ATKAFKA_TAIL_DID'],
+    kind: 'string',
+    default: '',
+    description: 'only events of these DIDs (comma-separated)',
+    group: 'Tail',
+    commands: ['tail'],
+    schema: list.pipe(z.array(z.string().regex(/^did:[a-z]+:\S+$/, 'expected a DID such as did:plc:…'))),
+  }),
+  tailCollection: opt({
+    flag: 'collection',
+    env: ['ATKAFKA_TAIL_COLLECTION'],
+    kind: 'string',
+    default: '',
+    description:
+      'only record operations in these collections (comma-separated, same patterns as --matched-collections: `app.bsky.*`, `app.bsky.feed.post`, `*`)',
+    group: 'Tail',
+    commands: ['tail'],
+    schema: list.superRefine((patterns, ctx) => {
+      for (const p of patterns) {
+        const problem = validateCollectionPattern(p)
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      }
+    }),
+  }),
+  tailAction: opt({
+    flag: 'action',
+    env: ['ATKAFKA_TAIL_ACTION'],
+    kind: 'string',
+    default: '',
+    description:
+      'only these kinds of event (comma-separated): create, update, delete, account, identity, sync, info',
+    group: 'Tail',
+    commands: ['tail'],
+    schema: list.pipe(z.array(z.enum(['create', 'update', 'delete', 'account', 'identity', 'sync', 'info']))),
+  }),
+  tailLimit: opt({
+    flag: 'limit',
+    env: ['ATKAFKA_TAIL_LIMIT'],
+    kind: 'string',
+    default: '0',
+    description: 'exit after printing this many events (0: run until interrupted)',
+    group: 'Tail',
+    commands: ['tail'],
+    schema: int(0, Number.MAX_SAFE_INTEGER),
   }),
 } as const satisfies Record<string, OptionSpec<unknown>>
 

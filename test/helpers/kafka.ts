@@ -51,6 +51,8 @@ export interface ReadOptions {
   count: number
   /** give up after this long (ms) and return what was read */
   timeoutMs?: number
+  /** also stop when no message arrived for this long (ms) */
+  idleMs?: number
   isolation?: 'READ_COMMITTED' | 'READ_UNCOMMITTED'
 }
 
@@ -69,13 +71,22 @@ export async function readTopic(
   const out: Message<Buffer, Buffer, Buffer, Buffer>[] = []
   const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false })
   const timer = setTimeout(() => void stream.close(), opts.timeoutMs ?? 20_000)
+  let idle: NodeJS.Timeout | undefined
+  const armIdle = () => {
+    if (opts.idleMs === undefined) return
+    clearTimeout(idle)
+    idle = setTimeout(() => void stream.close(), opts.idleMs)
+  }
+  armIdle()
   try {
     for await (const message of stream) {
       out.push(message)
+      armIdle()
       if (out.length >= opts.count) break
     }
   } finally {
     clearTimeout(timer)
+    clearTimeout(idle)
     await stream.close()
     await consumer.close(true)
   }

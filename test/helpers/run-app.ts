@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream'
 import { type App, createApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
-import type { Command, Config } from '../../src/config/schema.ts'
+import type { Config, FirehoseCommand } from '../../src/config/schema.ts'
 import { createLogger } from '../../src/logging/logger.ts'
 import { brokerEnv } from './kafka.ts'
 
@@ -22,7 +22,7 @@ export interface RunningApp extends AsyncDisposable {
 }
 
 export async function startApp(
-  command: Command,
+  command: FirehoseCommand,
   args: string[],
   env: Record<string, string> = {},
 ): Promise<RunningApp> {

@@ -12,13 +12,17 @@ import { createSeqTracker, type SeqTracker } from './seq-tracker.ts'
 
 export interface RelaySourceConfig {
   readonly relayHost: string
+  /** resume strictly after this seq; undefined: the live head */
   readonly cursor: number | undefined
+  readonly onFutureCursor: 'stop' | 'live'
+  readonly onOutdatedCursor: 'continue' | 'stop'
   readonly reconnectMinMs: number
   readonly reconnectMaxMs: number
   readonly idleTimeoutMs: number
 }
 
 export interface RelaySource extends Source {
+  /** the current seq tracker (replaced when the cursor is given up for the live head) */
   readonly tracker: SeqTracker
 }
 
@@ -39,7 +43,7 @@ export function createRelaySource(
 ): RelaySource {
   const { metrics, logger } = deps
   const now = deps.now ?? (() => new Date().toISOString())
-  const tracker = createSeqTracker(config.cursor)
+  let tracker = createSeqTracker(config.cursor)
   let connected = false
   let connections = 0
 
@@ -87,17 +91,30 @@ export function createRelaySource(
         if (frame.error) {
           metrics.upstreamError(frame.error.name)
           if (frame.error.name === 'FutureCursor') {
-            throw new SourceProtocolError(
-              `relay says our cursor is in its future (it may have lost state or be another relay); cursor=${tracker.last()} message=${frame.error.message ?? ''}`,
+            if (config.onFutureCursor === 'stop') {
+              throw new SourceProtocolError(
+                `relay says our cursor is in its future (it may have lost state or be another relay); cursor=${tracker.last()} message=${frame.error.message ?? ''}`,
+              )
+            }
+            // events still in flight complete on the old tracker; the new seq space starts empty
+            logger.error(
+              { cursor: tracker.last() },
+              'relay says our cursor is in its future; continuing from its live head',
             )
+            tracker = createSeqTracker()
+            continue
           }
           logger.warn({ error: frame.error.name, message: frame.error.message }, 'error frame from relay')
           continue
         }
         for (const event of frame.events) {
-          if (event.kind === 'info') {
-            metrics.upstreamError(event.name)
-            logger.warn({ name: event.name, message: event.message }, 'info message from relay')
+          if (event.kind !== 'info') continue
+          metrics.upstreamError(event.name)
+          logger.warn({ name: event.name, message: event.message }, 'info message from relay')
+          if (event.name === 'OutdatedCursor' && config.onOutdatedCursor === 'stop') {
+            throw new SourceProtocolError(
+              `relay says our cursor is older than its window: events were lost; cursor=${tracker.last()}`,
+            )
           }
         }
         if (frame.seq === undefined) {
@@ -125,7 +142,9 @@ export function createRelaySource(
   }
 
   return {
-    tracker,
+    get tracker() {
+      return tracker
+    },
     deliveries,
     get connected() {
       return connected

@@ -1,0 +1,73 @@
+// A Kafka message value → the few fields tail shows and filters on, whichever envelope atkafka
+// wrote: the standard event, or Osprey's {data:{action_name, data:<standard event>}, send_time}
+// (told apart by shape, so one tail reads topics of either format).
+
+export type TailAction = 'create' | 'update' | 'delete' | 'account' | 'identity' | 'sync' | 'info'
+
+export interface TailEvent {
+  readonly envelope: 'standard' | 'osprey'
+  readonly action: TailAction
+  /** "" for info events (they carry no DID) */
+  readonly did: string
+  readonly time: string
+  readonly seq?: number
+  /** record operations only */
+  readonly collection?: string
+  readonly rkey?: string
+  readonly record?: unknown
+  /** the event body under its kind's key (operation, account, identity, sync, info) */
+  readonly body: Record<string, unknown>
+}
+
+type Json = Record<string, unknown>
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+const OPERATION_ACTIONS = new Set(['create', 'update', 'delete'])
+const KINDS = ['account', 'identity', 'sync', 'info'] as const
+
+/** The standard event inside `value`, or undefined when the value is neither shape. */
+export function readEvent(value: unknown): TailEvent | undefined {
+  if (isObject(value) && isObject(value.data) && isObject(value.data.data) && 'send_time' in value) {
+    const inner = readStandard(value.data.data)
+    return inner && { ...inner, envelope: 'osprey' }
+  }
+  return readStandard(value)
+}
+
+/** The message value as JSON, then readEvent; undefined for anything else. */
+export function parseEventValue(value: string): TailEvent | undefined {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    return undefined
+  }
+  return readEvent(parsed)
+}
+
+function readStandard(v: unknown): TailEvent | undefined {
+  if (!isObject(v) || typeof v.did !== 'string') return undefined
+  const base = {
+    envelope: 'standard' as const,
+    did: v.did,
+    time: str(v.timestamp),
+    ...(typeof v.seq === 'number' ? { seq: v.seq } : {}),
+  }
+  const op = v.operation
+  if (isObject(op) && typeof op.action === 'string' && OPERATION_ACTIONS.has(op.action)) {
+    return {
+      ...base,
+      action: op.action as TailAction,
+      collection: str(op.collection),
+      rkey: str(op.rkey),
+      ...(op.record !== undefined ? { record: op.record } : {}),
+      body: op,
+    }
+  }
+  for (const kind of KINDS) {
+    const body = v[kind]
+    if (isObject(body)) return { ...base, action: kind, body }
+  }
+  return undefined
+}
