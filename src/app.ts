@@ -66,7 +66,10 @@ async function createSource(
         { store: store?.description ?? 'none', stored: stored ?? null, cursor: cursor ?? null },
         cursor === undefined ? 'no cursor: starting at the live head' : 'resuming after cursor',
       )
-      const source = createRelaySource({ ...config, cursor }, { metrics, logger: logger.child({ component: 'relay' }) })
+      const source = createRelaySource(
+        { ...config, cursor },
+        { metrics, logger: logger.child({ component: 'relay' }) },
+      )
       if (!store) return { source }
       const saver = startCursorSaver(store, () => source.tracker.safe(), config.cursorSaveIntervalMs, {
         logger: log,

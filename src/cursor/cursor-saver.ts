@@ -24,7 +24,7 @@ export function startCursorSaver(
     deps.onSaved?.(seq)
   }
   const tick = () => {
-    if (saving) return
+    if (saving !== undefined) return
     saving = saveNow()
       .catch((err: unknown) => {
         // the next tick retries; a cursor that is saved late only means more replay on restart

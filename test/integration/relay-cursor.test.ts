@@ -31,7 +31,14 @@ for (const store of ['kafka', 'file'] as const) {
       const storeArgs =
         store === 'kafka'
           ? ['--cursor-topic', `${topic}.cursors`, '--source-id', `test:${topic}`]
-          : ['--cursor-store', 'file', '--cursor-file', join(dir, 'cursor.json'), '--source-id', `test:${topic}`]
+          : [
+              '--cursor-store',
+              'file',
+              '--cursor-file',
+              join(dir, 'cursor.json'),
+              '--source-id',
+              `test:${topic}`,
+            ]
       await createTopic(topic, 2)
       try {
         {
@@ -45,7 +52,10 @@ for (const store of ['kafka', 'file'] as const) {
             topic,
             ...storeArgs,
           ])
-          await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === FIRST + 74, 'first half in Kafka')
+          await waitFor(
+            async () => (await run.metric('atkafka_cursor_seq')) === FIRST + 74,
+            'first half in Kafka',
+          )
           await run.stop()
         }
         if (store === 'file') {
@@ -53,14 +63,23 @@ for (const store of ['kafka', 'file'] as const) {
           assert.equal(saved.seq, FIRST + 74)
         } else {
           const records = await readTopic(`${topic}.cursors`, { count: 100, timeoutMs: 3000 })
-          const last = JSON.parse(records.at(-1)?.value.toString() ?? '{}') as { seq: number; sourceId: string }
+          const last = JSON.parse(records.at(-1)?.value.toString() ?? '{}') as {
+            seq: number
+            sourceId: string
+          }
           assert.equal(last.seq, FIRST + 74)
           assert.equal(last.sourceId, `test:${topic}`)
         }
         {
           // second run: no --cursor, so the stored one is used
           await using relay = await startFakeRelay({ frames })
-          await using run = await startApp('relay', ['--relay-host', relay.url, '--output-topic', topic, ...storeArgs])
+          await using run = await startApp('relay', [
+            '--relay-host',
+            relay.url,
+            '--output-topic',
+            topic,
+            ...storeArgs,
+          ])
           await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === LAST, 'second half in Kafka')
           await run.stop()
           assert.deepEqual(
@@ -70,7 +89,9 @@ for (const store of ['kafka', 'file'] as const) {
         }
         const got = (await readTopic(topic, { count: 152 })).map((m) => JSON.parse(m.value.toString()) as Out)
         assert.equal(got.length, 152)
-        const ops = got.filter((e) => e.operation).map((e) => `${e.did}/${e.operation?.collection}/${e.operation?.rkey}`)
+        const ops = got
+          .filter((e) => e.operation)
+          .map((e) => `${e.did}/${e.operation?.collection}/${e.operation?.rkey}`)
         assert.equal(new Set(ops).size, 150)
       } finally {
         rmSync(dir, { recursive: true, force: true })
@@ -108,7 +129,9 @@ describe('kill -9 during a long replay', () => {
       'warn',
     ]
     const start = (first: boolean): ChildProcess =>
-      spawn(process.execPath, first ? [...args, '--cursor', '0'] : args, { stdio: ['ignore', 'ignore', 'inherit'] })
+      spawn(process.execPath, first ? [...args, '--cursor', '0'] : args, {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
     const sentAtLeast = async (n: number) => waitFor(() => relay.sent >= n, `relay sent ${n}`, 60_000)
     let sentBefore = 0
     for (let k = 0; k < kills; k++) {
