@@ -28,7 +28,18 @@ export async function startApp(
 ): Promise<RunningApp> {
   const config = loadConfig(
     command,
-    ['--bootstrap-servers', brokerEnv().bootstrap, '--metrics-address', '127.0.0.1:0', ...args],
+    [
+      '--bootstrap-servers',
+      brokerEnv().bootstrap,
+      '--metrics-address',
+      '127.0.0.1:0',
+      // tests share one broker: a cursor stored by an earlier test for a reused port must not
+      // leak into another, so the relay keeps no cursor unless a test asks for a store
+      ...(command === 'relay' && !args.some((a) => a.startsWith('--cursor-'))
+        ? ['--cursor-store', 'none']
+        : []),
+      ...args,
+    ],
     env,
   )
   const logs: Record<string, unknown>[] = []

@@ -143,6 +143,56 @@ describe('relay mode under faults', () => {
     assert.equal(await run.metric('atkafka_upstream_errors_total', { name: 'FutureCursor' }), 1)
   })
 
+  test('--on-future-cursor live forgets the cursor and continues from the live head', async () => {
+    const frames = readCorpusFrames()
+    await using relay = await startFakeRelay({ frames: frames.slice(0, 10) })
+    const topic = uniqueTopic('future-live')
+    await createTopic(topic)
+    await using run = await startApp('relay', [
+      '--relay-host',
+      relay.url,
+      '--cursor',
+      String(LAST + 1000),
+      '--on-future-cursor',
+      'live',
+      '--cursor-store',
+      'none',
+      '--output-topic',
+      topic,
+      ...fast,
+    ])
+    await waitFor(() => relay.connections.length >= 2, 'a reconnect without the cursor')
+    relay.append(frames.slice(10, 20))
+    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === FIRST + 19, 'live frames in Kafka')
+    await run.stop()
+    assert.deepEqual(
+      relay.connections.slice(0, 2).map((c) => c.cursor),
+      [String(LAST + 1000), null],
+    )
+    assert.equal((await readTopic(topic, { count: 10, timeoutMs: 4000 })).length, 10)
+  })
+
+  test('--on-outdated-cursor stop ends the run when the relay says events were lost', async () => {
+    const frames = readCorpusFrames()
+    await using relay = await startFakeRelay({
+      frames: [infoFrame('OutdatedCursor', 'too old'), ...frames.slice(0, 5)],
+      startAtOldest: true,
+    })
+    const topic = uniqueTopic('outdated')
+    await createTopic(topic)
+    const run = await startApp('relay', [
+      '--relay-host',
+      relay.url,
+      '--on-outdated-cursor',
+      'stop',
+      '--cursor-store',
+      'none',
+      '--output-topic',
+      topic,
+    ])
+    await assert.rejects(run.done, /older than its window/)
+  })
+
   test('ConsumerTooSlow is handled like a disconnect: reconnect and resume', async () => {
     const frames = readCorpusFrames()
     const withError = [...frames.slice(0, 50), errorFrame('ConsumerTooSlow', 'too slow'), ...frames.slice(50)]
