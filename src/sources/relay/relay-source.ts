@@ -54,7 +54,7 @@ export function createRelaySource(
         minBackoffMs: config.reconnectMinMs,
         maxBackoffMs: config.reconnectMaxMs,
         idleTimeoutMs: config.idleTimeoutMs,
-        highWaterMark: 256,
+        highWaterMark: 32,
         onConnecting: (url, attempt) => {
           metrics.upstreamState('relay', 'connecting')
           logger.info({ url, attempt }, 'connecting to relay')
