@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { readCorpusFrames, readExpectedV1 } from '../helpers/corpus.ts'
-import { startFakeRelay } from '../helpers/fake-relay.ts'
-import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
-import { startApp, waitFor } from '../helpers/run-app.ts'
+import { readTopic } from '../helpers/kafka.ts'
+import { replayThroughAtkafka } from '../helpers/relay-run.ts'
 
 interface JetstreamEvent {
   did: string
@@ -45,22 +44,12 @@ describe('relay mode: recorded live frames → Kafka', () => {
     const frames = readCorpusFrames()
     const expected = readExpectedV1() as JetstreamEvent[]
     assert.equal(frames.length, 150)
-    await using relay = await startFakeRelay({ frames })
-    const topic = uniqueTopic('corpus')
-    await createTopic(topic, 4)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-    ])
-    await waitFor(
-      async () => (await run.metric('atkafka_cursor_seq')) === 31527015471,
-      'cursor at the last seq',
-    )
-    await run.stop()
+    const { run, topic } = await replayThroughAtkafka({
+      relay: { frames },
+      untilCursor: 31527015471,
+      partitions: 4,
+      topicPrefix: 'corpus',
+    })
 
     const messages = await readTopic(topic, { count: expected.length })
     assert.equal(messages.length, expected.length)

@@ -6,6 +6,7 @@ import { readCorpusFrames } from '../helpers/corpus.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { errorFrame, infoFrame, unknownFrame } from '../helpers/frame-tools.ts'
 import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { replayThroughAtkafka } from '../helpers/relay-run.ts'
 import { startApp, waitFor } from '../helpers/run-app.ts'
 
 const FIRST = 31527015322
@@ -23,21 +24,13 @@ const opKey = (e: Out) => `${e.did}/${e.operation?.collection}/${e.operation?.rk
 
 describe('relay mode under faults', () => {
   test('a socket dropped every 17 frames: every op arrives once, each reconnect resumes after the last seq', async () => {
-    const frames = readCorpusFrames()
-    await using relay = await startFakeRelay({ frames, dropAfterFrames: 17 })
-    const topic = uniqueTopic('drops')
-    await createTopic(topic, 2)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      ...fast,
-    ])
-    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === LAST, 'cursor at the last seq')
-    await run.stop()
+    const { run, relay, topic } = await replayThroughAtkafka({
+      relay: { frames: readCorpusFrames(), dropAfterFrames: 17 },
+      untilCursor: LAST,
+      args: fast,
+      partitions: 2,
+      topicPrefix: 'drops',
+    })
     const got = (await readTopic(topic, { count: 152 })).map((m) => JSON.parse(m.value.toString()) as Out)
     assert.equal(got.length, 152)
     const ops = got.filter((e) => e.operation).map(opKey)
@@ -64,23 +57,13 @@ describe('relay mode under faults', () => {
       ...frames.slice(20),
       unknownFrame('#foo', LAST + 1), // a type from the future: skipped, counted, cursor moves past it
     ]
-    await using relay = await startFakeRelay({ frames: mixed })
-    const topic = uniqueTopic('mixed')
-    await createTopic(topic)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      ...fast,
-    ])
-    await waitFor(
-      async () => (await run.metric('atkafka_cursor_seq')) === LAST + 1,
-      'cursor past the unknown frame',
-    )
-    await run.stop()
+    // the unknown type at the end has a seq: it is skipped, counted, and the cursor moves past it
+    const { run, topic } = await replayThroughAtkafka({
+      relay: { frames: mixed },
+      untilCursor: LAST + 1,
+      args: fast,
+      topicPrefix: 'mixed',
+    })
     const got = (await readTopic(topic, { count: 153 })).map((m) => JSON.parse(m.value.toString()) as Out)
     assert.equal(got.filter((e) => e.operation).length, 150, 'all ops despite the junk')
     const info = got.filter((e) => e.info)
@@ -196,21 +179,13 @@ describe('relay mode under faults', () => {
   test('ConsumerTooSlow is handled like a disconnect: reconnect and resume', async () => {
     const frames = readCorpusFrames()
     const withError = [...frames.slice(0, 50), errorFrame('ConsumerTooSlow', 'too slow'), ...frames.slice(50)]
-    await using relay = await startFakeRelay({ frames: withError })
-    const topic = uniqueTopic('slow')
-    await createTopic(topic)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      ...fast,
-    ])
-    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === LAST, 'cursor at the last seq')
+    const { run, topic } = await replayThroughAtkafka({
+      relay: { frames: withError },
+      untilCursor: LAST,
+      args: fast,
+      topicPrefix: 'slow',
+    })
     assert.equal(await run.metric('atkafka_upstream_errors_total', { name: 'ConsumerTooSlow' }), 1)
-    await run.stop()
     const got = await readTopic(topic, { count: 152 })
     assert.equal(got.length, 152)
   })

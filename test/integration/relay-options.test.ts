@@ -9,6 +9,7 @@ import { readCorpusFrames, readExpectedV1 } from '../helpers/corpus.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { repoRoot } from '../helpers/fixtures.ts'
 import { brokerEnv, createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { replayThroughAtkafka } from '../helpers/relay-run.ts'
 import { startApp, waitFor } from '../helpers/run-app.ts'
 
 const LAST = 31527015471
@@ -21,16 +22,14 @@ interface Out {
 }
 
 async function runCorpus(args: string[], expectedMessages: number, env: Record<string, string> = {}) {
-  await using relay = await startFakeRelay({ frames: readCorpusFrames() })
-  const topic = uniqueTopic('opts')
-  await createTopic(topic, 3)
-  await using run = await startApp(
-    'relay',
-    ['--relay-host', relay.url, '--cursor', '0', '--output-topic', topic, ...args],
+  const { run, topic } = await replayThroughAtkafka({
+    relay: { frames: readCorpusFrames() },
+    untilCursor: LAST,
+    args,
     env,
-  )
-  await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === LAST, 'cursor at the last seq')
-  await run.stop()
+    partitions: 3,
+    topicPrefix: 'opts',
+  })
   const messages = await readTopic(topic, { count: expectedMessages, timeoutMs: 8000 })
   return { run, topic, messages }
 }
