@@ -4,30 +4,23 @@
 import { once } from 'node:events'
 import type { Logger } from 'pino'
 import type { Config } from '../config/schema.ts'
+import type { KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
 import { consumeTopic } from './consume.ts'
 import { createTailFilter } from './filter.ts'
 import { formatEvent, formatUnknown } from './format.ts'
 import { parseEventValue } from './read-event.ts'
 
-export type TailConfig = Pick<
-  Config,
-  | 'bootstrapServers'
-  | 'clientId'
-  | 'saslMechanism'
-  | 'saslUsername'
-  | 'saslPassword'
-  | 'tls'
-  | 'tlsCaFile'
-  | 'tlsCertFile'
-  | 'tlsKeyFile'
-  | 'outputTopic'
-  | 'tailFromBeginning'
-  | 'tailJson'
-  | 'tailDid'
-  | 'tailCollection'
-  | 'tailAction'
-  | 'tailLimit'
->
+export type TailConfig = KafkaConfig &
+  Pick<
+    Config,
+    | 'outputTopic'
+    | 'tailFromBeginning'
+    | 'tailJson'
+    | 'tailDid'
+    | 'tailCollection'
+    | 'tailAction'
+    | 'tailLimit'
+  >
 
 export interface TailDeps {
   readonly logger: Logger

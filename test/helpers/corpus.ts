@@ -23,6 +23,22 @@ export function readCorpusFrames(): Uint8Array[] {
 }
 
 /** expected_v1.jsonl: one production Jetstream v1 event per line, parsed */
+/** One line of expected_v1.jsonl: production Jetstream v1's JSON for a corpus event. */
+export interface JetstreamEvent {
+  did: string
+  kind: 'commit' | 'identity' | 'account'
+  commit?: {
+    rev: string
+    operation: string
+    collection: string
+    rkey: string
+    record?: unknown
+    cid?: string
+  }
+  identity?: { did: string; seq: number; time: string; handle?: string }
+  account?: { did: string; seq: number; time: string; active: boolean; status?: string }
+}
+
 export function readExpectedV1(): unknown[] {
   return readFileSync(join(corpusDir, 'expected_v1.jsonl'), 'utf8')
     .split('\n')

@@ -2,24 +2,9 @@
 // read back and compared with production Jetstream's output for the same events.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { readCorpusFrames, readExpectedV1 } from '../helpers/corpus.ts'
+import { type JetstreamEvent, readCorpusFrames, readExpectedV1 } from '../helpers/corpus.ts'
 import { readTopic } from '../helpers/kafka.ts'
 import { replayThroughAtkafka } from '../helpers/relay-run.ts'
-
-interface JetstreamEvent {
-  did: string
-  kind: 'commit' | 'identity' | 'account'
-  commit?: {
-    rev: string
-    operation: string
-    collection: string
-    rkey: string
-    record?: unknown
-    cid?: string
-  }
-  identity?: { did: string; seq: number; time: string; handle?: string }
-  account?: { did: string; seq: number; time: string; active: boolean; status?: string }
-}
 
 interface StandardEvent {
   did: string

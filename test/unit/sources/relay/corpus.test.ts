@@ -4,22 +4,12 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { AtprotoEvent, OperationEvent } from '../../../../src/events/atproto-event.ts'
 import { decodeFrame } from '../../../../src/sources/relay/decode-frame.ts'
-import { readCorpusFrames, readCorpusManifest, readExpectedV1 } from '../../../helpers/corpus.ts'
-
-interface JetstreamEvent {
-  did: string
-  kind: 'commit' | 'identity' | 'account'
-  commit?: {
-    rev: string
-    operation: string
-    collection: string
-    rkey: string
-    record?: unknown
-    cid?: string
-  }
-  identity?: { did: string; seq: number; time: string; handle?: string }
-  account?: { did: string; seq: number; time: string; active: boolean; status?: string }
-}
+import {
+  type JetstreamEvent,
+  readCorpusFrames,
+  readCorpusManifest,
+  readExpectedV1,
+} from '../../../helpers/corpus.ts'
 
 const frames = readCorpusFrames()
 const expected = readExpectedV1() as JetstreamEvent[]
