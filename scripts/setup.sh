@@ -11,7 +11,7 @@ stamp=node_modules/.atkafka-installed
 want="node $(node --version) lock $(sha1sum package-lock.json | cut -c1-12)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: npm ci ($want)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" >"$stamp"
 fi
 bash scripts/kafka-broker.sh fetch
