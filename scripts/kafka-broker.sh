@@ -32,7 +32,7 @@ fetch() {
   mkdir -p "$LIBS"
   mvn -q -B -Dstyle.color=never -f "$ROOT/kafka-broker/pom.xml" -Dmaven.repo.local="$CACHE/m2" \
     -Dkafka.version="$KAFKA_VERSION" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS"
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2
   ls "$LIBS"/kafka_2.13-*.jar "$LIBS"/kafka-clients-*.jar "$LIBS"/log4j-core-*.jar \
     "$LIBS"/log4j-slf4j-impl-*.jar >/dev/null
   [ "$(find "$LIBS" -name 'slf4j-api-*.jar' | wc -l)" -eq 1 ] || { log "expected exactly one slf4j-api jar"; return 1; }
