@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench -- <name> [args]: relay (end to end, real broker) | decode | encode
+# npm run bench -- <name> [args]: relay | tap (end to end, real broker) | decode | encode
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh >&2
@@ -9,7 +9,8 @@ name="${1:-relay}"
 shift || true
 case "$name" in
   relay) npm run --silent build >&2 && exec node bench/relay-e2e.ts "$@" ;;
+  tap) npm run --silent build >&2 && exec node bench/tap-e2e.ts "$@" ;;
   decode) exec node bench/decode-frame.bench.ts "$@" ;;
   encode) exec node bench/encode.bench.ts "$@" ;;
-  *) echo "usage: npm run bench -- relay|decode|encode [args]" >&2; exit 2 ;;
+  *) echo "usage: npm run bench -- relay|tap|decode|encode [args]" >&2; exit 2 ;;
 esac

@@ -15,7 +15,7 @@
 import { DecodeError, type DropReason } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { MAX_RECORD_DEPTH } from '../relay/decode-commit.ts'
-import { operationTime } from './tap-timestamp.ts'
+import { isoTime, operationTime } from './tap-timestamp.ts'
 
 export interface ParsedTapMessage {
   /** Tap's outbox id when the frame has a usable one (a non-negative safe integer): only then can it be acked */
@@ -33,14 +33,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 // atproto syntax (https://atproto.com/specs/did, /nsid, /record-key), as in indigo's syntax package
 const DID_RE = /^did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]$/
 const NSID_RE =
-  /^[a-zA-Z]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?)+\.[a-zA-Z][a-zA-Z0-9]{0,62}$/
+  /^[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+\.[a-zA-Z][a-zA-Z0-9]{0,62}$/
 const RKEY_RE = /^[a-zA-Z0-9._:~-]{1,512}$/
 
 export function isDid(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 2048 && DID_RE.test(value)
 }
+// collections repeat endlessly (a few thousand exist): remember the valid ones, up to a bound
+const validCollections = new Set<string>()
 export function isNsid(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 317 && NSID_RE.test(value)
+  if (typeof value !== 'string') return false
+  if (validCollections.has(value)) return true
+  if (value.length > 317 || !NSID_RE.test(value)) return false
+  if (validCollections.size < 10_000) validCollections.add(value)
+  return true
 }
 export function isRecordKey(value: unknown): value is string {
   return typeof value === 'string' && value !== '.' && value !== '..' && RKEY_RE.test(value)
@@ -49,6 +55,15 @@ export function isRecordKey(value: unknown): value is string {
 /** the outbox id Tap acks by: its row id, an unsigned integer */
 function usableId(value: unknown): number | undefined {
   return Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined
+}
+
+/** whether `text` holds more than `limit` '{' and '[' in all (else no value in it can nest deeper) */
+function hasMoreOpenersThan(text: string, limit: number): boolean {
+  let n = 0
+  for (const opener of ['{', '[']) {
+    for (let i = text.indexOf(opener); i !== -1; i = text.indexOf(opener, i + 1)) if (++n > limit) return true
+  }
+  return false
 }
 
 /** whether `value` has more than `limit` levels of nested objects/arrays (recursion bounded by `limit`) */
@@ -87,7 +102,7 @@ export function parseTapMessage(text: string, receivedAtMs: number): ParsedTapMe
   if (typeof type !== 'string') return drop(id, 'invalid_event', 'type is not a string')
   switch (type) {
     case 'record':
-      return parseRecord(id, msg.record, receivedAtMs)
+      return parseRecord(id, msg.record, receivedAtMs, text)
     case 'identity':
     case 'user':
       return parseIdentity(id, type, msg[type] ?? msg[type === 'user' ? 'identity' : 'user'], receivedAtMs)
@@ -96,7 +111,7 @@ export function parseTapMessage(text: string, receivedAtMs: number): ParsedTapMe
   }
 }
 
-function parseRecord(id: number, body: unknown, receivedAtMs: number): ParsedTapMessage {
+function parseRecord(id: number, body: unknown, receivedAtMs: number, text: string): ParsedTapMessage {
   if (!isPlainObject(body)) return drop(id, 'invalid_event', 'record event without a record object')
   const { live, did, rev, collection, rkey, action } = body
   if (typeof live !== 'boolean') return drop(id, 'invalid_event', 'live is not a boolean')
@@ -130,8 +145,9 @@ function parseRecord(id: number, body: unknown, receivedAtMs: number): ParsedTap
     return drop(id, 'invalid_record', `${where}: ${action} without a record (Tap could not decode it)`)
   }
   if (!isPlainObject(record)) return drop(id, 'invalid_record', `${where}: record is not an object`)
-  // JSON.stringify downstream is recursive: a record nesting deeper would throw on every retry
-  if (nestsDeeperThan(record, MAX_RECORD_DEPTH)) {
+  // JSON.stringify downstream is recursive: a record nesting deeper would throw on every retry.
+  // Each level opens with '{' or '[': only a frame with more of them than the limit is walked.
+  if (hasMoreOpenersThan(text, MAX_RECORD_DEPTH) && nestsDeeperThan(record, MAX_RECORD_DEPTH)) {
     return drop(id, 'invalid_record', `${where}: record nests deeper than ${MAX_RECORD_DEPTH}`)
   }
   return {
@@ -169,7 +185,7 @@ function parseIdentity(id: number, type: string, body: unknown, receivedAtMs: nu
     event: {
       kind: 'identity',
       did,
-      time: new Date(receivedAtMs).toISOString(),
+      time: isoTime(receivedAtMs),
       handle: handle ?? undefined,
       isActive,
       status: status ?? undefined,

@@ -2,7 +2,9 @@
 // sends {"type":"ack","id":N} only from delivery.ack(), i.e. once Kafka holds every record
 // made from the event (the pipeline never acks an event whose produce failed: the run ends and
 // Tap redelivers it to the next run). Reconnects with backoff; acks that come due while
-// disconnected are sent right after the next connection opens (pending-acks.ts).
+// disconnected are sent right after the next connection opens (pending-acks.ts). When the run
+// stops, the connection stays open until the events in flight are acked (or no ack has come
+// for a while), so a graceful stop does not leave Tap to redeliver what Kafka already holds.
 //
 // Drops: an event that can never be produced (malformed shape, unknown type, undecodable
 // record) is counted under its DropReason and STILL acked when it has a numeric id: it cannot
@@ -17,7 +19,7 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/schema.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
-import { readSocket, type SocketSession } from '../websocket/reconnecting-socket.ts'
+import { readSocketBatches, type SocketSession } from '../websocket/reconnecting-socket.ts'
 import { parseTapMessage } from './parse-tap-message.ts'
 import { createPendingAcks } from './pending-acks.ts'
 
@@ -48,7 +50,13 @@ export function basicAuthHeader(password: string): string {
 
 export function createTapSource(
   config: TapSourceConfig,
-  deps: { metrics: Metrics; logger: Logger; now?: () => number },
+  deps: {
+    metrics: Metrics
+    logger: Logger
+    now?: () => number
+    /** after the run stops: close the socket when no ack came for this long (default 2 s) */
+    lingerMs?: number
+  },
 ): TapSource {
   const { metrics, logger } = deps
   const now = deps.now ?? Date.now
@@ -58,12 +66,25 @@ export function createTapSource(
     : undefined
   let session: SocketSession | undefined
   const acks = createPendingAcks({ send: (text) => session?.send(text) ?? false }, metrics)
-  let connected = false
   let connections = 0
   let unacked = 0
+  /** set while the run has stopped and the socket stays open for the last acks */
+  let onAllAcked: (() => void) | undefined
+  const lingerMs = deps.lingerMs ?? 2000
 
   if (config.disableAcks) {
     logger.warn('acks disabled: events in flight when atkafka stops or crashes are lost (Tap forgets them)')
+  }
+
+  // the gauge is set once per burst (a Kafka batch acks thousands of events in one tick)
+  let publishing = false
+  const publishEventBuffer = () => {
+    if (publishing) return
+    publishing = true
+    queueMicrotask(() => {
+      publishing = false
+      metrics.tapEventBuffer(unacked)
+    })
   }
 
   /** the ack of one event: a plain closure over its id (the pipeline keeps only this function) */
@@ -73,13 +94,18 @@ export function createTapSource(
       if (done) return
       done = true
       unacked--
-      metrics.tapEventBuffer(unacked)
+      publishEventBuffer()
       if (!config.disableAcks) acks.ack(id)
+      if (unacked === 0) onAllAcked?.()
     }
   }
 
   async function* deliveries(signal: AbortSignal): AsyncGenerator<Delivery> {
-    const socket = readSocket(
+    // The socket gets its own signal: when the run stops, deliveries end at once, but the
+    // connection stays open until every delivered event is acked (the pipeline drains what is
+    // in flight after it stops reading), so those acks reach Tap instead of being redelivered.
+    const socketStop = new AbortController()
+    const socket = readSocketBatches(
       {
         url: () => url,
         headers,
@@ -92,7 +118,6 @@ export function createTapSource(
           logger.info({ url: shown, attempt }, 'connecting to tap')
         },
         onOpen: (shown) => {
-          connected = true
           if (connections++ > 0) metrics.reconnected('tap')
           metrics.upstreamState('tap', 'connected')
           const owed = acks.waiting
@@ -100,7 +125,6 @@ export function createTapSource(
           logger.info({ url: shown, acksFlushed: owed - acks.waiting, unacked }, 'connected to tap')
         },
         onClose: (err, nextAttemptInMs) => {
-          connected = false
           metrics.upstreamState('tap', 'disconnected')
           const refused = /status=(401|403)\b/.test(err.message)
           const log = { err: err.message, unacked, acksWaiting: acks.waiting, nextAttemptInMs }
@@ -108,43 +132,82 @@ export function createTapSource(
           else logger.warn(log, 'tap connection lost')
         },
       },
-      signal,
+      socketStop.signal,
       (s) => {
         session = s
       },
     )
-    for await (const message of socket) {
-      const receivedAt = now()
-      if (message.binary) {
-        metrics.eventDropped('malformed_frame')
-        logger.warn(
-          { bytes: message.data.length },
-          'binary frame on the tap channel (it sends JSON text); dropped',
-        )
-        continue
+    try {
+      reading: while (!signal.aborted) {
+        const result = await nextOrAbort(socket, signal)
+        if (result === undefined) break
+        if (result.done) break
+        const receivedAt = now()
+        for (const message of result.value) {
+          // frames read but not delivered are never acked: Tap resends them after its retry timeout
+          if (signal.aborted) break reading
+          if (message.binary) {
+            metrics.eventDropped('malformed_frame')
+            logger.warn(
+              { bytes: message.data.length },
+              'binary frame on the tap channel (it sends JSON text); dropped',
+            )
+            continue
+          }
+          const parsed = parseTapMessage(message.data.toString('utf8'), receivedAt)
+          if (parsed.drop) {
+            metrics.eventDropped(parsed.drop.reason)
+            logger.warn(
+              { id: parsed.id ?? null, reason: parsed.drop.reason, err: parsed.drop.message },
+              parsed.id === undefined
+                ? 'dropped a tap frame without a usable id: it cannot be acked'
+                : 'dropped a tap event; acking it so that tap does not resend it forever',
+            )
+          }
+          if (parsed.id === undefined) continue
+          unacked++
+          publishEventBuffer()
+          // a dropped event goes through as an empty delivery: the pipeline acks those at once
+          yield { events: parsed.event ? [parsed.event] : [], ack: ackFor(parsed.id) }
+        }
       }
-      const parsed = parseTapMessage(message.data.toString('utf8'), receivedAt)
-      if (parsed.drop) {
-        metrics.eventDropped(parsed.drop.reason)
-        logger.warn(
-          { id: parsed.id ?? null, reason: parsed.drop.reason, err: parsed.drop.message },
-          parsed.id === undefined
-            ? 'dropped a tap frame without a usable id: it cannot be acked'
-            : 'dropped a tap event; acking it so that tap does not resend it forever',
-        )
-      }
-      if (parsed.id === undefined) continue
-      unacked++
-      metrics.tapEventBuffer(unacked)
-      // a dropped event goes through as an empty delivery: the pipeline acks those at once
-      yield { events: parsed.event ? [parsed.event] : [], ack: ackFor(parsed.id) }
+    } finally {
+      lingerThenClose(() => {
+        socketStop.abort()
+        socket.return(undefined).catch(() => {})
+      })
     }
+  }
+
+  /**
+   * Closes the socket once every delivered event is acked, or once no ack has come for
+   * lingerMs (a failed send is never acked: then the rest is left to Tap's redelivery).
+   */
+  function lingerThenClose(close: () => void) {
+    if (config.disableAcks || unacked === 0) return close()
+    logger.info({ unacked }, 'keeping the tap connection open for the acks of events still in flight')
+    let seen = unacked
+    const timer = setInterval(() => {
+      if (unacked > 0 && unacked < seen) {
+        seen = unacked
+        return
+      }
+      done()
+    }, lingerMs)
+    const done = () => {
+      clearInterval(timer)
+      onAllAcked = undefined
+      if (unacked > 0)
+        logger.warn({ unacked }, 'closing the tap connection with events unacked; tap will resend them')
+      close()
+    }
+    onAllAcked = done
   }
 
   return {
     deliveries,
     get connected() {
-      return connected
+      return session?.connected ?? false
     },
     get unacked() {
       return unacked
@@ -153,4 +216,28 @@ export function createTapSource(
       return acks.waiting
     },
   }
+}
+
+/**
+ * The socket's next batch, or undefined as soon as the signal aborts (the pending read then
+ * settles when the socket closes; frames in it are left to Tap's redelivery). One listener per
+ * read: racing every read against one long-lived promise would keep each result reachable
+ * from that promise's reactions, and with it every frame ever read.
+ */
+function nextOrAbort<T>(it: AsyncGenerator<T>, signal: AbortSignal): Promise<IteratorResult<T> | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined)
+    signal.addEventListener('abort', onAbort, { once: true })
+    it.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(r)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
 }

@@ -14,10 +14,8 @@
 // `createdAt` and TID rkeys are written by clients, so a time can be arbitrarily old; `live`
 // on the event tells backfill from live whatever the time says.
 
-const TID_ALPHABET = '234567abcdefghijklmnopqrstuvwxyz'
-/** 13 base32-sortable characters; the first one keeps the top bit of the 64-bit value zero */
+/** 13 base32-sortable characters (234567abcdefghijklmnopqrstuvwxyz); the first keeps the top bit zero */
 const TID_RE = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/
-const TID_VALUE = new Map([...TID_ALPHABET].map((c, i) => [c, i]))
 
 export function isTid(value: string): boolean {
   return value.length === 13 && TID_RE.test(value)
@@ -32,7 +30,10 @@ export function tidTimeMs(value: string): number | undefined {
   if (!isTid(value)) return undefined
   // the first 11 characters are the 55 high bits: the zero bit, then the microseconds
   let micros = 0
-  for (let i = 0; i < 11; i++) micros = micros * 32 + (TID_VALUE.get(value[i] as string) as number)
+  for (let i = 0; i < 11; i++) {
+    const c = value.charCodeAt(i)
+    micros = micros * 32 + (c <= 55 ? c - 50 : c - 91) // '2'..'7' → 0..5, 'a'..'z' → 6..31
+  }
   return (micros - (micros % 1000)) / 1000
 }
 
@@ -46,12 +47,31 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
 }
 
+// what nearly every client writes (JavaScript's toISOString): checked without allocating
+const CANONICAL_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+
+const digits2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48
+
+/** ms of a valid datetime in the canonical form YYYY-MM-DDTHH:MM:SS.sssZ, else undefined */
+function canonicalMs(value: string): number | undefined {
+  if (value.length !== 24 || !CANONICAL_RE.test(value)) return undefined
+  const year = digits2(value, 0) * 100 + digits2(value, 2)
+  const month = digits2(value, 5)
+  const day = digits2(value, 8)
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined
+  if (digits2(value, 11) > 23 || digits2(value, 14) > 59 || digits2(value, 17) > 59) return undefined
+  // Date.parse reads this form exactly (and all years 0000-9999); the ranges are checked above
+  return Date.parse(value)
+}
+
 /**
  * Milliseconds since the epoch of an atproto datetime string, or undefined when it is not one
  * (syntax, or values such as month 13, Feb 30, second 61, or a time before year 0).
  * Digits past milliseconds are truncated.
  */
 export function parseDatetimeMs(value: string): number | undefined {
+  const canonical = canonicalMs(value)
+  if (canonical !== undefined) return canonical
   if (value.length > 64) return undefined
   const m = DATETIME_RE.exec(value)
   if (!m) return undefined
@@ -79,6 +99,17 @@ export function parseDatetimeMs(value: string): number | undefined {
   return t < YEAR_ZERO_MS ? undefined : t
 }
 
+/** `ms` as RFC 3339 UTC; the last result is reused (a socket batch shares one receive time) */
+let lastMs = Number.NaN
+let lastIso = ''
+export function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString()
+    lastMs = ms
+  }
+  return lastIso
+}
+
 /** Time of a record operation by the rule above; `receivedAtMs` is when the frame arrived. */
 export function operationTime(
   action: 'create' | 'update' | 'delete',
@@ -89,10 +120,13 @@ export function operationTime(
   if (action !== 'delete' && record !== undefined) {
     const createdAt = record.createdAt
     if (typeof createdAt === 'string') {
-      const t = parseDatetimeMs(createdAt)
+      const canonical = canonicalMs(createdAt)
+      // already in the output form: passed on as it is
+      if (canonical !== undefined && canonical <= receivedAtMs) return createdAt
+      const t = canonical ?? parseDatetimeMs(createdAt)
       if (t !== undefined && t <= receivedAtMs) return new Date(t).toISOString()
     }
   }
   const t = tidTimeMs(rkey)
-  return new Date(t === undefined ? receivedAtMs : Math.min(t, receivedAtMs)).toISOString()
+  return t === undefined || t >= receivedAtMs ? isoTime(receivedAtMs) : new Date(t).toISOString()
 }

@@ -42,6 +42,7 @@ class Connection {
   #opened = false
   #lastSeen = Date.now()
   #heartbeat: NodeJS.Timeout | undefined
+  #corked = false
 
   constructor(url: string, opts: SocketOptions) {
     this.#highWater = opts.highWaterMark ?? 512
@@ -101,6 +102,19 @@ class Connection {
 
   send(text: string): boolean {
     if (this.#ws.readyState !== WebSocket.OPEN) return false
+    // Tap acks come in bursts (one per record): corking the TCP socket until the next tick
+    // turns a burst into one write system call instead of one per ack
+    if (!this.#corked) {
+      const socket = (this.#ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket
+      if (socket) {
+        this.#corked = true
+        socket.cork()
+        process.nextTick(() => {
+          this.#corked = false
+          socket.uncork()
+        })
+      }
+    }
     this.#ws.send(text)
     return true
   }

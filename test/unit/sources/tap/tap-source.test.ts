@@ -1,0 +1,297 @@
+// The Tap source against the loopback fake Tap (no broker): /channel with Basic auth, one
+// delivery per event, acks only from delivery.ack(), drops counted and still acked when they
+// have an id, acks owed across a reconnect flushed on the next connection, no acks at all with
+// --disable-acks, and through the real pipeline code: an event whose send fails is never acked.
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { pino } from 'pino'
+import type { AtprotoEvent, OperationEvent } from '../../../../src/events/atproto-event.ts'
+import { createMetrics, type Metrics } from '../../../../src/metrics/metrics.ts'
+import { createInFlightWindow } from '../../../../src/pipeline/in-flight-window.ts'
+import { runPipeline } from '../../../../src/pipeline/run-pipeline.ts'
+import type { Delivery } from '../../../../src/pipeline/types.ts'
+import type { KafkaSink, OutboundRecord } from '../../../../src/sink/kafka/kafka-sink.ts'
+import {
+  basicAuthHeader,
+  channelUrl,
+  createTapSource,
+  type TapSourceConfig,
+} from '../../../../src/sources/tap/tap-source.ts'
+import { type FakeTap, identityEvent, recordEvent, startFakeTap } from '../../../helpers/fake-tap.ts'
+
+const logger = pino({ level: 'silent' })
+
+function config(tap: FakeTap, extra: Partial<TapSourceConfig> = {}): TapSourceConfig {
+  return {
+    tapHost: tap.url,
+    tapAdminPassword: '',
+    disableAcks: false,
+    reconnectMinMs: 20,
+    reconnectMaxMs: 100,
+    idleTimeoutMs: 0,
+    ...extra,
+  }
+}
+
+async function metricValue(metrics: Metrics, name: string, labels: Record<string, string> = {}) {
+  const m = await metrics.registry.getSingleMetric(name)?.get()
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => String(x.labels[k]) === val))
+  return v?.value ?? 0
+}
+
+/** pulls deliveries one by one */
+function reader(source: { deliveries(signal: AbortSignal): AsyncIterable<Delivery> }) {
+  const controller = new AbortController()
+  const it = source.deliveries(controller.signal)[Symbol.asyncIterator]()
+  return {
+    async take(n: number): Promise<Delivery[]> {
+      const out: Delivery[] = []
+      while (out.length < n) {
+        const r = await it.next()
+        if (r.done) throw new Error('source ended')
+        out.push(r.value)
+      }
+      return out
+    },
+    async stop() {
+      controller.abort()
+      await it.return?.()
+    },
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+describe('tap source', () => {
+  test('the channel URL: /channel appended to the tap host (path prefixes kept)', () => {
+    assert.equal(channelUrl('ws://localhost:2480'), 'ws://localhost:2480/channel')
+    assert.equal(channelUrl('wss://tap.example.com/'), 'wss://tap.example.com/channel')
+    assert.equal(channelUrl('wss://example.com/tap/'), 'wss://example.com/tap/channel')
+    assert.equal(basicAuthHeader('s3cret'), `Basic ${Buffer.from('admin:s3cret').toString('base64')}`)
+  })
+
+  test('one delivery per event; acks are sent only when delivery.ack() is called', async () => {
+    await using tap = await startFakeTap({
+      events: [recordEvent(1), identityEvent(2), recordEvent(3, { action: 'delete' })],
+    })
+    const metrics = createMetrics()
+    const source = createTapSource(config(tap), { metrics, logger })
+    const r = reader(source)
+    const [d1, d2, d3] = (await r.take(3)) as [Delivery, Delivery, Delivery]
+    assert.equal(source.connected, true)
+    assert.deepEqual(
+      [...d1.events, ...d2.events, ...d3.events].map((e: AtprotoEvent) => e.kind),
+      ['operation', 'identity', 'operation'],
+    )
+    assert.equal((d3.events[0] as OperationEvent).action, 'delete')
+    assert.equal(source.unacked, 3)
+    assert.equal(await metricValue(metrics, 'atkafka_tap_event_buffer_size'), 3)
+    await sleep(100)
+    assert.deepEqual(tap.acks, [], 'nothing acked before the pipeline says so')
+    d2.ack()
+    d2.ack() // idempotent
+    d3.ack()
+    await tap.waitForAcks([2, 3])
+    await sleep(50)
+    assert.deepEqual(tap.acks, [2, 3])
+    assert.equal(source.unacked, 1)
+    d1.ack()
+    await tap.waitForAcks([1])
+    assert.equal(await metricValue(metrics, 'atkafka_acks_sent', { status: 'ok' }), 3)
+    assert.equal(await metricValue(metrics, 'atkafka_tap_event_buffer_size'), 0)
+    assert.equal(await metricValue(metrics, 'atkafka_upstream_connected', { source: 'tap' }), 1)
+    await r.stop()
+  })
+
+  test('Basic auth: the right password connects, a wrong one is refused and retried', async () => {
+    await using tap = await startFakeTap({ adminPassword: 'tap-secret', events: [recordEvent(1)] })
+    const good = createTapSource(config(tap, { tapAdminPassword: 'tap-secret' }), {
+      metrics: createMetrics(),
+      logger,
+    })
+    const r = reader(good)
+    const [d] = (await r.take(1)) as [Delivery]
+    d.ack()
+    await tap.waitForAcks([1])
+    assert.equal(tap.connections[0]?.authorization, basicAuthHeader('tap-secret'))
+    await r.stop()
+
+    const bad = createTapSource(config(tap, { tapAdminPassword: 'wrong' }), {
+      metrics: createMetrics(),
+      logger,
+    })
+    const r2 = reader(bad)
+    const pending = r2.take(1).catch(() => [])
+    const before = tap.connections.length
+    for (let i = 0; i < 100 && tap.connections.length < before + 3; i++) await sleep(20)
+    assert.ok(tap.connections.length >= before + 3, 'keeps retrying with backoff')
+    assert.ok(tap.connections.slice(before).every((c) => !c.accepted))
+    assert.equal(bad.connected, false)
+    await r2.stop()
+    await pending
+
+    const none = createTapSource(config(tap), { metrics: createMetrics(), logger })
+    const r3 = reader(none)
+    const pending3 = r3.take(1).catch(() => [])
+    await sleep(100)
+    assert.equal(tap.connections.at(-1)?.authorization, undefined, 'no header without a password')
+    await r3.stop()
+    await pending3
+  })
+
+  test('dropped frames: counted by reason; acked when they have an id, not otherwise', async () => {
+    const huge = {
+      $type: 'app.bsky.feed.post',
+      text: 'x'.repeat(100),
+      createdAt: '2026-01-01T00:00:00Z',
+      deep: {} as unknown,
+    }
+    let deep: unknown = 1
+    for (let i = 0; i < 200; i++) deep = [deep]
+    huge.deep = deep
+    await using tap = await startFakeTap({
+      events: [
+        '{"id":1,"type":"record",', // malformed JSON: no id
+        '[1,2,3]', // not an object: no id
+        { type: 'record', record: {} }, // no id
+        { id: 4, type: 'commit', commit: {} }, // unknown type
+        { id: 5, type: 'record', record: { did: 'did:plc:x' } }, // wrong shape
+        recordEvent(6, { record: huge }), // too deep
+        recordEvent(7),
+      ],
+    })
+    const metrics = createMetrics()
+    const source = createTapSource(config(tap), { metrics, logger })
+    const r = reader(source)
+    const ds = await r.take(4)
+    assert.deepEqual(
+      ds.map((d) => d.events.length),
+      [0, 0, 0, 1],
+      'ids 4, 5, 6 as empty deliveries, then 7',
+    )
+    for (const d of ds) d.ack()
+    await tap.waitForAcks([4, 5, 6, 7])
+    const drops = async (reason: string) => metricValue(metrics, 'atkafka_dropped_events_total', { reason })
+    assert.equal(await drops('malformed_frame'), 1)
+    assert.equal(await drops('invalid_event'), 3)
+    assert.equal(await drops('unknown_kind'), 1)
+    assert.equal(await drops('invalid_record'), 1)
+    assert.deepEqual([...tap.ackedIds].sort(), [4, 5, 6, 7])
+    await r.stop()
+  })
+
+  test('acks owed while disconnected are sent right after the reconnect', async () => {
+    await using tap = await startFakeTap({ events: [recordEvent(1), recordEvent(2), recordEvent(3)] })
+    const metrics = createMetrics()
+    const source = createTapSource(config(tap, { reconnectMinMs: 300, reconnectMaxMs: 300 }), {
+      metrics,
+      logger,
+    })
+    const r = reader(source)
+    const ds = await r.take(3)
+    tap.dropConnections()
+    for (let i = 0; i < 100 && source.connected; i++) await sleep(5)
+    assert.equal(source.connected, false)
+    for (const d of ds) d.ack() // Kafka holds them now; Tap is not reachable
+    assert.equal(source.pendingAcks, 3)
+    assert.equal(await metricValue(metrics, 'atkafka_tap_ack_event_buffer_size'), 3)
+    assert.equal(await metricValue(metrics, 'atkafka_acks_sent', { status: 'error' }), 3)
+    tap.send([recordEvent(4)])
+    const [d4] = (await r.take(1)) as [Delivery] // arrives on the new connection
+    await tap.waitForAcks([1, 2, 3])
+    assert.equal(tap.connections.length, 2)
+    assert.deepEqual(tap.connections[0]?.sentIds, [1, 2, 3])
+    assert.deepEqual(tap.connections[0]?.ackedIds, [])
+    assert.deepEqual(tap.connections[1]?.ackedIds, [1, 2, 3])
+    assert.equal(source.pendingAcks, 0)
+    assert.equal(await metricValue(metrics, 'atkafka_tap_ack_event_buffer_size'), 0)
+    assert.equal(await metricValue(metrics, 'atkafka_acks_sent', { status: 'ok' }), 3)
+    assert.equal(await metricValue(metrics, 'atkafka_reconnects_total', { source: 'tap' }), 1)
+    d4.ack()
+    await tap.waitForAcks([4])
+    await r.stop()
+  })
+
+  test('a graceful stop: the connection stays open until the events in flight are acked', async () => {
+    await using tap = await startFakeTap({ events: [recordEvent(1), recordEvent(2), recordEvent(3)] })
+    const source = createTapSource(config(tap), { metrics: createMetrics(), logger, lingerMs: 5000 })
+    const controller = new AbortController()
+    const it = source.deliveries(controller.signal)[Symbol.asyncIterator]()
+    const ds: Delivery[] = []
+    for (let i = 0; i < 3; i++) ds.push((await it.next()).value as Delivery)
+    const waiting = it.next() // pulls while nothing more comes: the stop must end it
+    await sleep(50)
+    controller.abort()
+    assert.deepEqual(await waiting, { done: true, value: undefined })
+    await sleep(100)
+    assert.equal(tap.open, 1, 'kept open for the acks')
+    ds[0]?.ack()
+    ds[1]?.ack()
+    await tap.waitForAcks([1, 2])
+    await sleep(100)
+    assert.equal(tap.open, 1)
+    ds[2]?.ack()
+    await tap.waitForAcks([3])
+    for (let i = 0; i < 100 && tap.open > 0; i++) await sleep(10)
+    assert.equal(tap.open, 0, 'closed once everything was acked')
+  })
+
+  test('--disable-acks: nothing is ever sent back', async () => {
+    await using tap = await startFakeTap({
+      events: [recordEvent(1), recordEvent(2), '{"id":3,"type":"nope"}'],
+    })
+    const metrics = createMetrics()
+    const source = createTapSource(config(tap, { disableAcks: true }), { metrics, logger })
+    const r = reader(source)
+    for (const d of await r.take(3)) d.ack()
+    await sleep(150)
+    assert.deepEqual(tap.acks, [])
+    assert.deepEqual(tap.otherClientFrames, [])
+    assert.equal(source.unacked, 0)
+    assert.equal(await metricValue(metrics, 'atkafka_acks_sent', { status: 'ok' }), 0)
+    await r.stop()
+  })
+
+  test('through runPipeline: the event whose send fails is never acked; those Kafka took are', async () => {
+    const events = Array.from({ length: 20 }, (_, i) =>
+      recordEvent(i + 1, { rkey: `3mptbyplj5d${String.fromCharCode(97 + i)}2` }),
+    )
+    await using tap = await startFakeTap({ events })
+    const metrics = createMetrics()
+    const source = createTapSource(config(tap), { metrics, logger, lingerMs: 300 })
+    const resolved = new Set<number>()
+    const FAILING = 8
+    const sink: KafkaSink = {
+      pending: 0,
+      async send(records: readonly OutboundRecord[]) {
+        const ids = records.map((rec) => Number(rec.key))
+        await sleep(5)
+        if (ids.includes(FAILING)) throw new Error('broker said no')
+        for (const id of ids) resolved.add(id)
+      },
+      close: async () => {},
+      [Symbol.asyncDispose]: async () => {},
+    }
+    // the id rides in the key so the fake sink can tell events apart
+    let n = 0
+    const encode = (_: AtprotoEvent): OutboundRecord => ({ topic: 't', key: String(++n), value: '{}' })
+    await assert.rejects(
+      runPipeline(
+        source,
+        { filter: () => true, encode, sink, window: createInFlightWindow(1000), metrics, logger },
+        new AbortController().signal,
+      ),
+      /broker said no/,
+    )
+    // the acks of what Kafka took after the failure still go out while the socket lingers
+    await sleep(150)
+    assert.equal(tap.open, 1, 'still open: acks may be due')
+    for (let i = 0; i < 100 && tap.open > 0; i++) await sleep(20)
+    assert.equal(tap.open, 0, 'closed once no ack came for lingerMs')
+    assert.ok(!tap.ackedIds.has(FAILING), 'the failed event is not acked')
+    assert.ok(resolved.size > 0)
+    for (const id of tap.ackedIds) assert.ok(resolved.has(id), `acked ${id} was held by the sink`)
+    for (const id of resolved) assert.ok(tap.ackedIds.has(id), `${id} held by the sink is acked`)
+    assert.ok(tap.unackedIds.includes(FAILING), 'Tap keeps it for redelivery')
+  })
+})
