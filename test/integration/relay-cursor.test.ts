@@ -104,7 +104,11 @@ describe('kill -9 during a long replay', () => {
   test('restarted after every SIGKILL, at-least-once: no seq is lost', async () => {
     const count = Number(process.env.ATKAFKA_KILL_TEST_FRAMES ?? 30_000)
     const kills = Number(process.env.ATKAFKA_KILL_TEST_KILLS ?? 5)
-    await using relay = await startFakeRelay({ frames: resequenced(readCorpusFrames(), count, 1) })
+    // paced, so that a busy machine cannot let one run reach the end before its kill point
+    await using relay = await startFakeRelay({
+      frames: resequenced(readCorpusFrames(), count, 1),
+      ratePerSecond: Math.max(1000, Math.floor(count / 10)),
+    })
     const topic = uniqueTopic('kill')
     await createTopic(topic, 4)
     const args = [
@@ -132,15 +136,15 @@ describe('kill -9 during a long replay', () => {
       spawn(process.execPath, first ? [...args, '--cursor', '0'] : args, {
         stdio: ['ignore', 'ignore', 'inherit'],
       })
-    const sentAtLeast = async (n: number) => waitFor(() => relay.sent >= n, `relay sent ${n}`, 60_000)
-    let sentBefore = 0
+    const sentAtLeast = async (n: number) => waitFor(() => relay.sent >= n, `relay sent ${n}`, 120_000)
+    // kill points: random, increasing, spread over the first 80 % of the stream (relay.sent also
+    // counts frames sent again after a restart, so each point is reached during its own run)
+    const span = Math.floor((count * 0.8) / kills)
     for (let k = 0; k < kills; k++) {
       const child = start(k === 0)
-      // kill at a random point after this run received something new
-      await sentAtLeast(sentBefore + 500 + Math.floor(Math.random() * (count / (kills + 2))))
+      await sentAtLeast(k * span + Math.floor(span / 4) + Math.floor(Math.random() * (span / 2)))
       child.kill('SIGKILL')
       await new Promise((r) => child.once('exit', r))
-      sentBefore = relay.sent
     }
     // a last run that finishes the stream and stops cleanly
     const last = start(false)
