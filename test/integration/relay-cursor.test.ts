@@ -101,7 +101,12 @@ for (const store of ['kafka', 'file'] as const) {
 }
 
 describe('kill -9 during a long replay', () => {
-  test('restarted after every SIGKILL, at-least-once: no seq is lost', async () => {
+  test('restarted after every SIGKILL, at-least-once: no seq is lost', async (t) => {
+    // a failed assertion must not leave an atkafka process behind (it would keep the test alive)
+    const children = new Set<ChildProcess>()
+    t.after(() => {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+    })
     const count = Number(process.env.ATKAFKA_KILL_TEST_FRAMES ?? 30_000)
     const kills = Number(process.env.ATKAFKA_KILL_TEST_KILLS ?? 5)
     // paced, so that a busy machine cannot let one run reach the end before its kill point
@@ -132,10 +137,13 @@ describe('kill -9 during a long replay', () => {
       '--log-level',
       'warn',
     ]
-    const start = (first: boolean): ChildProcess =>
-      spawn(process.execPath, first ? [...args, '--cursor', '0'] : args, {
+    const start = (first: boolean): ChildProcess => {
+      const child = spawn(process.execPath, first ? [...args, '--cursor', '0'] : args, {
         stdio: ['ignore', 'ignore', 'inherit'],
       })
+      children.add(child)
+      return child
+    }
     const sentAtLeast = async (n: number) => waitFor(() => relay.sent >= n, `relay sent ${n}`, 120_000)
     // kill points: random, increasing, spread over the first 80 % of the stream (relay.sent also
     // counts frames sent again after a restart, so each point is reached during its own run)
