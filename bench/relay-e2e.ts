@@ -3,18 +3,15 @@
 // process. Usage: npm run bench -- relay [frames=60000] [runs=3] [extra atkafka flags...]
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
 // bin/atkafka.js, --max-semi-space-size=8).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseEnv } from 'node:util'
+import { benchNodeFlags, median, metric, procStats, startBenchBroker, stopBenchBroker } from './bench-kit.ts'
 
 const root = join(import.meta.dirname, '..')
 const [framesArg, runsArg, ...extra] = process.argv.slice(2)
 const frameCount = Number(framesArg ?? 60_000)
 const runs = Number(runsArg ?? 3)
-const clockTicks = 100 // USER_HZ on Linux
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -24,26 +21,7 @@ function firstLine(child: ChildProcess): Promise<string> {
   })
 }
 
-function procStats(pid: number): { cpuSeconds: number; rssPeakMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const cpu = (Number(fields[11]) + Number(fields[12])) / clockTicks
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return { cpuSeconds: cpu, rssPeakMb: hwm / 1024 }
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  const line = body.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
-  return line ? Number(line.split(' ').pop()) : Number.NaN
-}
-
-const work = mkdtempSync(join(tmpdir(), 'atkafka-bench-broker-'))
-execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'start', work, String(process.pid)], {
-  stdio: 'inherit',
-})
-const env = parseEnv(readFileSync(join(work, 'env'), 'utf8'))
+const { work, env } = startBenchBroker()
 const results: { opsPerSec: number; cpuPct: number; rssPeakMb: number }[] = []
 try {
   const server = spawn(process.execPath, [join(root, 'bench/frame-server.ts'), String(frameCount)], {
@@ -55,9 +33,7 @@ try {
     const port = 20_000 + Math.floor(Math.random() * 20_000)
     const topic = `bench-${Date.now()}-${run}`
     // the V8 flags bin/atkafka.js and the Docker image run with, unless overridden
-    const nodeFlags = (process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8')
-      .split(' ')
-      .filter(Boolean)
+    const nodeFlags = benchNodeFlags.split(' ').filter(Boolean)
     const child = spawn(
       process.execPath,
       [
@@ -110,9 +86,8 @@ try {
   }
   server.kill('SIGTERM')
 } finally {
-  execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'stop', work, '--rm'], { stdio: 'inherit' })
+  stopBenchBroker(work)
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
 console.log(
-  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8'})`,
+  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
 )

@@ -7,17 +7,14 @@
 // flags of bin/atkafka.js, --max-semi-space-size=8).
 // `node bench/tap-e2e.ts --serve N` is the Tap stand-in (its own process, so that its CPU and
 // memory are not counted as atkafka's).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseEnv } from 'node:util'
 import { readExpectedV1 } from '../test/helpers/corpus.ts'
 import { startFakeTap } from '../test/helpers/fake-tap.ts'
+import { benchNodeFlags, median, metric, procStats, startBenchBroker, stopBenchBroker } from './bench-kit.ts'
 
 const root = join(import.meta.dirname, '..')
-const SHIPPED_NODE_FLAGS = '--max-semi-space-size=8'
 
 interface V1Commit {
   did: string
@@ -87,29 +84,8 @@ function lines(child: ChildProcess): AsyncIterator<string> {
   return createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
 }
 
-function procStats(pid: number): { cpuSeconds: number; rssPeakMb: number } {
-  const clockTicks = 100 // USER_HZ on Linux
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const cpu = (Number(fields[11]) + Number(fields[12])) / clockTicks
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return { cpuSeconds: cpu, rssPeakMb: hwm / 1024 }
-}
-
-async function metric(port: number, name: string, labels = ''): Promise<number> {
-  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  const prefix = labels ? `${name}{${labels}} ` : `${name} `
-  const line = body.split('\n').find((l) => l.startsWith(prefix))
-  return line ? Number(line.split(' ').pop()) : Number.NaN
-}
-
 async function bench(count: number, runs: number, extra: string[]): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'atkafka-bench-broker-'))
-  execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'start', work, String(process.pid)], {
-    stdio: 'inherit',
-  })
-  const env = parseEnv(readFileSync(join(work, 'env'), 'utf8'))
+  const { work, env } = startBenchBroker()
   const results: { perSec: number; cpuPct: number; rssPeakMb: number }[] = []
   try {
     for (let run = 1; run <= runs; run++) {
@@ -121,9 +97,7 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
       const { url } = JSON.parse((await out.next()).value as string) as { url: string }
       const port = 20_000 + Math.floor(Math.random() * 20_000)
       const topic = `bench-tap-${Date.now()}-${run}`
-      const nodeFlags = (process.env.ATKAFKA_BENCH_NODE_FLAGS ?? SHIPPED_NODE_FLAGS)
-        .split(' ')
-        .filter(Boolean)
+      const nodeFlags = benchNodeFlags.split(' ').filter(Boolean)
       const child = spawn(
         process.execPath,
         [
@@ -182,11 +156,10 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
       await new Promise((r) => server.once('exit', r))
     }
   } finally {
-    execFileSync('bash', [join(root, 'scripts/kafka-broker.sh'), 'stop', work, '--rm'], { stdio: 'inherit' })
+    stopBenchBroker(work)
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
   console.log(
-    `median of ${runs}: ${median(results.map((r) => r.perSec))} records/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${process.env.ATKAFKA_BENCH_NODE_FLAGS ?? SHIPPED_NODE_FLAGS})`,
+    `median of ${runs}: ${median(results.map((r) => r.perSec))} records/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
   )
 }
 

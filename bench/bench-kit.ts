@@ -1,0 +1,43 @@
+// What the end-to-end benchmarks share: a throwaway broker, the atkafka process's CPU and peak
+// RSS from /proc, a metric read from its /metrics, the V8 flags it runs with, and medians.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseEnv } from 'node:util'
+
+const root = join(import.meta.dirname, '..')
+const broker = join(root, 'scripts/kafka-broker.sh')
+const CLOCK_TICKS = 100 // USER_HZ on Linux
+
+/** the V8 flags bin/atkafka.js and the Docker image run with, unless ATKAFKA_BENCH_NODE_FLAGS says otherwise */
+export const benchNodeFlags = process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8'
+
+export function startBenchBroker(): { work: string; env: Record<string, string | undefined> } {
+  const work = mkdtempSync(join(tmpdir(), 'atkafka-bench-broker-'))
+  execFileSync('bash', [broker, 'start', work, String(process.pid)], { stdio: 'inherit' })
+  return { work, env: parseEnv(readFileSync(join(work, 'env'), 'utf8')) }
+}
+
+export function stopBenchBroker(work: string): void {
+  execFileSync('bash', [broker, 'stop', work, '--rm'], { stdio: 'inherit' })
+}
+
+export function procStats(pid: number): { cpuSeconds: number; rssPeakMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return { cpuSeconds: cpu, rssPeakMb: hwm / 1024 }
+}
+
+/** one series of the atkafka process's /metrics; labels as written there, e.g. 'status="ok"' */
+export async function metric(port: number, name: string, labels = ''): Promise<number> {
+  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const prefix = labels ? `${name}{${labels}} ` : `${name} `
+  const line = body.split('\n').find((l) => l.startsWith(prefix))
+  return line ? Number(line.split(' ').pop()) : Number.NaN
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
