@@ -2,9 +2,11 @@
 // (installed by scripts/setup-upstreams.sh) and waits for its JSON ready line.
 // The child dies with the test process: it stops when its stdin (a pipe held by us) closes,
 // and polls its parent pid as well.
+
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { createStopper } from './stop-child.ts'
 
 const pdsDir = join(import.meta.dirname, '..', 'upstreams', 'pds')
 const serverScript = join(pdsDir, 'pds-server.mjs')
@@ -123,18 +125,7 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
     ;(stream as unknown as { unref?: () => void } | null)?.unref?.()
   }
 
-  let stopping: Promise<void> | undefined
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-        await exited
-        clearTimeout(killer)
-      }
-    })()
-    return stopping
-  }
+  const stop = createStopper(child, exited)
 
   return {
     pdsUrl: ready.pdsUrl,

@@ -10,12 +10,14 @@
 // - `*.test` handles cannot be verified offline (DNS TXT / https well-known), so identity
 //   events carry `handle.invalid`; reserved TLDs (.local, .example, …) break DID resolution.
 // - Tap reads a `.env` from its working directory (godotenv autoload): it runs in its temp dir.
+
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createStopper } from './stop-child.ts'
 
 const repoRoot = join(import.meta.dirname, '..', '..')
 
@@ -249,19 +251,9 @@ async function launch(
     return text
   }
 
-  let stopping: Promise<void> | undefined
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-        await exited
-        clearTimeout(killer)
-      }
-      if (ownDir) await rm(dataDir, { recursive: true, force: true })
-    })()
-    return stopping
-  }
+  const stop = createStopper(child, exited, async () => {
+    if (ownDir) await rm(dataDir, { recursive: true, force: true })
+  })
 
   return {
     url,
