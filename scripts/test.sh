@@ -15,5 +15,5 @@ if [ "${1:-}" = "--unit" ]; then
   export ATKAFKA_TEST_NO_BROKER=1
 fi
 echo "test: node $(node --version), $(nproc) cores" >&2
-exec node --test --test-global-setup=test/global-setup.ts --test-concurrency=2 --test-force-exit \
+exec node --test --test-global-setup=test/global-setup.ts --test-concurrency=2 \
   --test-timeout=300000 --test-reporter=spec "$@" "${files[@]}"
