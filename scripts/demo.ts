@@ -1,25 +1,28 @@
 // The quick start's "run it": a local Kafka broker, an upstream and atkafka, with the events
 // arriving in Kafka printed as they come. Offline by default: the upstream is a local relay
-// replaying the recorded firehose frames (fresh seqs, about 40 events/s). `--live` subscribes
-// to the real network (wss://bsky.network) instead. `--duration N` stops after N seconds.
+// replaying the recorded firehose frames (fresh seqs and times, 40 frames/s). `--live`
+// subscribes to the real network (wss://bsky.network) instead. `--duration N` stops after N
+// seconds; `--metrics-port N` (default 2112; 0: any free port) is where atkafka's metrics and
+// status page listen; `--work-dir DIR` holds the broker's data (default .demo/kafka).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { createServer } from 'node:net'
+import { join, resolve } from 'node:path'
 import { parseArgs, parseEnv } from 'node:util'
 import { Admin, Consumer } from '@platformatic/kafka'
-import { readCorpusFrames } from '../test/helpers/corpus.ts'
-import { startFakeRelay } from '../test/helpers/fake-relay.ts'
-import { resequence } from '../test/helpers/frame-tools.ts'
+import { type LiveRelay, startLiveRelay } from '../test/helpers/live-relay.ts'
 
 const { values: opts } = parseArgs({
   options: {
     live: { type: 'boolean', default: false },
     duration: { type: 'string', default: '0' },
     osprey: { type: 'boolean', default: false },
+    'metrics-port': { type: 'string', default: '2112' },
+    'work-dir': { type: 'string', default: '' },
   },
 })
 const root = join(import.meta.dirname, '..')
-const work = join(root, '.demo', 'kafka')
+const work = opts['work-dir'] ? resolve(opts['work-dir']) : join(root, '.demo', 'kafka')
 const say = (msg: string) => process.stderr.write(`demo: ${msg}\n`)
 
 mkdirSync(work, { recursive: true })
@@ -30,20 +33,21 @@ const kafka = parseEnv(readFileSync(join(work, 'env'), 'utf8')).KAFKA_BOOTSTRAP 
 const topic = 'atproto-events'
 
 let relayUrl = 'wss://bsky.network'
-let feeder: NodeJS.Timeout | undefined
-let relay: Awaited<ReturnType<typeof startFakeRelay>> | undefined
+let relay: LiveRelay | undefined
 if (!opts.live) {
-  const frames = resequence(readCorpusFrames(), 150 * 40, 1)
-  relay = await startFakeRelay({ frames: [] })
-  let next = 0
-  feeder = setInterval(() => {
-    relay?.append(frames.slice(next, next + 20))
-    next = (next + 20) % frames.length
-  }, 500)
+  relay = await startLiveRelay({ framesPerTick: 20, tickMs: 500 })
   relayUrl = relay.url
 }
 
-const metricsPort = '2112'
+/** port 0: a free one, found here so the URLs below can be printed */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as { port: number }
+  await new Promise((r) => server.close(r))
+  return port
+}
+const metricsPort = Number(opts['metrics-port']) || (await freePort())
 const atkafka: ChildProcess = spawn(
   process.execPath,
   [
@@ -72,6 +76,7 @@ say(
 say(
   `atkafka           pid ${atkafka.pid}, metrics http://127.0.0.1:${metricsPort}/metrics, /healthz, /readyz`,
 )
+say(`status page       http://127.0.0.1:${metricsPort}/ (numbers as JSON: /status.json)`)
 say(`output topic      ${topic}; events below as they arrive in Kafka (Ctrl-C stops everything)`)
 
 const consumer = new Consumer({
@@ -84,7 +89,6 @@ let stopping = false
 const stop = async (code: number) => {
   if (stopping) return
   stopping = true
-  clearInterval(feeder)
   atkafka.kill('SIGTERM')
   await new Promise((r) => (atkafka.exitCode === null ? atkafka.once('exit', r) : r(null)))
   await consumer.close(true).catch(() => {})

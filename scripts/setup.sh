@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what atkafka's build, tests and demo need into the repo (idempotent, cached):
-# Node >= 22 (scripts/node-env.sh), npm dependencies, the Kafka broker jars.
+# Node >= 22 (scripts/node-env.sh), npm dependencies, the Kafka broker jars, the test upstreams
+# (scripts/setup-upstreams.sh) and the status page test's browser (scripts/setup-browser.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/node-env.sh
@@ -16,3 +17,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 bash scripts/kafka-broker.sh fetch
 bash scripts/setup-upstreams.sh
+bash scripts/setup-browser.sh

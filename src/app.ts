@@ -13,6 +13,7 @@ import { encodeEvent } from './encode/encode-event.ts'
 import { createSnowflake } from './encode/snowflake.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
 import { createCollectionFilter } from './filters/collection-filter.ts'
+import type { RecentLog } from './logging/recent-log.ts'
 import { startMetricsServer } from './metrics/http-server.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { createInFlightWindow } from './pipeline/in-flight-window.ts'
@@ -21,10 +22,14 @@ import type { Source } from './pipeline/types.ts'
 import { createProducer } from './sink/kafka/create-producer.ts'
 import { ensureTopics } from './sink/kafka/ensure-topics.ts'
 import { createKafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
+import type { StatusInfo } from './status/status-report.ts'
+import { startStatusService } from './status/status-service.ts'
 
 export interface AppDeps {
   readonly logger: Logger
   readonly registry?: Registry
+  /** the logger's last warn/error lines, shown on the status page */
+  readonly recentLog?: RecentLog
 }
 
 export interface App {
@@ -44,6 +49,8 @@ export function relaySourceId(config: Config): string {
 
 interface Running {
   readonly source: Source
+  /** relay: where the cursor is kept */
+  readonly cursorStore?: string
   /** called after the pipeline stopped, before the producer closes */
   readonly finish?: () => Promise<void>
 }
@@ -52,7 +59,12 @@ interface Running {
 async function createSource(
   command: FirehoseCommand,
   config: Config,
-  deps: { metrics: Metrics; logger: Logger; producer: Producer<string, string, string, string> },
+  deps: {
+    metrics: Metrics
+    logger: Logger
+    producer: Producer<string, string, string, string>
+    onCursorSaved: (seq: number) => void
+  },
 ): Promise<Running> {
   const { metrics, logger, producer } = deps
   switch (command) {
@@ -70,12 +82,14 @@ async function createSource(
         { ...config, cursor },
         { metrics, logger: logger.child({ component: 'relay' }) },
       )
-      if (!store) return { source }
+      if (!store) return { source, cursorStore: 'none' }
       const saver = startCursorSaver(store, () => source.tracker.safe(), config.cursorSaveIntervalMs, {
         logger: log,
+        onSaved: deps.onCursorSaved,
       })
       return {
         source,
+        cursorStore: store.description,
         finish: async () => {
           saver.stop()
           await saver.flush()
@@ -117,12 +131,35 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
   const metrics = createMetrics(registry)
   let source: Source | undefined
   let producerReady = false
+  let cursorStore: string | undefined
+  let savedCursor: number | undefined
+  const startedAtMs = Date.now()
+  const info = (): StatusInfo => ({
+    command,
+    // the URL as configured (the relay's /xrpc/… and Tap's /channel path are appended to it)
+    upstreamUrl: command === 'relay' ? config.relayHost : config.tapHost,
+    bootstrapServers: config.bootstrapServers,
+    topic: config.outputTopic,
+    producerReady,
+    startedAtMs,
+    ...(command === 'relay' ? { cursorStore, savedCursor } : { acksDisabled: config.disableAcks }),
+  })
+  const status = startStatusService({
+    metrics,
+    info,
+    recentLog: deps.recentLog,
+    logger: logger.child({ component: 'progress' }),
+    progressIntervalMs: config.progressIntervalMs,
+  })
   const server = await startMetricsServer(
     config.metricsAddress,
     registry,
-    { ready: () => producerReady && (source?.connected ?? false) },
+    { ready: () => producerReady && (source?.connected ?? false), status: () => status.report() },
     logger.child({ component: 'http' }),
-  )
+  ).catch((err: unknown) => {
+    status.stop()
+    throw err
+  })
 
   const run = async (signal: AbortSignal) => {
     const log = logger.child({ component: 'pipeline' })
@@ -176,8 +213,16 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         const { key, value } = encodeEvent(event, { format, snowflake })
         return { topic, key, value }
       }
-      const running = await createSource(command, config, { metrics, logger, producer })
+      const running = await createSource(command, config, {
+        metrics,
+        logger,
+        producer,
+        onCursorSaved: (seq) => {
+          savedCursor = seq
+        },
+      })
       source = running.source
+      cursorStore = running.cursorStore
       const window = createInFlightWindow(config.maxInFlight, (n) => metrics.inFlight(n))
       try {
         await runPipeline(
@@ -207,6 +252,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         log.info('producer closed')
       }
     } finally {
+      status.stop()
       await server.close()
     }
   }

@@ -6,6 +6,7 @@ import { loadConfig, redactedConfig } from '../config/load-config.ts'
 import type { Command, Config } from '../config/schema.ts'
 import { ConfigError } from '../errors.ts'
 import { createLogger } from '../logging/logger.ts'
+import { createRecentLog } from '../logging/recent-log.ts'
 import { commandHelp, commandName, mainHelp } from './help.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -70,7 +71,8 @@ async function main(argv: string[]): Promise<void> {
     return
   }
 
-  const logger = createLogger(config.logLevel)
+  const recentLog = createRecentLog()
+  const logger = createLogger(config.logLevel, undefined, recentLog)
   logger.info({ version: pkg.version, command, config: redactedConfig(command, config) }, 'starting')
   const stop = new AbortController()
   let forced: NodeJS.Timeout | undefined
@@ -97,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
   try {
-    const app = await createApp(command, config, { logger })
+    const app = await createApp(command, config, { logger, recentLog })
     await app.run(stop.signal)
     logger.info('stopped')
   } catch (err) {

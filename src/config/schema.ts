@@ -494,7 +494,8 @@ export const options = {
     env: ['ATKAFKA_METRICS_ADDRESS', 'METRICS_LISTEN_ADDRESS'],
     kind: 'string',
     default: '0.0.0.0:2112',
-    description: 'where /metrics, /healthz and /readyz are served ([host]:port)',
+    description:
+      'where /metrics, /healthz, /readyz and the status page (/, /status.json) are served ([host]:port)',
     group: 'Operations',
     commands: ALL,
     schema: listenAddress,
@@ -508,6 +509,17 @@ export const options = {
     group: 'Operations',
     commands: WITH_TAIL,
     schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+  }),
+  progressIntervalMs: opt({
+    flag: 'progress-interval-ms',
+    env: ['ATKAFKA_PROGRESS_INTERVAL_MS'],
+    kind: 'string',
+    default: '10000',
+    description:
+      'how often an info line "progress" logs events/s since the previous line, totals, lag, upstream seq and cursor (relay) or acks (Tap), in flight; 0 disables',
+    group: 'Operations',
+    commands: ALL,
+    schema: int(0, 86_400_000).refine((n) => n === 0 || n >= 100, 'must be 0 (off) or at least 100'),
   }),
   shutdownTimeoutMs: opt({
     flag: 'shutdown-timeout-ms',

@@ -10,8 +10,36 @@ const MAX_COLLECTION_LABELS = 250
 export type ProducedStatus = 'ok' | 'error' | 'dead_letter'
 export type UpstreamState = 'connecting' | 'connected' | 'disconnected'
 
+/**
+ * The counters and gauges as plain numbers, read without going through the registry (the
+ * status page and the progress log line are built from it; src/status/).
+ */
+export interface MetricsSnapshot {
+  readonly handled: number
+  readonly produced: Readonly<Record<ProducedStatus, number>>
+  readonly dropped: Readonly<Record<DropReason, number>>
+  /** by event kind */
+  readonly filtered: Readonly<Record<string, number>>
+  /** by error / info name */
+  readonly upstreamErrors: Readonly<Record<string, number>>
+  readonly upstreamState: UpstreamState
+  readonly reconnects: number
+  /** highest upstream seq received (undefined before the first) */
+  readonly upstreamSeq: number | undefined
+  /** seq at or below which Kafka holds every event (relay) */
+  readonly cursorSeq: number | undefined
+  /** event time of the latest event held by Kafka ('' before the first) */
+  readonly eventTime: string
+  readonly inFlight: number
+  readonly acks: Readonly<Record<'ok' | 'error', number>>
+  readonly tapEventBuffer: number
+  readonly tapAckBuffer: number
+}
+
 export interface Metrics {
   readonly registry: Registry
+  /** a copy of the current values */
+  snapshot(): MetricsSnapshot
   eventHandled(actionName: string, collection: string): void
   eventsProduced(status: ProducedStatus, count: number): void
   eventDropped(reason: DropReason, count?: number): void
@@ -75,6 +103,20 @@ export function createMetrics(registry = new Registry()): Metrics {
   })
   // hot-path values are plain variables, turned into gauges only when scraped
   const state = { upstreamSeq: Number.NaN, cursorSeq: Number.NaN, eventTime: '', inFlight: 0 }
+  // the same counts as plain numbers, for snapshot()
+  const totals = {
+    handled: 0,
+    produced: { ok: 0, error: 0, dead_letter: 0 } as Record<ProducedStatus, number>,
+    dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
+    // Maps: upstream error names are whatever the upstream sends
+    filtered: new Map<string, number>(),
+    upstreamErrors: new Map<string, number>(),
+    upstreamState: 'connecting' as UpstreamState,
+    reconnects: 0,
+    acks: { ok: 0, error: 0 },
+    tapEventBuffer: 0,
+    tapAckBuffer: 0,
+  }
   new Gauge({
     name: 'atkafka_upstream_seq',
     help: 'Highest upstream seq received',
@@ -160,10 +202,38 @@ export function createMetrics(registry = new Registry()): Metrics {
 
   return {
     registry,
-    eventHandled: (actionName, collection) => handledChild(actionName, collection).inc(),
-    eventsProduced: (status, count) => produced.inc({ status }, count),
-    eventDropped: (reason, count = 1) => dropped.inc({ reason }, count),
-    eventFiltered: (kind) => filtered.inc({ kind }),
+    snapshot: () => ({
+      handled: totals.handled,
+      produced: { ...totals.produced },
+      dropped: { ...totals.dropped },
+      filtered: Object.fromEntries(totals.filtered),
+      upstreamErrors: Object.fromEntries(totals.upstreamErrors),
+      upstreamState: totals.upstreamState,
+      reconnects: totals.reconnects,
+      upstreamSeq: Number.isNaN(state.upstreamSeq) ? undefined : state.upstreamSeq,
+      cursorSeq: Number.isNaN(state.cursorSeq) ? undefined : state.cursorSeq,
+      eventTime: state.eventTime,
+      inFlight: state.inFlight,
+      acks: { ...totals.acks },
+      tapEventBuffer: totals.tapEventBuffer,
+      tapAckBuffer: totals.tapAckBuffer,
+    }),
+    eventHandled: (actionName, collection) => {
+      totals.handled++
+      handledChild(actionName, collection).inc()
+    },
+    eventsProduced: (status, count) => {
+      totals.produced[status] += count
+      produced.inc({ status }, count)
+    },
+    eventDropped: (reason, count = 1) => {
+      totals.dropped[reason] += count
+      dropped.inc({ reason }, count)
+    },
+    eventFiltered: (kind) => {
+      totals.filtered.set(kind, (totals.filtered.get(kind) ?? 0) + 1)
+      filtered.inc({ kind })
+    },
     upstreamFrame: (type) => frames.inc({ type }),
     upstreamSeq: (seq) => {
       state.upstreamSeq = seq
@@ -174,14 +244,32 @@ export function createMetrics(registry = new Registry()): Metrics {
     eventTime: (time) => {
       state.eventTime = time
     },
-    reconnected: (source) => reconnects.inc({ source }),
-    upstreamState: (source, state) => connected.set({ source }, state === 'connected' ? 1 : 0),
+    reconnected: (source) => {
+      totals.reconnects++
+      reconnects.inc({ source })
+    },
+    upstreamState: (source, upstreamState) => {
+      totals.upstreamState = upstreamState
+      connected.set({ source }, upstreamState === 'connected' ? 1 : 0)
+    },
     inFlight: (count) => {
       state.inFlight = count
     },
-    upstreamError: (name) => upstreamErrors.inc({ name }),
-    ackSent: (status) => acks.inc({ status }),
-    tapEventBuffer: (count) => tapEvents.set(count),
-    tapAckBuffer: (count) => tapAcks.set(count),
+    upstreamError: (name) => {
+      totals.upstreamErrors.set(name, (totals.upstreamErrors.get(name) ?? 0) + 1)
+      upstreamErrors.inc({ name })
+    },
+    ackSent: (status) => {
+      totals.acks[status]++
+      acks.inc({ status })
+    },
+    tapEventBuffer: (count) => {
+      totals.tapEventBuffer = count
+      tapEvents.set(count)
+    },
+    tapAckBuffer: (count) => {
+      totals.tapAckBuffer = count
+      tapAcks.set(count)
+    },
   }
 }

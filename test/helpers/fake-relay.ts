@@ -36,6 +36,11 @@ export interface FakeRelayOptions {
    */
   readonly maxBuffered?: number
   readonly maxBufferedMs?: number
+  /**
+   * keep the bytes of only this many appended frames (a long-running feed stays within memory);
+   * older ones keep their seq but are served empty, so only a subscriber that far behind notices
+   */
+  readonly retainAppended?: number
 }
 
 export interface FakeRelayConnection {
@@ -288,6 +293,12 @@ export async function startFakeRelay(options: FakeRelayOptions): Promise<FakeRel
     },
     append(frames) {
       for (const frame of frames) appended.push({ frame, seq: seqOf(frame) })
+      const retain = options.retainAppended
+      if (retain !== undefined)
+        for (let i = appended.length - frames.length - retain; i < appended.length - retain; i++) {
+          const old = appended[i]
+          if (old) old.frame = new Uint8Array()
+        }
       for (const sub of subscribers) pump(sub)
     },
     dropConnections,

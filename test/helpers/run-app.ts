@@ -4,6 +4,7 @@ import { type App, createApp } from '../../src/app.ts'
 import { loadConfig } from '../../src/config/load-config.ts'
 import type { Config, FirehoseCommand } from '../../src/config/schema.ts'
 import { createLogger } from '../../src/logging/logger.ts'
+import { createRecentLog } from '../../src/logging/recent-log.ts'
 import { brokerEnv } from './kafka.ts'
 
 export interface RunningApp extends AsyncDisposable {
@@ -49,8 +50,9 @@ export async function startApp(
       cb()
     },
   })
-  const logger = createLogger(process.env.ATKAFKA_TEST_LOG_LEVEL ?? 'info', sink)
-  const app = await createApp(command, config, { logger })
+  const recentLog = createRecentLog()
+  const logger = createLogger(process.env.ATKAFKA_TEST_LOG_LEVEL ?? 'info', sink, recentLog)
+  const app = await createApp(command, config, { logger, recentLog })
   const controller = new AbortController()
   const done = app.run(controller.signal)
   done.catch(() => {})

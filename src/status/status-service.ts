@@ -1,0 +1,75 @@
+// The timers behind the status page and the progress line: a counter sample every second (the
+// page's rate is over the last few seconds), and every --progress-interval-ms one info line
+// "progress" with the rate since the previous line. The reports are built by status-report.ts.
+import type { Logger } from 'pino'
+import type { RecentLog } from '../logging/recent-log.ts'
+import type { Metrics } from '../metrics/metrics.ts'
+import {
+  buildStatusReport,
+  progressFields,
+  type StatusInfo,
+  type StatusReport,
+  sampleOf,
+} from './status-report.ts'
+import { addSample, type Sample } from './throughput.ts'
+
+/** the status page's rate is measured over this span */
+export const RATE_SPAN_MS = 5000
+const SAMPLE_EVERY_MS = 1000
+
+export interface StatusService {
+  report(): StatusReport
+  /** ends the timers (idempotent) */
+  stop(): void
+}
+
+export function startStatusService(deps: {
+  readonly metrics: Metrics
+  readonly info: () => StatusInfo
+  readonly recentLog?: RecentLog
+  readonly logger: Logger
+  /** 0: no progress line */
+  readonly progressIntervalMs: number
+  readonly now?: () => number
+}): StatusService {
+  const { metrics, logger } = deps
+  const now = deps.now ?? Date.now
+  let samples: Sample[] = []
+  const take = () => sampleOf(metrics.snapshot(), now())
+  samples = addSample(samples, take(), RATE_SPAN_MS)
+  const sampler = setInterval(() => {
+    samples = addSample(samples, take(), RATE_SPAN_MS)
+  }, SAMPLE_EVERY_MS)
+  sampler.unref()
+
+  const build = (older: Sample | undefined, snapshot = metrics.snapshot(), nowMs = now()) =>
+    buildStatusReport({
+      info: deps.info(),
+      snapshot,
+      older,
+      nowMs,
+      logs: deps.recentLog
+        ? { counts: deps.recentLog.counts(), recent: deps.recentLog.entries() }
+        : undefined,
+    })
+
+  let progress: NodeJS.Timeout | undefined
+  if (deps.progressIntervalMs > 0) {
+    let previous = take()
+    progress = setInterval(() => {
+      const snapshot = metrics.snapshot()
+      const nowMs = now()
+      logger.info(progressFields(build(previous, snapshot, nowMs)), 'progress')
+      previous = sampleOf(snapshot, nowMs)
+    }, deps.progressIntervalMs)
+    progress.unref()
+  }
+
+  return {
+    report: () => build(samples[0]),
+    stop() {
+      clearInterval(sampler)
+      clearInterval(progress)
+    },
+  }
+}
