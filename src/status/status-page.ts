@@ -54,7 +54,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
   </section>
   <section>
     <h2>Lag behind the network</h2>
-    <div class="big"><span data-field="lagSeconds" data-format="lag">…</span> <span class="unit">s</span></div>
+    <div class="big" data-field="lagSeconds" data-format="lag">…</div>
     <table>
       <tr><th>latest event in Kafka</th><td class="n mono" data-field="latestEventTime">…</td></tr>
       <tr><th>in flight</th><td class="n" data-field="inFlight">…</td></tr>
@@ -76,7 +76,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       <tr><th>ack errors</th><td class="n" data-field="tap.ackErrors">…</td></tr>
       <tr><th>unacked events</th><td class="n" data-field="tap.unacked">…</td></tr>
       <tr><th>acks waiting</th><td class="n" data-field="tap.acksWaiting">…</td></tr>
-      <tr><th>acks disabled</th><td class="n" data-field="tap.acksDisabled">…</td></tr>
+      <tr><th>acks disabled</th><td data-field="tap.acksDisabled" data-format="flag">…</td></tr>
     </table>
   </section>
   <section>
@@ -123,8 +123,12 @@ const get = (o, path) => path.split('.').reduce((v, k) => (v == null ? undefined
 function show(v, format) {
   if (v === null || v === undefined) return '–'
   if (format === 'rate') return v.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
-  if (format === 'lag') return v.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
-  if (format === 'yesno') return v ? 'yes' : 'no'
+  if (format === 'lag') {
+    if (v < 120) return v.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + ' s'
+    const d = Math.floor(v / 86400), h = Math.floor((v % 86400) / 3600), m = Math.floor((v % 3600) / 60)
+    return (d ? [d + ' d', h + ' h'] : h ? [h + ' h', m + ' min'] : [m + ' min']).join(' ')
+  }
+  if (format === 'yesno' || format === 'flag') return v ? 'yes' : 'no'
   if (format === 'time') return new Date(v).toLocaleTimeString('en-GB')
   if (format === 'duration') {
     const h = Math.floor(v / 3600), m = Math.floor((v % 3600) / 60), s = v % 60

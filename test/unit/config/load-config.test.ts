@@ -99,4 +99,14 @@ describe('loadConfig', () => {
     assert.match(problems(['--osprey-worker-id', '1024']).join('\n'), /--osprey-worker-id/)
     assert.match(problems(['--topic-partitions', '0']).join('\n'), /must be -1 or positive/)
   })
+
+  test('the progress line interval: 10 s by default, 0 turns it off, below 100 ms is refused', () => {
+    assert.equal(loadConfig('relay', [], base).progressIntervalMs, 10_000)
+    assert.equal(loadConfig('tap', [], { ...base, ATKAFKA_PROGRESS_INTERVAL_MS: '0' }).progressIntervalMs, 0)
+    assert.equal(loadConfig('relay', ['--progress-interval-ms', '2500'], base).progressIntervalMs, 2500)
+    assert.match(
+      problems(['--progress-interval-ms', '50']).join('\n'),
+      /--progress-interval-ms \/ ATKAFKA_PROGRESS_INTERVAL_MS: must be 0 \(off\) or at least 100/,
+    )
+  })
 })
