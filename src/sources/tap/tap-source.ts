@@ -1,6 +1,7 @@
-// Tap (indigo cmd/tap) as a Source: reads <tap-host>/channel, one delivery per Tap event, and
-// sends {"type":"ack","id":N} only from delivery.ack(), i.e. once Kafka holds every record
-// made from the event (the pipeline never acks an event whose produce failed: the run ends and
+// Tap (indigo cmd/tap) as a Source: reads <tap-host>/channel, one delivery per socket read (the
+// events that arrived together, up to the socket's high-water mark), and sends
+// {"type":"ack","id":N} for each of them only from delivery.ack(), i.e. once Kafka holds every
+// record made from them (the pipeline never acks an event whose produce failed: the run ends and
 // Tap redelivers it to the next run). Reconnects with backoff; acks that come due while
 // disconnected are sent right after the next connection opens (pending-acks.ts). When the run
 // stops, the connection stays open until the events in flight are acked (or no ack has come
@@ -17,6 +18,7 @@
 // stops or crashes is lost. That mode is lossy by design.
 import type { Logger } from 'pino'
 import type { Config } from '../../config/schema.ts'
+import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
 import { readSocketBatches, type SocketSession } from '../websocket/reconnecting-socket.ts'
@@ -87,15 +89,15 @@ export function createTapSource(
     })
   }
 
-  /** the ack of one event: a plain closure over its id (the pipeline keeps only this function) */
-  const ackFor = (id: number) => {
+  /** the ack of a batch of events: a plain closure over their ids (the pipeline keeps only this function) */
+  const ackAll = (ids: readonly number[]) => {
     let done = false
     return () => {
       if (done) return
       done = true
-      unacked--
+      unacked -= ids.length
       publishEventBuffer()
-      if (!config.disableAcks) acks.ack(id)
+      if (!config.disableAcks) for (const id of ids) acks.ack(id)
       if (unacked === 0) onAllAcked?.()
     }
   }
@@ -138,14 +140,16 @@ export function createTapSource(
       },
     )
     try {
-      reading: while (!signal.aborted) {
+      while (!signal.aborted) {
         const result = await nextOrAbort(socket, signal)
         if (result === undefined) break
         if (result.done) break
         const receivedAt = now()
+        // one delivery per socket batch: the pipeline sends its records in one call and acks
+        // every event of it once Kafka holds them all (drops ride along and are acked with it)
+        const events: AtprotoEvent[] = []
+        const ids: number[] = []
         for (const message of result.value) {
-          // frames read but not delivered are never acked: Tap resends them after its retry timeout
-          if (signal.aborted) break reading
           if (message.binary) {
             metrics.eventDropped('malformed_frame')
             logger.warn(
@@ -165,11 +169,15 @@ export function createTapSource(
             )
           }
           if (parsed.id === undefined) continue
-          unacked++
-          publishEventBuffer()
-          // a dropped event goes through as an empty delivery: the pipeline acks those at once
-          yield { events: parsed.event ? [parsed.event] : [], ack: ackFor(parsed.id) }
+          ids.push(parsed.id)
+          if (parsed.event) events.push(parsed.event)
         }
+        // frames read but not delivered are never acked: Tap resends them after its retry timeout
+        if (signal.aborted) break
+        if (ids.length === 0) continue
+        unacked += ids.length
+        publishEventBuffer()
+        yield { events, ack: ackAll(ids) }
       }
     } finally {
       lingerThenClose(() => {

@@ -1,5 +1,5 @@
 // The Tap source against the loopback fake Tap (no broker): /channel with Basic auth, one
-// delivery per event, acks only from delivery.ack(), drops counted and still acked when they
+// delivery per socket read, acks only from delivery.ack(), drops counted and still acked when they
 // have an id, acks owed across a reconnect flushed on the next connection, no acks at all with
 // --disable-acks, and through the real pipeline code: an event whose send fails is never acked.
 import assert from 'node:assert/strict'
@@ -15,6 +15,7 @@ import {
   basicAuthHeader,
   channelUrl,
   createTapSource,
+  type TapSource,
   type TapSourceConfig,
 } from '../../../../src/sources/tap/tap-source.ts'
 import { type FakeTap, identityEvent, recordEvent, startFakeTap } from '../../../helpers/fake-tap.ts'
@@ -39,14 +40,18 @@ async function metricValue(metrics: Metrics, name: string, labels: Record<string
   return v?.value ?? 0
 }
 
-/** pulls deliveries one by one */
-function reader(source: { deliveries(signal: AbortSignal): AsyncIterable<Delivery> }) {
+/**
+ * pulls deliveries until they cover `n` more Tap events (a delivery holds every event of one
+ * socket read, so how many deliveries that takes depends on timing; `unacked` counts events)
+ */
+function reader(source: TapSource) {
   const controller = new AbortController()
   const it = source.deliveries(controller.signal)[Symbol.asyncIterator]()
   return {
     async take(n: number): Promise<Delivery[]> {
       const out: Delivery[] = []
-      while (out.length < n) {
+      const before = source.unacked
+      while (source.unacked - before < n) {
         const r = await it.next()
         if (r.done) throw new Error('source ended')
         out.push(r.value)
@@ -70,36 +75,45 @@ describe('tap source', () => {
     assert.equal(basicAuthHeader('s3cret'), `Basic ${Buffer.from('admin:s3cret').toString('base64')}`)
   })
 
-  test('one delivery per event; acks are sent only when delivery.ack() is called', async () => {
+  test('deliveries carry the events in order; acks are sent only when delivery.ack() is called', async () => {
     await using tap = await startFakeTap({
       events: [recordEvent(1), identityEvent(2), recordEvent(3, { action: 'delete' })],
     })
     const metrics = createMetrics()
     const source = createTapSource(config(tap), { metrics, logger })
     const r = reader(source)
-    const [d1, d2, d3] = (await r.take(3)) as [Delivery, Delivery, Delivery]
+    const ds = await r.take(3)
     assert.equal(source.connected, true)
+    const events = ds.flatMap((d) => d.events)
     assert.deepEqual(
-      [...d1.events, ...d2.events, ...d3.events].map((e: AtprotoEvent) => e.kind),
+      events.map((e: AtprotoEvent) => e.kind),
       ['operation', 'identity', 'operation'],
     )
-    assert.equal((d3.events[0] as OperationEvent).action, 'delete')
+    assert.equal((events[2] as OperationEvent).action, 'delete')
     assert.equal(source.unacked, 3)
     assert.equal(await metricValue(metrics, 'atkafka_tap_event_buffer_size'), 3)
     await sleep(100)
     assert.deepEqual(tap.acks, [], 'nothing acked before the pipeline says so')
-    d2.ack()
-    d2.ack() // idempotent
-    d3.ack()
-    await tap.waitForAcks([2, 3])
+    for (const d of ds) {
+      d.ack()
+      d.ack() // idempotent
+    }
+    await tap.waitForAcks([1, 2, 3])
     await sleep(50)
-    assert.deepEqual(tap.acks, [2, 3])
-    assert.equal(source.unacked, 1)
-    d1.ack()
-    await tap.waitForAcks([1])
+    assert.deepEqual(tap.acks, [1, 2, 3], 'each event acked once, in order')
+    assert.equal(source.unacked, 0)
     assert.equal(await metricValue(metrics, 'atkafka_acks_sent', { status: 'ok' }), 3)
     assert.equal(await metricValue(metrics, 'atkafka_tap_event_buffer_size'), 0)
     assert.equal(await metricValue(metrics, 'atkafka_upstream_connected', { source: 'tap' }), 1)
+
+    // a delivery read later is acked on its own
+    tap.send([recordEvent(4)])
+    const [d4, ...more] = await r.take(1)
+    assert.equal(more.length, 0)
+    assert.equal(source.unacked, 1)
+    d4?.ack()
+    await tap.waitForAcks([4])
+    assert.deepEqual(tap.acks, [1, 2, 3, 4])
     await r.stop()
   })
 
@@ -157,18 +171,16 @@ describe('tap source', () => {
         { id: 4, type: 'commit', commit: {} }, // unknown type
         { id: 5, type: 'record', record: { did: 'did:plc:x' } }, // wrong shape
         recordEvent(6, { record: huge }), // too deep
-        recordEvent(7),
+        recordEvent(7, { rkey: '3mptbyplj5d7a' }),
       ],
     })
     const metrics = createMetrics()
     const source = createTapSource(config(tap), { metrics, logger })
     const r = reader(source)
     const ds = await r.take(4)
-    assert.deepEqual(
-      ds.map((d) => d.events.length),
-      [0, 0, 0, 1],
-      'ids 4, 5, 6 as empty deliveries, then 7',
-    )
+    const events = ds.flatMap((d) => d.events)
+    assert.equal(events.length, 1, 'ids 4, 5, 6 are dropped (and still acked), 7 is delivered')
+    assert.equal((events[0] as OperationEvent).rkey, '3mptbyplj5d7a')
     for (const d of ds) d.ack()
     await tap.waitForAcks([4, 5, 6, 7])
     const drops = async (reason: string) => metricValue(metrics, 'atkafka_dropped_events_total', { reason })
@@ -213,25 +225,26 @@ describe('tap source', () => {
   })
 
   test('a graceful stop: the connection stays open until the events in flight are acked', async () => {
-    await using tap = await startFakeTap({ events: [recordEvent(1), recordEvent(2), recordEvent(3)] })
+    await using tap = await startFakeTap({ events: [recordEvent(1)] })
     const source = createTapSource(config(tap), { metrics: createMetrics(), logger, lingerMs: 5000 })
     const controller = new AbortController()
     const it = source.deliveries(controller.signal)[Symbol.asyncIterator]()
-    const ds: Delivery[] = []
-    for (let i = 0; i < 3; i++) ds.push((await it.next()).value as Delivery)
+    const first = (await it.next()).value as Delivery
+    tap.send([recordEvent(2), recordEvent(3)])
+    const rest: Delivery[] = []
+    while (source.unacked < 3) rest.push((await it.next()).value as Delivery)
     const waiting = it.next() // pulls while nothing more comes: the stop must end it
     await sleep(50)
     controller.abort()
     assert.deepEqual(await waiting, { done: true, value: undefined })
     await sleep(100)
     assert.equal(tap.open, 1, 'kept open for the acks')
-    ds[0]?.ack()
-    ds[1]?.ack()
-    await tap.waitForAcks([1, 2])
+    first.ack()
+    await tap.waitForAcks([1])
     await sleep(100)
     assert.equal(tap.open, 1)
-    ds[2]?.ack()
-    await tap.waitForAcks([3])
+    for (const d of rest) d.ack()
+    await tap.waitForAcks([2, 3])
     for (let i = 0; i < 100 && tap.open > 0; i++) await sleep(10)
     assert.equal(tap.open, 0, 'closed once everything was acked')
   })
@@ -256,11 +269,18 @@ describe('tap source', () => {
     const events = Array.from({ length: 20 }, (_, i) =>
       recordEvent(i + 1, { rkey: `3mptbyplj5d${String.fromCharCode(97 + i)}2` }),
     )
-    await using tap = await startFakeTap({ events })
+    await using tap = await startFakeTap({ events: events.slice(0, 5) })
+    // the rest in groups of five, so that they come in several socket reads (deliveries)
+    const sending = (async () => {
+      for (let i = 5; i < events.length; i += 5) {
+        await sleep(40)
+        tap.send(events.slice(i, i + 5))
+      }
+    })()
     const metrics = createMetrics()
     const source = createTapSource(config(tap), { metrics, logger, lingerMs: 300 })
     const resolved = new Set<number>()
-    const FAILING = 8
+    const FAILING = 13
     const sink: KafkaSink = {
       pending: 0,
       async send(records: readonly OutboundRecord[]) {
@@ -283,6 +303,7 @@ describe('tap source', () => {
       ),
       /broker said no/,
     )
+    await sending
     // the acks of what Kafka took after the failure still go out while the socket lingers
     await sleep(150)
     assert.equal(tap.open, 1, 'still open: acks may be due')
