@@ -23,13 +23,25 @@ export function stopBenchBroker(work: string): void {
   execFileSync('bash', [broker, 'stop', work, '--rm'], { stdio: 'inherit' })
 }
 
-export function procStats(pid: number): { cpuSeconds: number; rssPeakMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+/**
+ * CPU seconds of the whole process and of its main thread (where the pipeline runs), and its
+ * peak RSS. Main-thread CPU per op hardly changes when other jobs share the cores, so ops per
+ * main-thread CPU second is the figure to compare between runs on a busy machine.
+ */
+export function procStats(pid: number): { cpuSeconds: number; mainCpuSeconds: number; rssPeakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return { cpuSeconds: cpu, rssPeakMb: hwm / 1024 }
+  return {
+    cpuSeconds: statCpu(`/proc/${pid}/stat`),
+    mainCpuSeconds: statCpu(`/proc/${pid}/task/${pid}/stat`),
+    rssPeakMb: hwm / 1024,
+  }
+}
+
+function statCpu(path: string): number {
+  const stat = readFileSync(path, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
 
 /** one series of the atkafka process's /metrics; labels as written there, e.g. 'status="ok"' */

@@ -22,7 +22,7 @@ function firstLine(child: ChildProcess): Promise<string> {
 }
 
 const { work, env } = startBenchBroker()
-const results: { opsPerSec: number; cpuPct: number; rssPeakMb: number }[] = []
+const results: { opsPerSec: number; cpuPct: number; perMainCpuSec: number; rssPeakMb: number }[] = []
 try {
   const server = spawn(process.execPath, [join(root, 'bench/frame-server.ts'), String(frameCount)], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -59,12 +59,15 @@ try {
     )
     let started = 0
     let startCpu = 0
+    let startMain = 0
     for (;;) {
       await new Promise((r) => setTimeout(r, 20))
       const seq = await metric(port, 'atkafka_upstream_seq').catch(() => Number.NaN)
       if (!started && seq > 0) {
         started = performance.now()
-        startCpu = procStats(child.pid!).cpuSeconds
+        const at = procStats(child.pid!)
+        startCpu = at.cpuSeconds
+        startMain = at.mainCpuSeconds
       }
       const cursor = await metric(port, 'atkafka_cursor_seq').catch(() => Number.NaN)
       if (cursor >= lastSeq) break
@@ -75,11 +78,12 @@ try {
     const r = {
       opsPerSec: Math.round((lastSeq * opsPerFrame) / seconds),
       cpuPct: Math.round(((stats.cpuSeconds - startCpu) / seconds) * 100),
+      perMainCpuSec: Math.round((lastSeq * opsPerFrame) / (stats.mainCpuSeconds - startMain)),
       rssPeakMb: Math.round(stats.rssPeakMb),
     }
     results.push(r)
     console.log(
-      `run ${run}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, peak RSS ${r.rssPeakMb} MB`,
+      `run ${run}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,
     )
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
@@ -89,5 +93,5 @@ try {
   stopBenchBroker(work)
 }
 console.log(
-  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
+  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, ops per main-thread CPU s ${median(results.map((r) => r.perMainCpuSec))}, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
 )

@@ -86,7 +86,7 @@ function lines(child: ChildProcess): AsyncIterator<string> {
 
 async function bench(count: number, runs: number, extra: string[]): Promise<void> {
   const { work, env } = startBenchBroker()
-  const results: { perSec: number; cpuPct: number; rssPeakMb: number }[] = []
+  const results: { perSec: number; cpuPct: number; perMainCpuSec: number; rssPeakMb: number }[] = []
   try {
     for (let run = 1; run <= runs; run++) {
       // a fresh Tap stand-in per run: acked events are gone from its outbox
@@ -126,13 +126,16 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
       })
       let started = 0
       let startCpu = 0
+      let startMain = 0
       while (!finished) {
         await new Promise((r) => setTimeout(r, 10))
         if (!started) {
           const received = await metric(port, 'atkafka_tap_event_buffer_size').catch(() => Number.NaN)
           if (received > 0) {
             started = performance.now()
-            startCpu = procStats(child.pid!).cpuSeconds
+            const at = procStats(child.pid!)
+            startCpu = at.cpuSeconds
+            startMain = at.mainCpuSeconds
           }
         }
         if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
@@ -144,11 +147,12 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
       const r = {
         perSec: Math.round(count / seconds),
         cpuPct: Math.round(((stats.cpuSeconds - startCpu) / seconds) * 100),
+        perMainCpuSec: Math.round(count / (stats.mainCpuSeconds - startMain)),
         rssPeakMb: Math.round(stats.rssPeakMb),
       }
       results.push(r)
       console.log(
-        `run ${run}: ${count} records in ${seconds.toFixed(2)} s = ${r.perSec} records/s, CPU ${r.cpuPct}% of one core, peak RSS ${r.rssPeakMb} MB (acks: ${summary.acked} distinct, ${summary.acks} received, ${sent} sent)`,
+        `run ${run}: ${count} records in ${seconds.toFixed(2)} s = ${r.perSec} records/s, CPU ${r.cpuPct}% of one core, records per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB (acks: ${summary.acked} distinct, ${summary.acks} received, ${sent} sent)`,
       )
       child.kill('SIGTERM')
       await new Promise((r) => child.once('exit', r))
@@ -159,7 +163,7 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
     stopBenchBroker(work)
   }
   console.log(
-    `median of ${runs}: ${median(results.map((r) => r.perSec))} records/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
+    `median of ${runs}: ${median(results.map((r) => r.perSec))} records/s, CPU ${median(results.map((r) => r.cpuPct))}%, records per main-thread CPU s ${median(results.map((r) => r.perMainCpuSec))}, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
   )
 }
 
