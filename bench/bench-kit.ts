@@ -11,7 +11,8 @@ const broker = join(root, 'scripts/kafka-broker.sh')
 const CLOCK_TICKS = 100 // USER_HZ on Linux
 
 /** the V8 flags bin/atkafka.js and the Docker image run with, unless ATKAFKA_BENCH_NODE_FLAGS says otherwise */
-export const benchNodeFlags = process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8'
+export const benchNodeFlags =
+  process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8 --heap-growing-percent=50'
 
 export function startBenchBroker(): { work: string; env: Record<string, string | undefined> } {
   const work = mkdtempSync(join(tmpdir(), 'atkafka-bench-broker-'))

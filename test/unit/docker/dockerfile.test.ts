@@ -41,7 +41,14 @@ describe('Dockerfile', () => {
     )
     const user = runtime.find((i) => i.instruction === 'USER')?.args
     assert.ok(user && user !== 'root' && user !== '0', 'runs as a non-root user')
-    assert.deepEqual(entrypoint, ['node', '--max-semi-space-size=8', 'dist/cli/main.js'])
+    // the image runs with the V8 flags of the CLI's shebang (peak RSS, docs/performance.md)
+    const shebang = readFileSync(join(repoRoot, 'bin/atkafka.js'), 'utf8').split('\n')[0] ?? ''
+    const v8Flags = shebang
+      .replace(/^#!\/usr\/bin\/env -S node\s*/, '')
+      .split(/\s+/)
+      .filter(Boolean)
+    assert.ok(v8Flags.length > 0, shebang)
+    assert.deepEqual(entrypoint, ['node', ...v8Flags, 'dist/cli/main.js'])
     assert.deepEqual(cmd, ['firehose', 'relay'])
   })
 
