@@ -6,11 +6,11 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createIdentityStage, type ResolvedEvent } from '../../../src/enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
+import { createServiceFilter } from '../../../src/filters/service-filter.ts'
 import { identityFromDocument } from '../../../src/identity/identity-client.ts'
 import { createLookups } from '../../../src/identity/identity-lookups.ts'
 import type { LookupKind, LookupValues } from '../../../src/identity/identity-types.ts'
 import { createTokenBucket } from '../../../src/identity/token-bucket.ts'
-import { createServiceFilter } from '../../../src/filters/service-filter.ts'
 
 const doc = (did: string, pds: string, handle: string) =>
   identityFromDocument({
@@ -29,7 +29,13 @@ const gate = (): Gate => {
   return { release, promise }
 }
 
-function world(opts: { timeoutMs?: number; services?: { matched?: string[]; ignored?: string[] }; onUnresolved?: 'open' | 'closed' } = {}) {
+function world(
+  opts: {
+    timeoutMs?: number
+    services?: { matched?: string[]; ignored?: string[] }
+    onUnresolved?: 'open' | 'closed'
+  } = {},
+) {
   const gates = new Map<string, Gate>()
   const fetched: Record<LookupKind, string[]> = { did_doc: [], audit_log: [], profile: [] }
   const handles = new Map<string, string>()
@@ -50,10 +56,17 @@ function world(opts: { timeoutMs?: number; services?: { matched?: string[]; igno
       observer: { request: () => {} },
     })
   const didDocs = make('did_doc', (did) =>
-    doc(did, did.includes('other') ? 'https://pds.other.org' : 'https://pds1.host.bsky.network', handles.get(did) ?? 'a.test'),
+    doc(
+      did,
+      did.includes('other') ? 'https://pds.other.org' : 'https://pds1.host.bsky.network',
+      handles.get(did) ?? 'a.test',
+    ),
   )
   const auditLogs = make('audit_log', () => ({ createdAt: '2024-01-01T00:00:00.000Z' }))
-  const profiles = make('profile', (did) => ({ displayName: `name of ${did}`, followersCount: fetched.profile.length }))
+  const profiles = make('profile', (did) => ({
+    displayName: `name of ${did}`,
+    followersCount: fetched.profile.length,
+  }))
   const errors: unknown[] = []
   const stage = createIdentityStage({
     didDocs,
@@ -110,7 +123,8 @@ test('a slow DID holds up only its own events; every DID keeps its input order',
   await settle()
   assert.equal(w.out.length, 15)
   for (const did of ['did:plc:slow', 'did:plc:fast1', 'did:plc:fast2']) {
-    const seqs = (events: AtprotoEvent[]) => events.filter((e) => e.kind === 'operation' && e.did === did).map((e) => (e as { seq: number }).seq)
+    const seqs = (events: AtprotoEvent[]) =>
+      events.filter((e) => e.kind === 'operation' && e.did === did).map((e) => (e as { seq: number }).seq)
     assert.deepEqual(seqs(w.out.map((r) => r.event)), seqs(input), `${did} in order`)
   }
   // one lookup per DID and kind, however many events
@@ -177,7 +191,13 @@ test('#identity invalidates the DID document (new handle), a profile write the p
   w.handles.set('did:plc:a', 'renamed.test')
   w.push(op('did:plc:a'))
   assert.equal(w.out[1]!.metadata?.handle, 'a.test', 'cached until told')
-  w.push({ kind: 'identity', did: 'did:plc:a', seq: ++n, time: '2024-01-02T00:00:00Z', handle: 'renamed.test' })
+  w.push({
+    kind: 'identity',
+    did: 'did:plc:a',
+    seq: ++n,
+    time: '2024-01-02T00:00:00Z',
+    handle: 'renamed.test',
+  })
   w.push(op('did:plc:a'))
   await settle()
   assert.deepEqual(

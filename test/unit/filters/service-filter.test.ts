@@ -46,15 +46,25 @@ test('patterns that are not host names are refused', () => {
 test('config: MATCHED_ and WATCHED_ spellings, both lists given is an error naming both, bad patterns named', () => {
   const base = { ATKAFKA_BOOTSTRAP_SERVERS: 'k:9092' }
   assert.deepEqual(
-    loadConfig('relay', [], { ...base, ATKAFKA_WATCHED_SERVICES: '*.bsky.network, pds.x.org' }).matchedServices,
+    loadConfig('relay', [], { ...base, ATKAFKA_WATCHED_SERVICES: '*.bsky.network, pds.x.org' })
+      .matchedServices,
     ['*.bsky.network', 'pds.x.org'],
   )
   assert.deepEqual(loadConfig('tap', ['--watched-services', 'a.org'], base).matchedServices, ['a.org'])
-  assert.deepEqual(loadConfig('relay', [], { ...base, ATKAFKA_MATCHED_SERVICES: 'a.org' }).matchedServices, ['a.org'])
+  assert.deepEqual(loadConfig('relay', [], { ...base, ATKAFKA_MATCHED_SERVICES: 'a.org' }).matchedServices, [
+    'a.org',
+  ])
   assert.throws(
-    () => loadConfig('relay', [], { ...base, ATKAFKA_MATCHED_SERVICES: 'a.org', ATKAFKA_IGNORED_SERVICES: 'b.org' }),
+    () =>
+      loadConfig('relay', [], {
+        ...base,
+        ATKAFKA_MATCHED_SERVICES: 'a.org',
+        ATKAFKA_IGNORED_SERVICES: 'b.org',
+      }),
     (err: ConfigError) =>
-      err.problems.some((p) => p.includes('ATKAFKA_MATCHED_SERVICES') && p.includes('ATKAFKA_IGNORED_SERVICES')),
+      err.problems.some(
+        (p) => p.includes('ATKAFKA_MATCHED_SERVICES') && p.includes('ATKAFKA_IGNORED_SERVICES'),
+      ),
   )
   assert.throws(
     () => loadConfig('relay', ['--ignored-services', 'https://x.org', '--plc-host', 'ftp://plc'], base),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { accountAgeSeconds, buildEventMetadata } from '../../../src/identity/event-metadata.ts'
 import { toStandardEvent } from '../../../src/encode/standard-event.ts'
+import { accountAgeSeconds, buildEventMetadata } from '../../../src/identity/event-metadata.ts'
 
 test('accountAge is whole seconds from didCreatedAt to the event time, -1 when unknown', () => {
   assert.equal(accountAgeSeconds('2024-01-01T00:00:00.000Z', '2024-01-01T01:00:00.999Z'), 3600)
@@ -15,7 +15,12 @@ test('accountAge is whole seconds from didCreatedAt to the event time, -1 when u
 test('eventMetadata has the Go original’s keys; profile null and accountAge -1 when unknown', () => {
   const didDocument = { '@context': [], id: 'did:plc:abc' } as never
   const m = buildEventMetadata(
-    { didDocument, pdsEndpoint: 'https://pds.example.com', pdsHost: 'pds.example.com', handle: 'a.example.com' },
+    {
+      didDocument,
+      pdsEndpoint: 'https://pds.example.com',
+      pdsHost: 'pds.example.com',
+      handle: 'a.example.com',
+    },
     undefined,
     undefined,
     '2024-01-01T00:00:00Z',
@@ -23,7 +28,13 @@ test('eventMetadata has the Go original’s keys; profile null and accountAge -1
   const json = JSON.parse(
     JSON.stringify(
       toStandardEvent(
-        { kind: 'identity', did: 'did:plc:abc', seq: 1, time: '2024-01-01T00:00:00Z', handle: 'a.example.com' },
+        {
+          kind: 'identity',
+          did: 'did:plc:abc',
+          seq: 1,
+          time: '2024-01-01T00:00:00Z',
+          handle: 'a.example.com',
+        },
         m,
       ),
     ),

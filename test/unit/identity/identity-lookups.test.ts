@@ -8,7 +8,10 @@ const tick = () => new Promise((r) => setImmediate(r))
 
 function setup(opts: { timeoutMs?: number; size?: number; ttlMs?: number } = {}) {
   const calls: string[] = []
-  const pending = new Map<string, { resolve: (v: { createdAt: string }) => void; reject: (e: unknown) => void }[]>()
+  const pending = new Map<
+    string,
+    { resolve: (v: { createdAt: string }) => void; reject: (e: unknown) => void }[]
+  >()
   const requests: [LookupStatus, boolean][] = []
   const lookups = createLookups({
     kind: 'audit_log',
