@@ -1,17 +1,32 @@
 // End-to-end relay benchmark: recorded frames (fresh seqs) over a local websocket, through the
 // real atkafka CLI, into a real Kafka broker. Prints ops/s, CPU and peak RSS of the atkafka
 // process. Usage: npm run bench -- relay [frames=60000] [runs=3] [extra atkafka flags...]
+// [--compare variant flags...]: with --compare, each run is a pair (the extra flags, then the
+// extra flags plus the variant's), alternating on the same broker and frames, and the medians
+// of both are printed with their ratio. --event-metadata without --plc-host gets a loopback
+// PLC serving a document for every DID (the corpus DIDs are mainnet ones).
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
 // bin/atkafka.js, --max-semi-space-size=8).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
 import { benchNodeFlags, median, metric, procStats, startBenchBroker, stopBenchBroker } from './bench-kit.ts'
 
 const root = join(import.meta.dirname, '..')
-const [framesArg, runsArg, ...extra] = process.argv.slice(2)
+const [framesArg, runsArg, ...rest] = process.argv.slice(2)
 const frameCount = Number(framesArg ?? 60_000)
 const runs = Number(runsArg ?? 3)
+const compareAt = rest.indexOf('--compare')
+const extra = compareAt < 0 ? rest : rest.slice(0, compareAt)
+const variant = compareAt < 0 ? undefined : rest.slice(compareAt + 1)
+const plc = [...extra, ...(variant ?? [])].includes('--event-metadata')
+  ? await startFakeIdentity()
+  : undefined
+const withPlc = (flags: string[]) =>
+  plc && flags.includes('--event-metadata') && !flags.includes('--plc-host')
+    ? [...flags, '--plc-host', plc.url]
+    : flags
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -21,15 +36,17 @@ function firstLine(child: ChildProcess): Promise<string> {
   })
 }
 
+type Result = { opsPerSec: number; cpuPct: number; rssPeakMb: number }
 const { work, env } = startBenchBroker()
-const results: { opsPerSec: number; cpuPct: number; rssPeakMb: number }[] = []
+const results: Result[] = []
+const variantResults: Result[] = []
 try {
   const server = spawn(process.execPath, [join(root, 'bench/frame-server.ts'), String(frameCount)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const { url, lastSeq } = JSON.parse(await firstLine(server)) as { url: string; lastSeq: number }
   const opsPerFrame = 1 // the corpus has 150 ops in 150 frames
-  for (let run = 1; run <= runs; run++) {
+  const runOnce = async (run: number, flags: string[], label: string): Promise<Result> => {
     const port = 20_000 + Math.floor(Math.random() * 20_000)
     const topic = `bench-${Date.now()}-${run}`
     // the V8 flags bin/atkafka.js and the Docker image run with, unless overridden
@@ -53,7 +70,7 @@ try {
         `127.0.0.1:${port}`,
         '--log-level',
         'warn',
-        ...extra,
+        ...withPlc(flags),
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     )
@@ -77,17 +94,30 @@ try {
       cpuPct: Math.round(((stats.cpuSeconds - startCpu) / seconds) * 100),
       rssPeakMb: Math.round(stats.rssPeakMb),
     }
-    results.push(r)
     console.log(
-      `run ${run}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, peak RSS ${r.rssPeakMb} MB`,
+      `run ${run}${label}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, peak RSS ${r.rssPeakMb} MB`,
     )
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
+    return r
+  }
+  for (let run = 1; run <= runs; run++) {
+    results.push(await runOnce(run, extra, variant ? ' (base)' : ''))
+    if (variant) variantResults.push(await runOnce(run, [...extra, ...variant], ' (variant)'))
   }
   server.kill('SIGTERM')
 } finally {
   stopBenchBroker(work)
+  await plc?.close()
 }
+const summary = (rs: Result[]) =>
+  `${median(rs.map((r) => r.opsPerSec))} ops/s, CPU ${median(rs.map((r) => r.cpuPct))}%, peak RSS ${median(rs.map((r) => r.rssPeakMb))} MB`
 console.log(
-  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
+  `median of ${runs}: ${summary(results)} (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
 )
+if (variant) {
+  const ratio = median(variantResults.map((r) => r.opsPerSec)) / median(results.map((r) => r.opsPerSec))
+  console.log(
+    `median of ${runs} with ${variant.join(' ')}: ${summary(variantResults)} = ${(ratio * 100).toFixed(1)}% of the base throughput`,
+  )
+}

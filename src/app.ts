@@ -10,11 +10,11 @@ import type { CursorStore } from './cursor/cursor-store.ts'
 import { createFileCursorStore } from './cursor/file-cursor-store.ts'
 import { createKafkaCursorStore } from './cursor/kafka-cursor-store.ts'
 import { encodeEvent } from './encode/encode-event.ts'
+import type { RawJson } from './encode/raw-json.ts'
 import { createSnowflake } from './encode/snowflake.ts'
 import { createIdentityStageFromConfig } from './enrich/create-identity-stage.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
 import { createCollectionFilter } from './filters/collection-filter.ts'
-import type { EventMetadata } from './identity/event-metadata.ts'
 import { startMetricsServer } from './metrics/http-server.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { createInFlightWindow } from './pipeline/in-flight-window.ts'
@@ -174,7 +174,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
       const snowflake = createSnowflake({ workerId: config.ospreyWorkerId })
       const format = config.ospreyCompatible ? 'osprey' : 'standard'
       const topic = config.outputTopic
-      const encode = (event: AtprotoEvent, metadata?: EventMetadata): OutboundRecord => {
+      const encode = (event: AtprotoEvent, metadata?: RawJson): OutboundRecord => {
         const { key, value } = encodeEvent(event, { format, snowflake, metadata })
         return { topic, key, value }
       }

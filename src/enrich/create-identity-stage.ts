@@ -78,7 +78,13 @@ export function createIdentityStageFromConfig(
           reasonOf,
         })
       : undefined
-  metrics.cacheSizes(() => ({ did_doc: didDocs.size, audit_log: auditLogs?.size, profile: profiles?.size }))
+  const stats = (l: { size: number; hits: number } | undefined) =>
+    l ? { size: l.size, hits: l.hits } : undefined
+  metrics.identityCaches(() => ({
+    did_doc: stats(didDocs),
+    audit_log: stats(auditLogs),
+    profile: stats(profiles),
+  }))
   return createIdentityStage({
     didDocs,
     auditLogs,

@@ -7,16 +7,17 @@
 // for its own lookups; deliveries of other DIDs do not wait for it, so a slow DID holds up
 // only its own events. Lookups settle within their deadline (never reject), so nothing waits
 // longer than that per delivery; what was not resolved in time goes without metadata, counted.
+import type { RawJson } from '../encode/raw-json.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { ServiceDecision } from '../filters/service-filter.ts'
-import { buildEventMetadata, type EventMetadata } from '../identity/event-metadata.ts'
+import { eventMetadataJson } from '../identity/event-metadata.ts'
 import type { Lookups } from '../identity/identity-lookups.ts'
 import type { DidCreation, Outcome, Profile, ResolvedIdentity } from '../identity/identity-types.ts'
 
 export interface ResolvedEvent {
   readonly event: AtprotoEvent
-  /** undefined: enrichment off, or the DID could not be resolved in time */
-  readonly metadata?: EventMetadata
+  /** `eventMetadata` as JSON; undefined: enrichment off, or the DID could not be resolved in time */
+  readonly metadata?: RawJson
 }
 
 export type EnrichResult = 'complete' | 'partial' | 'none'
@@ -53,10 +54,13 @@ export interface IdentityStage {
   readonly waitingDids: number
 }
 
+/** what one DID of a delivery needs; `waits` holds the lookups not answered from the cache */
 interface DidLookup {
+  readonly did: string
   doc: Outcome<ResolvedIdentity> | undefined
   audit: Outcome<DidCreation> | undefined
   profile: Outcome<Profile> | undefined
+  waits: Promise<unknown>[] | undefined
 }
 
 const PROFILE_COLLECTION = 'app.bsky.actor.profile'
@@ -65,62 +69,89 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
   const { didDocs, auditLogs, profiles, enrich, serviceFilter, observer } = options
   const tails = new Map<string, Promise<void>>()
 
-  /** starts (or reads from the cache) what one DID needs; pending promises are pushed to `waits` */
-  const lookUp = (did: string, waits: Promise<unknown>[]): DidLookup => {
-    const entry: DidLookup = { doc: undefined, audit: undefined, profile: undefined }
+  const addWait = (entry: DidLookup, p: Promise<unknown>) => {
+    if (entry.waits) entry.waits.push(p)
+    else entry.waits = [p]
+  }
+
+  const lookUp = (did: string): DidLookup => {
+    const entry: DidLookup = { did, doc: undefined, audit: undefined, profile: undefined, waits: undefined }
     const doc = didDocs.get(did)
-    if (doc instanceof Promise) waits.push(doc.then((o) => (entry.doc = o)))
+    if (doc instanceof Promise)
+      addWait(
+        entry,
+        doc.then((o) => {
+          entry.doc = o
+        }),
+      )
     else entry.doc = doc
     if (!enrich) return entry
     if (auditLogs && did.startsWith('did:plc:')) {
       const audit = auditLogs.get(did)
-      if (audit instanceof Promise) waits.push(audit.then((o) => (entry.audit = o)))
+      if (audit instanceof Promise)
+        addWait(
+          entry,
+          audit.then((o) => {
+            entry.audit = o
+          }),
+        )
       else entry.audit = audit
     }
     if (profiles) {
       const profile = profiles.get(did)
-      if (profile instanceof Promise) waits.push(profile.then((o) => (entry.profile = o)))
+      if (profile instanceof Promise)
+        addWait(
+          entry,
+          profile.then((o) => {
+            entry.profile = o
+          }),
+        )
       else entry.profile = profile
     }
     return entry
   }
 
-  const finish = (events: readonly AtprotoEvent[], byDid: Map<string, DidLookup>): ResolvedEvent[] => {
+  const resolveOne = (event: AtprotoEvent, l: DidLookup | undefined, kept: ResolvedEvent[]): void => {
+    if (event.kind === 'info' || l === undefined) {
+      kept.push({ event })
+      return
+    }
+    const identity = l.doc?.ok ? l.doc.value : undefined
+    if (serviceFilter) {
+      if (!identity) {
+        const decision = options.onUnresolved === 'open' ? 'pass' : 'drop'
+        observer.serviceUnresolved(decision)
+        if (decision === 'drop') {
+          observer.serviceFiltered(event)
+          return
+        }
+      } else if (serviceFilter(identity.pdsHost) === 'skip') {
+        observer.serviceFiltered(event)
+        return
+      }
+    }
+    if (!enrich) {
+      kept.push({ event })
+      return
+    }
+    if (!identity) {
+      observer.enriched('none')
+      kept.push({ event })
+      return
+    }
+    const audit = l.audit?.ok ? l.audit.value : undefined
+    const profile = l.profile?.ok ? l.profile.value : undefined
+    const complete = (l.audit === undefined || l.audit.ok) && (l.profile === undefined || l.profile.ok)
+    observer.enriched(complete ? 'complete' : 'partial')
+    kept.push({ event, metadata: eventMetadataJson(identity, audit, profile, event.time) })
+  }
+
+  const finish = (events: readonly AtprotoEvent[], lookups: readonly DidLookup[]): ResolvedEvent[] => {
     const kept: ResolvedEvent[] = []
     for (const event of events) {
-      if (event.kind === 'info') {
-        kept.push({ event })
-        continue
-      }
-      const l = byDid.get(event.did)
-      const identity = l?.doc?.ok ? l.doc.value : undefined
-      if (serviceFilter) {
-        if (!identity) {
-          const decision = options.onUnresolved === 'open' ? 'pass' : 'drop'
-          observer.serviceUnresolved(decision)
-          if (decision === 'drop') {
-            observer.serviceFiltered(event)
-            continue
-          }
-        } else if (serviceFilter(identity.pdsHost) === 'skip') {
-          observer.serviceFiltered(event)
-          continue
-        }
-      }
-      if (!enrich) {
-        kept.push({ event })
-        continue
-      }
-      if (!identity) {
-        observer.enriched('none')
-        kept.push({ event })
-        continue
-      }
-      const audit = l?.audit?.ok ? l.audit.value : undefined
-      const profile = l?.profile?.ok ? l.profile.value : undefined
-      const complete = (l?.audit === undefined || l.audit.ok) && (l?.profile === undefined || l.profile.ok)
-      observer.enriched(complete ? 'complete' : 'partial')
-      kept.push({ event, metadata: buildEventMetadata(identity, audit, profile, event.time) })
+      let l: DidLookup | undefined
+      if (event.kind !== 'info') for (const x of lookups) if (x.did === event.did) l = x
+      resolveOne(event, l, kept)
     }
     return kept
   }
@@ -132,26 +163,29 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
         if (e.kind === 'identity') didDocs.invalidate(e.did)
         else if (e.kind === 'operation' && e.collection === PROFILE_COLLECTION) profiles?.invalidate(e.did)
       }
-      const byDid = new Map<string, DidLookup>()
+      // one entry per DID (a relay frame or a Tap event has one)
+      const lookups: DidLookup[] = []
       const waits: Promise<unknown>[] = []
       for (const e of events) {
-        if (e.kind === 'info' || byDid.has(e.did)) continue
-        byDid.set(e.did, lookUp(e.did, waits))
+        if (e.kind === 'info' || lookups.some((l) => l.did === e.did)) continue
+        const l = lookUp(e.did)
+        lookups.push(l)
+        if (l.waits) waits.push(...l.waits)
         const tail = tails.get(e.did)
         if (tail !== undefined) waits.push(tail)
       }
       if (waits.length === 0) {
-        emit(finish(events, byDid))
+        emit(finish(events, lookups))
         return
       }
       const done = Promise.all(waits).then(() => {
         try {
-          emit(finish(events, byDid))
+          emit(finish(events, lookups))
         } catch (err) {
           options.onError(err)
         }
       })
-      for (const did of byDid.keys()) {
+      for (const { did } of lookups) {
         tails.set(did, done)
         void done.then(() => {
           if (tails.get(did) === done) tails.delete(did)

@@ -1,6 +1,7 @@
 // `eventMetadata`, as the Go original writes it and production Osprey rules read it
 // (haileyok/atproto-ruleset: handle, pdsHost, didCreatedAt, accountAge, profile.*): pure.
 import type { DidDocument } from '@atcute/identity'
+import { RawJson } from '../encode/raw-json.ts'
 import type { DidCreation, Profile, ResolvedIdentity } from './identity-types.ts'
 
 export interface EventMetadata {
@@ -39,4 +40,45 @@ export function buildEventMetadata(
     accountAge: accountAgeSeconds(creation?.createdAt, eventTime),
     profile: profile ?? null,
   }
+}
+
+// the per-DID parts, serialized once per cached value (the values are immutable)
+const identityJson = new WeakMap<ResolvedIdentity, string>()
+const profileJson = new WeakMap<Profile, string>()
+const createdAtMs = new WeakMap<DidCreation, number>()
+
+/**
+ * The same JSON as JSON.stringify(buildEventMetadata(…)), built from parts serialized once
+ * per DID: per event only accountAge is computed.
+ */
+export function eventMetadataJson(
+  identity: ResolvedIdentity,
+  creation: DidCreation | undefined,
+  profile: Profile | undefined,
+  eventTime: string,
+): RawJson {
+  let head = identityJson.get(identity)
+  if (head === undefined) {
+    const { didDocument, pdsEndpoint, handle } = identity
+    head = JSON.stringify({ didDocument, pdsHost: pdsEndpoint, handle }).slice(0, -1)
+    identityJson.set(identity, head)
+  }
+  let age = -1
+  if (creation) {
+    let created = createdAtMs.get(creation)
+    if (created === undefined) {
+      created = Date.parse(creation.createdAt)
+      createdAtMs.set(creation, created)
+    }
+    const at = Date.parse(eventTime)
+    if (Number.isFinite(created) && Number.isFinite(at)) age = Math.max(0, Math.floor((at - created) / 1000))
+  }
+  let tail = 'null'
+  if (profile) {
+    const known = profileJson.get(profile)
+    tail = known ?? JSON.stringify(profile)
+    if (known === undefined) profileJson.set(profile, tail)
+  }
+  const createdPart = creation ? `,"didCreatedAt":${JSON.stringify(creation.createdAt)}` : ''
+  return new RawJson(`${head}${createdPart},"accountAge":${age},"profile":${tail}}`)
 }

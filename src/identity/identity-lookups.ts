@@ -14,7 +14,10 @@ export interface LookupCacheConfig {
 }
 
 export interface LookupObserver {
-  /** one per get(): status of the answer, and whether it came from the cache */
+  /**
+   * a get() the cache could not answer: status of the answer, and whether it rode on a lookup
+   * already in flight (cached) or made its own request. Cache hits are only counted (`hits`).
+   */
   request(kind: LookupKind, status: 'ok' | FailureReason, cached: boolean): void
 }
 
@@ -23,6 +26,8 @@ export interface Lookups<K extends LookupKind> {
   get(did: string): Outcome<LookupValues[K]> | Promise<Outcome<LookupValues[K]>>
   invalidate(did: string): void
   readonly size: number
+  /** get()s answered from the cache so far (a plain count: the hot path does no more) */
+  readonly hits: number
   /** lookups currently in flight */
   readonly inFlight: number
 }
@@ -53,6 +58,7 @@ export function createLookups<K extends LookupKind>(options: LookupsOptions<K>):
     ttlAutopurge: false,
   })
   const flights = new Map<string, Flight<T>>()
+  let hits = 0
 
   const run = async (did: string, flight: { current?: Flight<T> }): Promise<Outcome<T>> => {
     const signal = AbortSignal.timeout(options.timeoutMs)
@@ -76,7 +82,7 @@ export function createLookups<K extends LookupKind>(options: LookupsOptions<K>):
     get(did) {
       const hit = cache.get(did)
       if (hit) {
-        observer.request(kind, 'ok', true)
+        hits++
         return hit
       }
       let flight = flights.get(did)
@@ -98,6 +104,9 @@ export function createLookups<K extends LookupKind>(options: LookupsOptions<K>):
     },
     get size() {
       return cache.size
+    },
+    get hits() {
+      return hits
     },
     get inFlight() {
       return flights.size

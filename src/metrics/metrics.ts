@@ -38,8 +38,8 @@ export interface Metrics {
   tapAckBuffer(count: number): void
   /** an identity lookup answered (did_doc and audit_log: PLC or did:web; profile: the API host) */
   identityRequest(kind: LookupKind, status: LookupStatus, cached: boolean): void
-  /** where atkafka_cache_size reads the entry count of each identity cache */
-  cacheSizes(read: () => Partial<Record<LookupKind, number>>): void
+  /** where atkafka_cache_size and the cache hits of atkafka_plc/api_requests are read (on scrape) */
+  identityCaches(read: () => Partial<Record<LookupKind, { size: number; hits: number }>>): void
   /** an event with a DID while enrichment is on: metadata complete, partial (audit log or profile missing) or none */
   eventEnriched(result: 'complete' | 'partial' | 'none'): void
   /** an event whose DID could not be resolved while a service filter is on, and what became of it */
@@ -153,18 +153,34 @@ export function createMetrics(registry = new Registry()): Metrics {
     registers: [registry],
   })
 
-  const requestChild = new Map<string, { inc(): void }>()
+  // misses are counted as they happen; cache hits (the hot path) are plain counts in the
+  // caches, added to the counters when scraped
+  let readCaches: () => Partial<Record<LookupKind, { size: number; hits: number }>> = () => ({})
+  const reportedHits: Record<LookupKind, number> = { did_doc: 0, audit_log: 0, profile: 0 }
+  const requestChild = new Map<string, { inc(n?: number): void }>()
+  const addHits = (kinds: readonly LookupKind[]) => {
+    const caches = readCaches()
+    for (const kind of kinds) {
+      const hits = caches[kind]?.hits ?? 0
+      if (hits > reportedHits[kind]) {
+        requestChild.get(`${kind} ok true`)?.inc(hits - reportedHits[kind])
+        reportedHits[kind] = hits
+      }
+    }
+  }
   const plcRequests = new Counter({
     name: 'atkafka_plc_requests',
     help: 'DID document (did_doc: PLC or did:web) and PLC audit log (audit_log) lookups, by status and whether the cache (or a lookup already in flight) answered',
     labelNames: ['kind', 'status', 'cached'],
     registers: [registry],
+    collect: () => addHits(['did_doc', 'audit_log']),
   })
   const apiRequests = new Counter({
     name: 'atkafka_api_requests',
     help: 'Profile lookups (app.bsky.actor.getProfile on the API host), by status and whether the cache (or a lookup already in flight) answered',
     labelNames: ['kind', 'status', 'cached'],
     registers: [registry],
+    collect: () => addHits(['profile']),
   })
   for (const kind of LOOKUP_KINDS) {
     const counter = kind === 'profile' ? apiRequests : plcRequests
@@ -176,15 +192,14 @@ export function createMetrics(registry = new Registry()): Metrics {
       }
     }
   }
-  let readCacheSizes: () => Partial<Record<LookupKind, number>> = () => ({})
   new Gauge({
     name: 'atkafka_cache_size',
     help: 'Entries in each identity cache (did_doc, audit_log, profile)',
     labelNames: ['kind'],
     registers: [registry],
     collect() {
-      const sizes = readCacheSizes()
-      for (const kind of LOOKUP_KINDS) this.set({ kind }, sizes[kind] ?? 0)
+      const caches = readCaches()
+      for (const kind of LOOKUP_KINDS) this.set({ kind }, caches[kind]?.size ?? 0)
     },
   })
   const enriched = new Counter({
@@ -253,8 +268,8 @@ export function createMetrics(registry = new Registry()): Metrics {
     tapEventBuffer: (count) => tapEvents.set(count),
     tapAckBuffer: (count) => tapAcks.set(count),
     identityRequest: (kind, status, cached) => requestChild.get(`${kind} ${status} ${cached}`)?.inc(),
-    cacheSizes: (read) => {
-      readCacheSizes = read
+    identityCaches: (read) => {
+      readCaches = read
     },
     eventEnriched: (result) => enrichedChild.get(result)?.inc(),
     serviceUnresolved: (decision) => unresolved.inc({ decision }),

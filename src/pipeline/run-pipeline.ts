@@ -3,9 +3,9 @@
 // it is acked). The in-flight window bounds what is read but not yet acknowledged, including
 // events waiting for an identity lookup.
 import type { Logger } from 'pino'
+import type { RawJson } from '../encode/raw-json.ts'
 import type { ResolvedEvent } from '../enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import type { EventMetadata } from '../identity/event-metadata.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { KafkaSink, OutboundRecord } from '../sink/kafka/kafka-sink.ts'
 import type { InFlightWindow } from './in-flight-window.ts'
@@ -19,7 +19,7 @@ export interface IdentityPort {
 export interface PipelineStages {
   readonly filter: (event: AtprotoEvent) => boolean
   readonly identity?: IdentityPort
-  readonly encode: (event: AtprotoEvent, metadata?: EventMetadata) => OutboundRecord
+  readonly encode: (event: AtprotoEvent, metadata?: RawJson) => OutboundRecord
   readonly sink: KafkaSink
   readonly window: InFlightWindow
   readonly metrics: Metrics
