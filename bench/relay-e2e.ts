@@ -1,9 +1,9 @@
 // End-to-end relay benchmark: recorded frames (fresh seqs) over a local websocket, through the
 // real atkafka CLI, into a real Kafka broker. Prints ops/s, CPU and peak RSS of the atkafka
 // process. Usage: npm run bench -- relay [frames=60000] [runs=3] [extra atkafka flags...]
-// [--compare variant flags...]: with --compare, each run is a pair (the extra flags, then the
-// extra flags plus the variant's), alternating on the same broker and frames, and the medians
-// of both are printed with their ratio. --event-metadata without --plc-host gets a loopback
+// [--compare variant flags... [--compare other variant flags...]]: each run is then the extra
+// flags alone followed by each variant (extra flags plus its own), alternating on the same
+// broker and frames; the medians of each are printed with their ratio to the base. --event-metadata without --plc-host gets a loopback
 // PLC serving a document for every DID (the corpus DIDs are mainnet ones).
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
 // bin/atkafka.js, --max-semi-space-size=8).
@@ -17,12 +17,15 @@ const root = join(import.meta.dirname, '..')
 const [framesArg, runsArg, ...rest] = process.argv.slice(2)
 const frameCount = Number(framesArg ?? 60_000)
 const runs = Number(runsArg ?? 3)
-const compareAt = rest.indexOf('--compare')
-const extra = compareAt < 0 ? rest : rest.slice(0, compareAt)
-const variant = compareAt < 0 ? undefined : rest.slice(compareAt + 1)
-const plc = [...extra, ...(variant ?? [])].includes('--event-metadata')
-  ? await startFakeIdentity()
-  : undefined
+const [extra = [], ...variants] = rest.reduce<string[][]>(
+  (groups, arg) => {
+    if (arg === '--compare') groups.push([])
+    else groups.at(-1)?.push(arg)
+    return groups
+  },
+  [[]],
+)
+const plc = rest.includes('--event-metadata') ? await startFakeIdentity() : undefined
 const withPlc = (flags: string[]) =>
   plc && flags.includes('--event-metadata') && !flags.includes('--plc-host')
     ? [...flags, '--plc-host', plc.url]
@@ -39,7 +42,7 @@ function firstLine(child: ChildProcess): Promise<string> {
 type Result = { opsPerSec: number; cpuPct: number; rssPeakMb: number }
 const { work, env } = startBenchBroker()
 const results: Result[] = []
-const variantResults: Result[] = []
+const variantResults: Result[][] = variants.map(() => [])
 try {
   const server = spawn(process.execPath, [join(root, 'bench/frame-server.ts'), String(frameCount)], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -102,8 +105,10 @@ try {
     return r
   }
   for (let run = 1; run <= runs; run++) {
-    results.push(await runOnce(run, extra, variant ? ' (base)' : ''))
-    if (variant) variantResults.push(await runOnce(run, [...extra, ...variant], ' (variant)'))
+    results.push(await runOnce(run, extra, variants.length > 0 ? ' (base)' : ''))
+    for (const [i, variant] of variants.entries()) {
+      variantResults[i]!.push(await runOnce(run, [...extra, ...variant], ` (${variant.join(' ')})`))
+    }
   }
   server.kill('SIGTERM')
 } finally {
@@ -115,9 +120,12 @@ const summary = (rs: Result[]) =>
 console.log(
   `median of ${runs}: ${summary(results)} (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
 )
-if (variant) {
-  const ratio = median(variantResults.map((r) => r.opsPerSec)) / median(results.map((r) => r.opsPerSec))
+const cpuPerOp = (rs: Result[]) => median(rs.map((r) => r.cpuPct / 100 / r.opsPerSec))
+for (const [i, variant] of variants.entries()) {
+  const rs = variantResults[i]!
+  const ratio = median(rs.map((r) => r.opsPerSec)) / median(results.map((r) => r.opsPerSec))
+  const cpu = cpuPerOp(rs) / cpuPerOp(results)
   console.log(
-    `median of ${runs} with ${variant.join(' ')}: ${summary(variantResults)} = ${(ratio * 100).toFixed(1)}% of the base throughput`,
+    `median of ${runs} with ${variant.join(' ')}: ${summary(rs)} = ${(ratio * 100).toFixed(1)}% of the base throughput, ${(cpu * 100).toFixed(0)}% of its CPU per op`,
   )
 }

@@ -519,6 +519,17 @@ export const options = {
     commands: ALL,
     schema: bool,
   }),
+  eventMetadataDidDocument: opt({
+    flag: 'event-metadata-did-document',
+    env: ['ATKAFKA_EVENT_METADATA_DID_DOCUMENT'],
+    kind: 'boolean',
+    default: 'true',
+    description:
+      'with --event-metadata: include eventMetadata.didDocument (the largest part, ~65% more bytes per event; the Osprey rules in use read handle, pdsHost, didCreatedAt, accountAge and profile)',
+    group: 'Identity',
+    commands: ALL,
+    schema: bool,
+  }),
   plcHost: opt({
     flag: 'plc-host',
     env: ['ATKAFKA_PLC_HOST'],

@@ -11,6 +11,7 @@ import { createIdentityStage, type IdentityStage } from './identity-stage.ts'
 export type IdentityConfig = Pick<
   Config,
   | 'eventMetadata'
+  | 'eventMetadataDidDocument'
   | 'matchedServices'
   | 'ignoredServices'
   | 'serviceFilterOnError'
@@ -90,6 +91,7 @@ export function createIdentityStageFromConfig(
     auditLogs,
     profiles,
     enrich: config.eventMetadata,
+    withDocument: config.eventMetadataDidDocument,
     serviceFilter,
     onUnresolved: config.serviceFilterOnError,
     observer: {

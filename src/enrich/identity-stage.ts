@@ -39,6 +39,8 @@ export interface IdentityStageOptions {
   /** present when enrichment is on and an API host is configured */
   readonly profiles?: Lookups<'profile'>
   readonly enrich: boolean
+  /** include the DID document in eventMetadata (default true) */
+  readonly withDocument?: boolean
   /** host → keep/skip; undefined: no service filter */
   readonly serviceFilter?: (host: string | undefined) => ServiceDecision
   /** what to do with an event whose DID cannot be resolved: open = keep it, closed = drop it */
@@ -67,6 +69,7 @@ const PROFILE_COLLECTION = 'app.bsky.actor.profile'
 
 export function createIdentityStage(options: IdentityStageOptions): IdentityStage {
   const { didDocs, auditLogs, profiles, enrich, serviceFilter, observer } = options
+  const withDocument = options.withDocument ?? true
   const tails = new Map<string, Promise<void>>()
 
   const addWait = (entry: DidLookup, p: Promise<unknown>) => {
@@ -143,7 +146,7 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
     const profile = l.profile?.ok ? l.profile.value : undefined
     const complete = (l.audit === undefined || l.audit.ok) && (l.profile === undefined || l.profile.ok)
     observer.enriched(complete ? 'complete' : 'partial')
-    kept.push({ event, metadata: eventMetadataJson(identity, audit, profile, event.time) })
+    kept.push({ event, metadata: eventMetadataJson(identity, audit, profile, event.time, withDocument) })
   }
 
   const finish = (events: readonly AtprotoEvent[], lookups: readonly DidLookup[]): ResolvedEvent[] => {

@@ -5,7 +5,8 @@ import { RawJson } from '../encode/raw-json.ts'
 import type { DidCreation, Profile, ResolvedIdentity } from './identity-types.ts'
 
 export interface EventMetadata {
-  readonly didDocument: DidDocument
+  /** left out with --event-metadata-did-document=false */
+  readonly didDocument?: DidDocument
   /** the PDS endpoint URL from the DID document (as the Go original: a URL, not a bare host) */
   readonly pdsHost?: string
   readonly handle?: string
@@ -31,9 +32,10 @@ export function buildEventMetadata(
   creation: DidCreation | undefined,
   profile: Profile | undefined,
   eventTime: string,
+  withDocument = true,
 ): EventMetadata {
   return {
-    didDocument: identity.didDocument,
+    didDocument: withDocument ? identity.didDocument : undefined,
     pdsHost: identity.pdsEndpoint,
     handle: identity.handle,
     didCreatedAt: creation?.createdAt,
@@ -44,6 +46,7 @@ export function buildEventMetadata(
 
 // the per-DID parts, serialized once per cached value (the values are immutable)
 const identityJson = new WeakMap<ResolvedIdentity, string>()
+const identityJsonWithoutDocument = new WeakMap<ResolvedIdentity, string>()
 const profileJson = new WeakMap<Profile, string>()
 const createdAtMs = new WeakMap<DidCreation, number>()
 
@@ -56,12 +59,16 @@ export function eventMetadataJson(
   creation: DidCreation | undefined,
   profile: Profile | undefined,
   eventTime: string,
+  withDocument = true,
 ): RawJson {
-  let head = identityJson.get(identity)
+  const heads = withDocument ? identityJson : identityJsonWithoutDocument
+  let head = heads.get(identity)
   if (head === undefined) {
-    const { didDocument, pdsEndpoint, handle } = identity
+    const { pdsEndpoint, handle } = identity
+    const didDocument = withDocument ? identity.didDocument : undefined
+    // `{…` without its closing brace; `{}` (nothing known) becomes `{`
     head = JSON.stringify({ didDocument, pdsHost: pdsEndpoint, handle }).slice(0, -1)
-    identityJson.set(identity, head)
+    heads.set(identity, head)
   }
   let age = -1
   if (creation) {
@@ -79,6 +86,7 @@ export function eventMetadataJson(
     tail = known ?? JSON.stringify(profile)
     if (known === undefined) profileJson.set(profile, tail)
   }
-  const createdPart = creation ? `,"didCreatedAt":${JSON.stringify(creation.createdAt)}` : ''
-  return new RawJson(`${head}${createdPart},"accountAge":${age},"profile":${tail}}`)
+  const sep = head === '{' ? '' : ','
+  const createdPart = creation ? `${sep}"didCreatedAt":${JSON.stringify(creation.createdAt)},` : sep
+  return new RawJson(`${head}${createdPart}"accountAge":${age},"profile":${tail}}`)
 }

@@ -202,19 +202,21 @@ export function createMetrics(registry = new Registry()): Metrics {
       for (const kind of LOOKUP_KINDS) this.set({ kind }, caches[kind]?.size ?? 0)
     },
   })
-  const enriched = new Counter({
+  // per event: a plain count, added to the counter when scraped
+  const enrichedCounts = { complete: 0, partial: 0, none: 0 }
+  const enrichedReported = { complete: 0, partial: 0, none: 0 }
+  new Counter({
     name: 'atkafka_enriched_events_total',
     help: 'Events with a DID while enrichment is on, by result: complete, partial (audit log or profile missing), none (DID not resolved in time: no eventMetadata)',
     labelNames: ['result'],
     registers: [registry],
+    collect() {
+      for (const r of ['complete', 'partial', 'none'] as const) {
+        this.inc({ result: r }, enrichedCounts[r] - enrichedReported[r])
+        enrichedReported[r] = enrichedCounts[r]
+      }
+    },
   })
-  const enrichedChild = new Map(
-    ['complete', 'partial', 'none'].map((r) => {
-      const child = enriched.labels({ result: r })
-      child.inc(0)
-      return [r, child] as const
-    }),
-  )
   const unresolved = new Counter({
     name: 'atkafka_service_filter_unresolved_total',
     help: 'Events whose DID could not be resolved while a service filter is on, by decision (pass: fail-open, drop: fail-closed)',
@@ -271,7 +273,9 @@ export function createMetrics(registry = new Registry()): Metrics {
     identityCaches: (read) => {
       readCaches = read
     },
-    eventEnriched: (result) => enrichedChild.get(result)?.inc(),
+    eventEnriched: (result) => {
+      enrichedCounts[result]++
+    },
     serviceUnresolved: (decision) => unresolved.inc({ decision }),
   }
 }

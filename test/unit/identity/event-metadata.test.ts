@@ -76,10 +76,12 @@ test('eventMetadataJson is JSON.stringify(buildEventMetadata(…)) for every com
         for (const time of ['2024-03-01T12:00:00.5Z', 'not a time']) {
           // twice: the second call reads the memoized parts
           for (let i = 0; i < 2; i++) {
-            assert.equal(
-              eventMetadataJson(identity, creation, profile, time).json,
-              JSON.stringify(buildEventMetadata(identity, creation, profile, time)),
-            )
+            for (const withDocument of [true, false]) {
+              assert.equal(
+                eventMetadataJson(identity, creation, profile, time, withDocument).json,
+                JSON.stringify(buildEventMetadata(identity, creation, profile, time, withDocument)),
+              )
+            }
           }
         }
 })
