@@ -8,6 +8,7 @@
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
 // bin/atkafka.js, --max-semi-space-size=8).
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
@@ -30,6 +31,20 @@ const withPlc = (flags: string[]) =>
   plc && flags.includes('--event-metadata') && !flags.includes('--plc-host')
     ? [...flags, '--plc-host', plc.url]
     : flags
+
+/** CPU seconds per thread name (main, V8 workers, libuv pool), from /proc */
+function threadCpu(pid: number): string {
+  const ticks = 100
+  const byName = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const cpu = (Number(fields[11]) + Number(fields[12])) / ticks
+    byName.set(name, (byName.get(name) ?? 0) + cpu)
+  }
+  return [...byName].map(([n, c]) => `${n}=${c.toFixed(2)}s`).join(' ')
+}
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -92,6 +107,7 @@ try {
     }
     const seconds = (performance.now() - started) / 1000
     const stats = procStats(child.pid!)
+    if (process.env.ATKAFKA_BENCH_THREADS === '1') console.log(threadCpu(child.pid!))
     const r = {
       opsPerSec: Math.round((lastSeq * opsPerFrame) / seconds),
       cpuPct: Math.round(((stats.cpuSeconds - startCpu) / seconds) * 100),
