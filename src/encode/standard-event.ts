@@ -87,5 +87,7 @@ export function toStandardJson(event: AtprotoEvent, metadata?: unknown): string 
   const json = JSON.stringify(toStandardEvent(event))
   if (event.kind === 'info') return json
   const at = json.indexOf(`,"${event.kind}":{`)
-  return `${json.slice(0, at)},"eventMetadata":${metadata.json}${json.slice(at)}`
+  // join writes one flat string: the pieces (and `json`) die young instead of being pinned
+  // by a cons string until the Kafka client flattens it, maybe after they were promoted
+  return [json.slice(0, at), ',"eventMetadata":', metadata.json, json.slice(at)].join('')
 }
