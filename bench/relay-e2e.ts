@@ -1,17 +1,50 @@
 // End-to-end relay benchmark: recorded frames (fresh seqs) over a local websocket, through the
 // real atkafka CLI, into a real Kafka broker. Prints ops/s, CPU and peak RSS of the atkafka
 // process. Usage: npm run bench -- relay [frames=60000] [runs=3] [extra atkafka flags...]
+// [--compare variant flags... [--compare other variant flags...]]: each run is then the extra
+// flags alone followed by each variant (extra flags plus its own), alternating on the same
+// broker and frames; the medians of each are printed with their ratio to the base. --event-metadata without --plc-host gets a loopback
+// PLC serving a document for every DID (the corpus DIDs are mainnet ones).
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
 // bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=50).
 import { type ChildProcess, spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
 import { benchNodeFlags, median, metric, procStats, startBenchBroker, stopBenchBroker } from './bench-kit.ts'
 
 const root = join(import.meta.dirname, '..')
-const [framesArg, runsArg, ...extra] = process.argv.slice(2)
+const [framesArg, runsArg, ...rest] = process.argv.slice(2)
 const frameCount = Number(framesArg ?? 60_000)
 const runs = Number(runsArg ?? 3)
+const [extra = [], ...variants] = rest.reduce<string[][]>(
+  (groups, arg) => {
+    if (arg === '--compare') groups.push([])
+    else groups.at(-1)?.push(arg)
+    return groups
+  },
+  [[]],
+)
+const plc = rest.includes('--event-metadata') ? await startFakeIdentity() : undefined
+const withPlc = (flags: string[]) =>
+  plc && flags.includes('--event-metadata') && !flags.includes('--plc-host')
+    ? [...flags, '--plc-host', plc.url]
+    : flags
+
+/** CPU seconds per thread name (main, V8 workers, libuv pool), from /proc */
+function threadCpu(pid: number): string {
+  const ticks = 100
+  const byName = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const cpu = (Number(fields[11]) + Number(fields[12])) / ticks
+    byName.set(name, (byName.get(name) ?? 0) + cpu)
+  }
+  return [...byName].map(([n, c]) => `${n}=${c.toFixed(2)}s`).join(' ')
+}
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -21,15 +54,17 @@ function firstLine(child: ChildProcess): Promise<string> {
   })
 }
 
+type Result = { opsPerSec: number; cpuPct: number; perMainCpuSec: number; rssPeakMb: number }
 const { work, env } = startBenchBroker()
-const results: { opsPerSec: number; cpuPct: number; perMainCpuSec: number; rssPeakMb: number }[] = []
+const results: Result[] = []
+const variantResults: Result[][] = variants.map(() => [])
 try {
   const server = spawn(process.execPath, [join(root, 'bench/frame-server.ts'), String(frameCount)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const { url, lastSeq } = JSON.parse(await firstLine(server)) as { url: string; lastSeq: number }
   const opsPerFrame = 1 // the corpus has 150 ops in 150 frames
-  for (let run = 1; run <= runs; run++) {
+  const runOnce = async (run: number, flags: string[], label: string): Promise<Result> => {
     const port = 20_000 + Math.floor(Math.random() * 20_000)
     const topic = `bench-${Date.now()}-${run}`
     // the V8 flags bin/atkafka.js and the Docker image run with, unless overridden
@@ -53,7 +88,7 @@ try {
         `127.0.0.1:${port}`,
         '--log-level',
         'warn',
-        ...extra,
+        ...withPlc(flags),
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     )
@@ -75,23 +110,43 @@ try {
     }
     const seconds = (performance.now() - started) / 1000
     const stats = procStats(child.pid!)
+    if (process.env.ATKAFKA_BENCH_THREADS === '1') console.log(threadCpu(child.pid!))
     const r = {
       opsPerSec: Math.round((lastSeq * opsPerFrame) / seconds),
       cpuPct: Math.round(((stats.cpuSeconds - startCpu) / seconds) * 100),
       perMainCpuSec: Math.round((lastSeq * opsPerFrame) / (stats.mainCpuSeconds - startMain)),
       rssPeakMb: Math.round(stats.rssPeakMb),
     }
-    results.push(r)
     console.log(
-      `run ${run}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,
+      `run ${run}${label}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,
     )
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
+    return r
+  }
+  for (let run = 1; run <= runs; run++) {
+    results.push(await runOnce(run, extra, variants.length > 0 ? ' (base)' : ''))
+    for (const [i, variant] of variants.entries()) {
+      variantResults[i]!.push(await runOnce(run, [...extra, ...variant], ` (${variant.join(' ')})`))
+    }
   }
   server.kill('SIGTERM')
 } finally {
   stopBenchBroker(work)
+  await plc?.close()
 }
+const summary = (rs: Result[]) =>
+  `${median(rs.map((r) => r.opsPerSec))} ops/s, CPU ${median(rs.map((r) => r.cpuPct))}%, ops per main-thread CPU s ${median(rs.map((r) => r.perMainCpuSec))}, peak RSS ${median(rs.map((r) => r.rssPeakMb))} MB`
 console.log(
-  `median of ${runs}: ${median(results.map((r) => r.opsPerSec))} ops/s, CPU ${median(results.map((r) => r.cpuPct))}%, ops per main-thread CPU s ${median(results.map((r) => r.perMainCpuSec))}, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
+  `median of ${runs}: ${summary(results)} (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
 )
+const cpuPerOp = (rs: Result[]) => median(rs.map((r) => r.cpuPct / 100 / r.opsPerSec))
+for (const [i, variant] of variants.entries()) {
+  const rs = variantResults[i]!
+  const ratio = median(rs.map((r) => r.opsPerSec)) / median(results.map((r) => r.opsPerSec))
+  const cpu = cpuPerOp(rs) / cpuPerOp(results)
+  const main = median(results.map((r) => r.perMainCpuSec)) / median(rs.map((r) => r.perMainCpuSec))
+  console.log(
+    `median of ${runs} with ${variant.join(' ')}: ${summary(rs)} = ${(ratio * 100).toFixed(1)}% of the base throughput, ${(cpu * 100).toFixed(0)}% of its CPU per op, ${(main * 100).toFixed(0)}% of its main-thread CPU per op`,
+  )
+}

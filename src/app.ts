@@ -10,7 +10,9 @@ import type { CursorStore } from './cursor/cursor-store.ts'
 import { createFileCursorStore } from './cursor/file-cursor-store.ts'
 import { createKafkaCursorStore } from './cursor/kafka-cursor-store.ts'
 import { encodeEvent } from './encode/encode-event.ts'
+import type { RawJson } from './encode/raw-json.ts'
 import { createSnowflake } from './encode/snowflake.ts'
+import { createIdentityStageFromConfig } from './enrich/create-identity-stage.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
 import { createCollectionFilter } from './filters/collection-filter.ts'
 import type { RecentLog } from './logging/recent-log.ts'
@@ -209,9 +211,29 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
       const snowflake = createSnowflake({ workerId: config.ospreyWorkerId })
       const format = config.ospreyCompatible ? 'osprey' : 'standard'
       const topic = config.outputTopic
-      const encode = (event: AtprotoEvent): OutboundRecord => {
-        const { key, value } = encodeEvent(event, { format, snowflake })
+      const encode = (event: AtprotoEvent, metadata?: RawJson): OutboundRecord => {
+        const { key, value } = encodeEvent(event, { format, snowflake, metadata })
         return { topic, key, value }
+      }
+      const stopOnError = new AbortController()
+      const identity = createIdentityStageFromConfig(config, {
+        metrics,
+        onError: (err) => {
+          log.error({ err }, 'identity stage failed')
+          stopOnError.abort(err)
+        },
+      })
+      if (identity) {
+        log.info(
+          {
+            eventMetadata: config.eventMetadata,
+            plcHost: config.plcHost,
+            apiHost: config.apiHost || null,
+            matchedServices: config.matchedServices,
+            ignoredServices: config.ignoredServices,
+          },
+          'identity lookups on',
+        )
       }
       const running = await createSource(command, config, {
         metrics,
@@ -232,14 +254,16 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
               matched: config.matchedCollections,
               ignored: config.ignoredCollections,
             }),
+            identity,
             encode,
             sink,
             window,
             metrics,
             logger: log,
           },
-          signal,
+          AbortSignal.any([signal, stopOnError.signal]),
         )
+        if (stopOnError.signal.aborted) throw stopOnError.signal.reason
         log.info('stopped reading; everything in flight reached Kafka')
       } finally {
         // the safe cursor never passes an event Kafka does not hold, so it is saved on failure too

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../errors.ts'
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
+import { validateServicePattern } from '../filters/service-filter.ts'
 import { type Command, type Config, type OptionKey, type OptionSpec, options } from './schema.ts'
 
 const specs = Object.entries(options) as [OptionKey, OptionSpec<unknown>][]
@@ -88,6 +89,22 @@ function crossFieldProblems(v: Record<string, unknown>): string[] {
   ] as const) {
     for (const p of patterns) {
       const problem = validateCollectionPattern(p)
+      if (problem) problems.push(`${label(o[key])}: ${problem}`)
+    }
+  }
+  const matchedServices = (v.matchedServices as string[] | undefined) ?? []
+  const ignoredServices = (v.ignoredServices as string[] | undefined) ?? []
+  if (matchedServices.length > 0 && ignoredServices.length > 0) {
+    problems.push(
+      `${label(o.matchedServices)} and ${label(o.ignoredServices)}: give one or the other, not both`,
+    )
+  }
+  for (const [key, patterns] of [
+    ['matchedServices', matchedServices],
+    ['ignoredServices', ignoredServices],
+  ] as const) {
+    for (const p of patterns) {
+      const problem = validateServicePattern(p)
       if (problem) problems.push(`${label(o[key])}: ${problem}`)
     }
   }

@@ -51,6 +51,13 @@ const int = (min: number, max: number) =>
 const wsUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^wss?:$/.test(new URL(s).protocol), 'expected a ws:// or wss:// URL')
+const httpUrl = z
+  .string()
+  .refine(
+    (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol),
+    'expected an http:// or https:// URL',
+  )
+  .transform((s) => s.replace(/\/+$/, ''))
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port')
 const listenAddress = z
   .string()
@@ -464,6 +471,179 @@ export const options = {
     group: 'Filters',
     commands: ALL,
     schema: list,
+  }),
+
+  matchedServices: opt({
+    flag: 'matched-services',
+    flagAliases: ['watched-services'],
+    env: ['ATKAFKA_MATCHED_SERVICES', 'ATKAFKA_WATCHED_SERVICES'],
+    kind: 'string',
+    default: '',
+    description:
+      'only events of accounts hosted on these PDS hosts are produced (comma-separated; a host matches itself and its subdomains, `*.bsky.network` and `bsky.network` alike); resolves every DID (cached)',
+    group: 'Filters',
+    commands: ALL,
+    schema: list,
+  }),
+  ignoredServices: opt({
+    flag: 'ignored-services',
+    env: ['ATKAFKA_IGNORED_SERVICES'],
+    kind: 'string',
+    default: '',
+    description:
+      'events of accounts hosted on these PDS hosts are not produced (same syntax as --matched-services)',
+    group: 'Filters',
+    commands: ALL,
+    schema: list,
+  }),
+  serviceFilterOnError: opt({
+    flag: 'service-filter-on-error',
+    env: ['ATKAFKA_SERVICE_FILTER_ON_ERROR'],
+    kind: 'string',
+    default: 'open',
+    description:
+      'when a DID cannot be resolved in time while a service filter is on: open (produce the event) or closed (leave it out); counted either way in atkafka_service_filter_unresolved_total',
+    group: 'Filters',
+    commands: ALL,
+    schema: z.enum(['open', 'closed']),
+  }),
+
+  eventMetadata: opt({
+    flag: 'event-metadata',
+    env: ['ATKAFKA_EVENT_METADATA'],
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'add `eventMetadata` (DID document, pdsHost, handle, didCreatedAt, accountAge, profile) to every event with a DID, from cached lookups',
+    group: 'Identity',
+    commands: ALL,
+    schema: bool,
+  }),
+  eventMetadataDidDocument: opt({
+    flag: 'event-metadata-did-document',
+    env: ['ATKAFKA_EVENT_METADATA_DID_DOCUMENT'],
+    kind: 'boolean',
+    default: 'true',
+    description:
+      'with --event-metadata: include eventMetadata.didDocument (the largest part, ~65% more bytes per event; the Osprey rules in use read handle, pdsHost, didCreatedAt, accountAge and profile)',
+    group: 'Identity',
+    commands: ALL,
+    schema: bool,
+  }),
+  plcHost: opt({
+    flag: 'plc-host',
+    env: ['ATKAFKA_PLC_HOST'],
+    kind: 'string',
+    default: 'https://plc.directory',
+    description:
+      'PLC directory that did:plc documents and audit logs are read from (did:web: https://<host>/.well-known/did.json)',
+    group: 'Identity',
+    commands: ALL,
+    schema: httpUrl,
+  }),
+  apiHost: opt({
+    flag: 'api-host',
+    env: ['ATKAFKA_API_HOST'],
+    kind: 'string',
+    default: '',
+    description:
+      'with --event-metadata: where profiles come from (app.bsky.actor.getProfile), e.g. https://public.api.bsky.app; empty: profile is null',
+    group: 'Identity',
+    commands: ALL,
+    schema: z.union([z.literal(''), httpUrl]),
+  }),
+  identityTimeoutMs: opt({
+    flag: 'identity-timeout-ms',
+    env: ['ATKAFKA_IDENTITY_TIMEOUT_MS'],
+    kind: 'string',
+    default: '3000',
+    description:
+      'deadline of one lookup (waiting for the rate limit included); an event whose DID is not resolved by then goes on without metadata (counted)',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(1, 600_000),
+  }),
+  plcRateLimit: opt({
+    flag: 'plc-rate-limit',
+    env: ['ATKAFKA_PLC_RATE_LIMIT'],
+    kind: 'string',
+    default: '200',
+    description:
+      'most requests a second to the PLC directory (and, separately, to did:web hosts); 0: unlimited',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(0, 1_000_000),
+  }),
+  apiRateLimit: opt({
+    flag: 'api-rate-limit',
+    env: ['ATKAFKA_API_RATE_LIMIT'],
+    kind: 'string',
+    default: '200',
+    description: 'most requests a second to the API host; 0: unlimited',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(0, 1_000_000),
+  }),
+  didCacheSize: opt({
+    flag: 'did-cache-size',
+    env: ['ATKAFKA_DID_CACHE_SIZE'],
+    kind: 'string',
+    default: '100000',
+    description:
+      'DID documents kept (least recently used evicted first); #identity events invalidate an entry',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(1, 100_000_000),
+  }),
+  didCacheTtlS: opt({
+    flag: 'did-cache-ttl-s',
+    env: ['ATKAFKA_DID_CACHE_TTL_S'],
+    kind: 'string',
+    default: '172800',
+    description: 'seconds a DID document is kept',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(1, 31_536_000),
+  }),
+  auditLogCacheSize: opt({
+    flag: 'audit-log-cache-size',
+    env: ['ATKAFKA_AUDIT_LOG_CACHE_SIZE'],
+    kind: 'string',
+    default: '100000',
+    description: 'DID creation times (PLC audit log) kept',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(1, 100_000_000),
+  }),
+  auditLogCacheTtlS: opt({
+    flag: 'audit-log-cache-ttl-s',
+    env: ['ATKAFKA_AUDIT_LOG_CACHE_TTL_S'],
+    kind: 'string',
+    default: '172800',
+    description: 'seconds a DID creation time is kept (it never changes; the TTL only bounds memory churn)',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(1, 31_536_000),
+  }),
+  profileCacheSize: opt({
+    flag: 'profile-cache-size',
+    env: ['ATKAFKA_PROFILE_CACHE_SIZE'],
+    kind: 'string',
+    default: '100000',
+    description: 'profiles kept; an app.bsky.actor.profile write invalidates an entry',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(1, 100_000_000),
+  }),
+  profileCacheTtlS: opt({
+    flag: 'profile-cache-ttl-s',
+    env: ['ATKAFKA_PROFILE_CACHE_TTL_S'],
+    kind: 'string',
+    default: '600',
+    description: 'seconds a profile is kept (its counts go stale within this)',
+    group: 'Identity',
+    commands: ALL,
+    schema: int(1, 31_536_000),
   }),
 
   ospreyCompatible: opt({

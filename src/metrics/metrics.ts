@@ -3,6 +3,12 @@
 // follow <prefix>_<noun>_<unit>. Label values come from closed sets, pre-registered at zero.
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import { DROP_REASONS, type DropReason } from '../errors.ts'
+import {
+  LOOKUP_KINDS,
+  LOOKUP_STATUSES,
+  type LookupKind,
+  type LookupStatus,
+} from '../identity/identity-types.ts'
 
 /** Distinct collection label values before new ones are reported as "other" (collections are open-ended). */
 const MAX_COLLECTION_LABELS = 250
@@ -58,6 +64,14 @@ export interface Metrics {
   tapEventBuffer(count: number): void
   /** Tap: acks waiting for a connection to be sent on */
   tapAckBuffer(count: number): void
+  /** an identity lookup answered (did_doc and audit_log: PLC or did:web; profile: the API host) */
+  identityRequest(kind: LookupKind, status: LookupStatus, cached: boolean): void
+  /** where atkafka_cache_size and the cache hits of atkafka_plc/api_requests are read (on scrape) */
+  identityCaches(read: () => Partial<Record<LookupKind, { size: number; hits: number }>>): void
+  /** an event with a DID while enrichment is on: metadata complete, partial (audit log or profile missing) or none */
+  eventEnriched(result: 'complete' | 'partial' | 'none'): void
+  /** an event whose DID could not be resolved while a service filter is on, and what became of it */
+  serviceUnresolved(decision: 'pass' | 'drop'): void
 }
 
 export function createMetrics(registry = new Registry()): Metrics {
@@ -181,6 +195,78 @@ export function createMetrics(registry = new Registry()): Metrics {
     registers: [registry],
   })
 
+  // misses are counted as they happen; cache hits (the hot path) are plain counts in the
+  // caches, added to the counters when scraped
+  let readCaches: () => Partial<Record<LookupKind, { size: number; hits: number }>> = () => ({})
+  const reportedHits: Record<LookupKind, number> = { did_doc: 0, audit_log: 0, profile: 0 }
+  const requestChild = new Map<string, { inc(n?: number): void }>()
+  const addHits = (kinds: readonly LookupKind[]) => {
+    const caches = readCaches()
+    for (const kind of kinds) {
+      const hits = caches[kind]?.hits ?? 0
+      if (hits > reportedHits[kind]) {
+        requestChild.get(`${kind} ok true`)?.inc(hits - reportedHits[kind])
+        reportedHits[kind] = hits
+      }
+    }
+  }
+  const plcRequests = new Counter({
+    name: 'atkafka_plc_requests',
+    help: 'DID document (did_doc: PLC or did:web) and PLC audit log (audit_log) lookups, by status and whether the cache (or a lookup already in flight) answered',
+    labelNames: ['kind', 'status', 'cached'],
+    registers: [registry],
+    collect: () => addHits(['did_doc', 'audit_log']),
+  })
+  const apiRequests = new Counter({
+    name: 'atkafka_api_requests',
+    help: 'Profile lookups (app.bsky.actor.getProfile on the API host), by status and whether the cache (or a lookup already in flight) answered',
+    labelNames: ['kind', 'status', 'cached'],
+    registers: [registry],
+    collect: () => addHits(['profile']),
+  })
+  for (const kind of LOOKUP_KINDS) {
+    const counter = kind === 'profile' ? apiRequests : plcRequests
+    for (const status of LOOKUP_STATUSES) {
+      for (const cached of ['true', 'false']) {
+        const child = counter.labels({ kind, status, cached })
+        child.inc(0)
+        requestChild.set(`${kind} ${status} ${cached}`, child)
+      }
+    }
+  }
+  new Gauge({
+    name: 'atkafka_cache_size',
+    help: 'Entries in each identity cache (did_doc, audit_log, profile)',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const caches = readCaches()
+      for (const kind of LOOKUP_KINDS) this.set({ kind }, caches[kind]?.size ?? 0)
+    },
+  })
+  // per event: a plain count, added to the counter when scraped
+  const enrichedCounts = { complete: 0, partial: 0, none: 0 }
+  const enrichedReported = { complete: 0, partial: 0, none: 0 }
+  new Counter({
+    name: 'atkafka_enriched_events_total',
+    help: 'Events with a DID while enrichment is on, by result: complete, partial (audit log or profile missing), none (DID not resolved in time: no eventMetadata)',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      for (const r of ['complete', 'partial', 'none'] as const) {
+        this.inc({ result: r }, enrichedCounts[r] - enrichedReported[r])
+        enrichedReported[r] = enrichedCounts[r]
+      }
+    },
+  })
+  const unresolved = new Counter({
+    name: 'atkafka_service_filter_unresolved_total',
+    help: 'Events whose DID could not be resolved while a service filter is on, by decision (pass: fail-open, drop: fail-closed)',
+    labelNames: ['decision'],
+    registers: [registry],
+  })
+  for (const d of ['pass', 'drop']) unresolved.inc({ decision: d }, 0)
+
   // per-event series are looked up once per label set (prom-client's labels() hashes on every
   // call); collections past the cap share the "other" series so memory stays bounded
   const seenCollections = new Set<string>()
@@ -271,5 +357,13 @@ export function createMetrics(registry = new Registry()): Metrics {
       totals.tapAckBuffer = count
       tapAcks.set(count)
     },
+    identityRequest: (kind, status, cached) => requestChild.get(`${kind} ${status} ${cached}`)?.inc(),
+    identityCaches: (read) => {
+      readCaches = read
+    },
+    eventEnriched: (result) => {
+      enrichedCounts[result]++
+    },
+    serviceUnresolved: (decision) => unresolved.inc({ decision }),
   }
 }

@@ -1,16 +1,25 @@
-// source → filter → encode → sink → ack. Each delivery is acked only after Kafka holds every
-// record made from it; a send that fails ends the run (nothing after it is acked). The
-// in-flight window bounds what is read but not yet acknowledged.
+// source → filter → identity (optional) → encode → sink → ack. Each delivery is acked only
+// after Kafka holds every record made from it; a send that fails ends the run (nothing after
+// it is acked). The in-flight window bounds what is read but not yet acknowledged, including
+// events waiting for an identity lookup.
 import type { Logger } from 'pino'
+import type { RawJson } from '../encode/raw-json.ts'
+import type { ResolvedEvent } from '../enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { KafkaSink, OutboundRecord } from '../sink/kafka/kafka-sink.ts'
 import type { InFlightWindow } from './in-flight-window.ts'
 import type { Source } from './types.ts'
 
+/** resolves DIDs, filters services, attaches metadata; emits in per-DID order (src/enrich) */
+export interface IdentityPort {
+  process(events: readonly AtprotoEvent[], emit: (kept: ResolvedEvent[]) => void): void
+}
+
 export interface PipelineStages {
   readonly filter: (event: AtprotoEvent) => boolean
-  readonly encode: (event: AtprotoEvent) => OutboundRecord
+  readonly identity?: IdentityPort
+  readonly encode: (event: AtprotoEvent, metadata?: RawJson) => OutboundRecord
   readonly sink: KafkaSink
   readonly window: InFlightWindow
   readonly metrics: Metrics
@@ -27,7 +36,7 @@ export async function runPipeline(
   stages: PipelineStages,
   signal: AbortSignal,
 ): Promise<void> {
-  const { filter, encode, sink, window, metrics } = stages
+  const { filter, identity, encode, sink, window, metrics } = stages
   const failed = new AbortController()
   let failure: unknown
   const fail = (err: unknown) => {
@@ -35,38 +44,78 @@ export async function runPipeline(
     failed.abort()
   }
   const readSignal = AbortSignal.any([signal, failed.signal])
+
+  /** sends the records; `held` events were counted in the window for them */
+  const dispatch = (records: OutboundRecord[], latest: string | undefined, held: number, ack: () => void) => {
+    const n = records.length
+    if (held > n) window.release(held - n)
+    if (n === 0) {
+      ack()
+      return
+    }
+    sink.send(records).then(
+      () => {
+        window.release(n)
+        if (latest) metrics.eventTime(latest)
+        ack()
+      },
+      (err: unknown) => {
+        window.release(n)
+        fail(err)
+      },
+    )
+  }
+
+  const handled = (event: AtprotoEvent) =>
+    metrics.eventHandled(actionName(event), event.kind === 'operation' ? event.collection : '')
+
+  const encodeResolved = (kept: readonly ResolvedEvent[], held: number, ack: () => void) => {
+    const records: OutboundRecord[] = []
+    let latest: string | undefined
+    for (const { event, metadata } of kept) {
+      handled(event)
+      records.push(encode(event, metadata))
+      latest = event.time
+    }
+    dispatch(records, latest, held, ack)
+  }
+
   try {
     for await (const delivery of source.deliveries(readSignal)) {
-      const records: OutboundRecord[] = []
-      let latest: string | undefined
-      for (const event of delivery.events) {
-        if (!filter(event)) {
-          metrics.eventFiltered(event.kind)
-          continue
-        }
-        metrics.eventHandled(actionName(event), event.kind === 'operation' ? event.collection : '')
-        records.push(encode(event))
-        latest = event.time
-      }
-      if (records.length === 0) {
-        delivery.ack()
-        continue
-      }
-      const n = records.length
       // keep only the ack: the delivery's events hold their whole upstream frame in memory
       const { ack } = delivery
-      window.add(n)
-      sink.send(records).then(
-        () => {
-          window.release(n)
-          if (latest) metrics.eventTime(latest)
+      if (identity) {
+        const kept: AtprotoEvent[] = []
+        for (const event of delivery.events) {
+          if (filter(event)) kept.push(event)
+          else metrics.eventFiltered(event.kind)
+        }
+        if (kept.length === 0) {
           ack()
-        },
-        (err: unknown) => {
-          window.release(n)
-          fail(err)
-        },
-      )
+          continue
+        }
+        const held = kept.length
+        window.add(held)
+        identity.process(kept, (resolved) => encodeResolved(resolved, held, ack))
+      } else {
+        const records: OutboundRecord[] = []
+        let latest: string | undefined
+        for (const event of delivery.events) {
+          if (!filter(event)) {
+            metrics.eventFiltered(event.kind)
+            continue
+          }
+          handled(event)
+          records.push(encode(event))
+          latest = event.time
+        }
+        if (records.length === 0) {
+          ack()
+          continue
+        }
+        window.add(records.length)
+        dispatch(records, latest, records.length, ack)
+      }
       if (window.full) await window.room()
       if (readSignal.aborted) break
     }

@@ -10,6 +10,18 @@ import { createStopper } from './stop-child.ts'
 
 const pdsDir = join(import.meta.dirname, '..', 'upstreams', 'pds')
 const serverScript = join(pdsDir, 'pds-server.mjs')
+const keepStatementsPreload = join(pdsDir, 'keep-statements.mjs')
+
+/** a PDS started next to the first one, on the same PLC, under another host name */
+export interface ExtraPds {
+  /** http://127.0.0.K:<port> */
+  pdsUrl: string
+  firehoseUrl: string
+  /** the host name in its accounts' DID documents (127.0.0.K) */
+  host: string
+  /** `.pdsK.test` */
+  handleDomain: string
+}
 
 export interface LocalPds extends AsyncDisposable {
   /** http://localhost:<port> */
@@ -22,6 +34,8 @@ export interface LocalPds extends AsyncDisposable {
   adminPassword: string
   /** handle domain served by this PDS (`.test`): create accounts as `<name>.test` */
   handleDomain: string
+  /** the PDSes asked for with `extraPds`, on the same PLC (their DID documents name other hosts) */
+  extra: ExtraPds[]
   pid: number
   /** ms from spawn to the ready line */
   startMs: number
@@ -37,6 +51,13 @@ export interface StartLocalPdsOptions {
   plcPort?: number
   /** give up waiting for the ready line after this long (default 60 s) */
   timeoutMs?: number
+  /** more PDSes on the same PLC, each under its own loopback host name (default 0) */
+  extraPds?: number
+  /**
+   * keep every prepared SQLite statement alive (default true): works around better-sqlite3 12
+   * on Node 24 crashing the PDS when V8 finalizes a collected Statement (see keep-statements.mjs)
+   */
+  keepStatements?: boolean
   /** echo the server's stderr (also with ATKAFKA_TEST_UPSTREAM_LOGS=1); PDS logs need LOG_ENABLED=true */
   echoLogs?: boolean
 }
@@ -48,6 +69,7 @@ interface ReadyLine {
   firehoseUrl: string
   adminPassword: string
   handleDomain: string
+  extraPds?: ExtraPds[]
   pid: number
 }
 
@@ -64,7 +86,12 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
   const args = [serverScript]
   if (opts.pdsPort) args.push('--pds-port', String(opts.pdsPort))
   if (opts.plcPort) args.push('--plc-port', String(opts.plcPort))
-  const child = spawn(process.execPath, args, { cwd: pdsDir, stdio: ['pipe', 'pipe', 'pipe'] })
+  if (opts.extraPds) args.push('--extra-pds', String(opts.extraPds))
+  const env = { ...process.env }
+  if (opts.keepStatements !== false) {
+    env.NODE_OPTIONS = [env.NODE_OPTIONS, `--import=${keepStatementsPreload}`].filter(Boolean).join(' ')
+  }
+  const child = spawn(process.execPath, args, { cwd: pdsDir, env, stdio: ['pipe', 'pipe', 'pipe'] })
   children.add(child)
   const echo = opts.echoLogs || process.env.ATKAFKA_TEST_UPSTREAM_LOGS === '1'
   let stderrTail = ''
@@ -133,6 +160,7 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
     firehoseUrl: ready.firehoseUrl,
     adminPassword: ready.adminPassword,
     handleDomain: ready.handleDomain,
+    extra: ready.extraPds ?? [],
     pid: ready.pid,
     startMs: Math.round(performance.now() - t0),
     logs: () => stderrTail,

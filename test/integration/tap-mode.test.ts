@@ -6,9 +6,7 @@
 // PDS holds it, backfill before live per DID, and a kill -9 mid-backfill loses nothing.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Admin } from '@platformatic/kafka'
@@ -558,50 +556,12 @@ async function spawnCli(args: string[]): Promise<{
   return { child, port, metric, exited }
 }
 
-/**
- * The local PDS aborts now and then under a few hundred writes: with better-sqlite3 12 on
- * Node 24, V8 finalizing a garbage-collected Statement trips `Assertion failed: (env) !=
- * nullptr` in node::RemoveEnvironmentCleanupHook and the process dies. Work-around, local to
- * these tests: a preload keeps every prepared Statement reachable, so none is ever finalized
- * (the PDS lives for one test file; its statements cost a few MB).
- */
-async function startPdsWithoutStatementGc(): Promise<LocalPds> {
-  const dir = await mkdtemp(join(tmpdir(), 'atkafka-pds-preload-'))
-  const preload = join(dir, 'keep-statements.mjs')
-  const sqlitePackage = join(repoRoot, 'test/upstreams/pds/node_modules/better-sqlite3/package.json')
-  await writeFile(
-    preload,
-    [
-      "import { createRequire } from 'node:module'",
-      // the native class: pragma() and transactions prepare through it without the JS wrapper
-      `const addon = createRequire(${JSON.stringify(sqlitePackage)})('./build/Release/better_sqlite3.node')`,
-      'const kept = []',
-      'const prepare = addon.Database.prototype.prepare',
-      'addon.Database.prototype.prepare = function (...args) {',
-      '  const statement = prepare.apply(this, args)',
-      '  kept.push(statement)',
-      '  return statement',
-      '}',
-      '',
-    ].join('\n'),
-  )
-  const saved = process.env.NODE_OPTIONS
-  process.env.NODE_OPTIONS = [saved, `--import=${preload}`].filter(Boolean).join(' ')
-  try {
-    return await startLocalPds()
-  } finally {
-    if (saved === undefined) delete process.env.NODE_OPTIONS
-    else process.env.NODE_OPTIONS = saved
-    await rm(dir, { recursive: true, force: true }) // read at the PDS's start
-  }
-}
-
 describe('tap mode against the real Tap (indigo cmd/tap) reading a local PDS', () => {
   let pds: LocalPds
   let client: PdsClient
 
   before(async () => {
-    pds = await startPdsWithoutStatementGc()
+    pds = await startLocalPds()
     client = new PdsClient(pds.pdsUrl, { adminPassword: pds.adminPassword })
   })
   after(async () => {

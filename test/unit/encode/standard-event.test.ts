@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { BytesWrapper, CidLinkWrapper, decode, encode, toBytes, toCidLink } from '@atcute/cbor'
 import * as CID from '@atcute/cid'
+import { RawJson } from '../../../src/encode/raw-json.ts'
 import { messageKey, NO_DID_KEY, toStandardJson } from '../../../src/encode/standard-event.ts'
 import type { OperationEvent } from '../../../src/events/atproto-event.ts'
 import { cases, did, inner, time } from './fixtures.ts'
@@ -123,5 +124,16 @@ test('Kafka key: the DID, or "<unknown>" for info events', () => {
   assert.equal(NO_DID_KEY, '<unknown>')
   for (const c of cases) {
     assert.equal(messageKey(c.event), c.event.kind === 'info' ? '<unknown>' : did, c.name)
+  }
+})
+
+test('metadata given as RawJson is spliced exactly where JSON.stringify writes eventMetadata', () => {
+  for (const c of cases) {
+    const metadata = c.metadata ?? { handle: 'x"y', accountAge: -1, profile: null }
+    assert.equal(
+      toStandardJson(c.event, new RawJson(JSON.stringify(metadata))),
+      toStandardJson(c.event, metadata),
+      c.name,
+    )
   }
 })

@@ -3,8 +3,11 @@
 // anything but 127.0.0.1/localhost: the AppView and moderation hosts are unreachable
 // `*.invalid` names, there are no crawlers, and handles live under `.test`.
 //
-// Usage: node pds-server.mjs [--pds-port N] [--plc-port N] [--ignore-stdin]
+// Usage: node pds-server.mjs [--pds-port N] [--plc-port N] [--extra-pds N] [--ignore-stdin]
 //        (ports may also be given positionally: [pdsPort] [plcPort]; 0 or absent = a free port)
+// --extra-pds N starts N more PDSes on the same PLC, each on its own host name so that DID
+// documents tell them apart: 127.0.0.1, 127.0.0.2, … (http://127.0.0.K:<port>), handles under
+// .pdsK.test (K = 2, 3, …). They are listed in the ready line as `extraPds`.
 //
 // Prints exactly one JSON line on stdout once both servers answer:
 //   {"ready":true,"pdsUrl":"http://localhost:P","plcUrl":"http://localhost:Q",
@@ -26,6 +29,7 @@ const { values: opts, positionals } = parseArgs({
   options: {
     'pds-port': { type: 'string' },
     'plc-port': { type: 'string' },
+    'extra-pds': { type: 'string' },
     'ignore-stdin': { type: 'boolean', default: false },
   },
   allowPositionals: true,
@@ -46,6 +50,7 @@ const parentPid = process.ppid
 let dataDir
 let plcServer
 let pds
+const extraPdses = []
 let stopping = false
 
 async function stop(code = 0, why = '') {
@@ -54,6 +59,8 @@ async function stop(code = 0, why = '') {
   if (why) console.error(`pds-server: stopping (${why})`)
   // never hang on shutdown: a stuck destroy must not leave the process behind
   setTimeout(() => process.exit(code), 5000).unref()
+  for (const extra of extraPdses)
+    await extra.destroy().catch((e) => console.error('pds-server: pds.destroy', e))
   await pds?.destroy().catch((e) => console.error('pds-server: pds.destroy', e))
   await plcServer?.destroy().catch((e) => console.error('pds-server: plc.destroy', e))
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true }).catch(() => {})
@@ -109,7 +116,7 @@ function isAlive(pid) {
 try {
   const plcMod = await import('@did-plc/server')
   const plc = plcMod.default?.PlcServer ? plcMod.default : plcMod
-  const { PDS } = await import('@atproto/pds')
+  const { PDS, envToCfg, envToSecrets } = await import('@atproto/pds')
   const { Secp256k1Keypair } = await import('@atproto/crypto')
   const tImported = performance.now()
 
@@ -166,6 +173,46 @@ try {
   const health = await fetch(`${pdsUrl}/xrpc/_health`)
   if (!health.ok) throw new Error(`PDS health check answered ${health.status}`)
 
+  // more PDSes on the same PLC, on other loopback host names: the PDS writes https://<host>
+  // into DID documents for any host but localhost, so its public URL is set by hand
+  const extraPds = []
+  for (let k = 2; k < 2 + Number(opts['extra-pds'] ?? 0); k++) {
+    const host = `127.0.0.${k - 1}`
+    const dir = path.join(dataDir, `pds${k}`)
+    await fs.mkdir(dir, { recursive: true })
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort()
+      const env = {
+        ...baseEnv,
+        port,
+        hostname: host,
+        serviceHandleDomains: [`.pds${k}.test`],
+        dataDirectory: dir,
+        blobstoreDiskLocation: path.join(dir, 'blobs'),
+        blobstoreDiskTmpLocation: path.join(dir, 'blobs-tmp'),
+      }
+      const cfg = envToCfg(env)
+      const url = `http://${host}:${port}`
+      cfg.service.publicUrl = url
+      cfg.oauth.issuer = url
+      const candidate = await PDS.create(cfg, envToSecrets(env))
+      try {
+        await candidate.start()
+        extraPdses.push(candidate)
+        extraPds.push({
+          pdsUrl: url,
+          firehoseUrl: `ws://${host}:${port}/xrpc/com.atproto.sync.subscribeRepos`,
+          host,
+          handleDomain: `.pds${k}.test`,
+        })
+        break
+      } catch (err) {
+        await candidate.destroy().catch(() => {})
+        if (err?.code !== 'EADDRINUSE' || attempt >= 5) throw err
+      }
+    }
+  }
+
   process.stdout.write(
     `${JSON.stringify({
       ready: true,
@@ -176,6 +223,7 @@ try {
       plcPort,
       adminPassword,
       handleDomain: '.test',
+      extraPds,
       dataDir,
       pid: process.pid,
       importMs: Math.round(tImported - t0),

@@ -137,7 +137,7 @@ describe('tap source', () => {
     const r2 = reader(bad)
     const pending = r2.take(1).catch(() => [])
     const before = tap.connections.length
-    for (let i = 0; i < 100 && tap.connections.length < before + 3; i++) await sleep(20)
+    for (let i = 0; i < 500 && tap.connections.length < before + 3; i++) await sleep(20)
     assert.ok(tap.connections.length >= before + 3, 'keeps retrying with backoff')
     assert.ok(tap.connections.slice(before).every((c) => !c.accepted))
     assert.equal(bad.connected, false)
@@ -145,9 +145,10 @@ describe('tap source', () => {
     await pending
 
     const none = createTapSource(config(tap), { metrics: createMetrics(), logger })
+    const beforeNone = tap.connections.length
     const r3 = reader(none)
     const pending3 = r3.take(1).catch(() => [])
-    await sleep(100)
+    for (let i = 0; i < 500 && tap.connections.length === beforeNone; i++) await sleep(20)
     assert.equal(tap.connections.at(-1)?.authorization, undefined, 'no header without a password')
     await r3.stop()
     await pending3
@@ -202,7 +203,7 @@ describe('tap source', () => {
     const r = reader(source)
     const ds = await r.take(3)
     tap.dropConnections()
-    for (let i = 0; i < 100 && source.connected; i++) await sleep(5)
+    for (let i = 0; i < 1000 && source.connected; i++) await sleep(5)
     assert.equal(source.connected, false)
     for (const d of ds) d.ack() // Kafka holds them now; Tap is not reachable
     assert.equal(source.pendingAcks, 3)
@@ -245,7 +246,7 @@ describe('tap source', () => {
     assert.equal(tap.open, 1)
     for (const d of rest) d.ack()
     await tap.waitForAcks([2, 3])
-    for (let i = 0; i < 100 && tap.open > 0; i++) await sleep(10)
+    for (let i = 0; i < 500 && tap.open > 0; i++) await sleep(10)
     assert.equal(tap.open, 0, 'closed once everything was acked')
   })
 
@@ -307,7 +308,7 @@ describe('tap source', () => {
     // the acks of what Kafka took after the failure still go out while the socket lingers
     await sleep(150)
     assert.equal(tap.open, 1, 'still open: acks may be due')
-    for (let i = 0; i < 100 && tap.open > 0; i++) await sleep(20)
+    for (let i = 0; i < 500 && tap.open > 0; i++) await sleep(20)
     assert.equal(tap.open, 0, 'closed once no ack came for lingerMs')
     assert.ok(!tap.ackedIds.has(FAILING), 'the failed event is not acked')
     assert.ok(resolved.size > 0)

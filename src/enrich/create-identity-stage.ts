@@ -1,0 +1,104 @@
+// config → the identity stage (or none when neither enrichment nor a service filter is on):
+// the HTTP client, one rate limit per upstream, one cache per kind, metrics.
+import type { Config } from '../config/schema.ts'
+import { createServiceFilter } from '../filters/service-filter.ts'
+import { createIdentityClient, type LookupError } from '../identity/identity-client.ts'
+import { createLookups, type LookupObserver } from '../identity/identity-lookups.ts'
+import { createTokenBucket } from '../identity/token-bucket.ts'
+import type { Metrics } from '../metrics/metrics.ts'
+import { createIdentityStage, type IdentityStage } from './identity-stage.ts'
+
+export type IdentityConfig = Pick<
+  Config,
+  | 'eventMetadata'
+  | 'eventMetadataDidDocument'
+  | 'matchedServices'
+  | 'ignoredServices'
+  | 'serviceFilterOnError'
+  | 'plcHost'
+  | 'apiHost'
+  | 'identityTimeoutMs'
+  | 'plcRateLimit'
+  | 'apiRateLimit'
+  | 'didCacheSize'
+  | 'didCacheTtlS'
+  | 'auditLogCacheSize'
+  | 'auditLogCacheTtlS'
+  | 'profileCacheSize'
+  | 'profileCacheTtlS'
+>
+
+export function createIdentityStageFromConfig(
+  config: IdentityConfig,
+  deps: { metrics: Metrics; onError: (err: unknown) => void; fetch?: typeof fetch },
+): IdentityStage | undefined {
+  const serviceFilter = createServiceFilter({
+    matched: config.matchedServices,
+    ignored: config.ignoredServices,
+  })
+  if (!serviceFilter && !config.eventMetadata) return undefined
+  const { metrics } = deps
+  const client = createIdentityClient({ plcHost: config.plcHost, apiHost: config.apiHost, fetch: deps.fetch })
+  const plc = createTokenBucket(config.plcRateLimit)
+  const web = createTokenBucket(config.plcRateLimit)
+  const api = createTokenBucket(config.apiRateLimit)
+  const observer: LookupObserver = {
+    request: (kind, status, cached) => metrics.identityRequest(kind, status, cached),
+  }
+  const reasonOf = (err: unknown) => (err as Partial<LookupError>).reason ?? 'error'
+  const timeoutMs = config.identityTimeoutMs
+  const didDocs = createLookups({
+    kind: 'did_doc',
+    cache: { size: config.didCacheSize, ttlMs: config.didCacheTtlS * 1000 },
+    timeoutMs,
+    bucketFor: (did) => (did.startsWith('did:web:') ? web : plc),
+    fetch: client.resolveDid,
+    observer,
+    reasonOf,
+  })
+  const auditLogs = config.eventMetadata
+    ? createLookups({
+        kind: 'audit_log',
+        cache: { size: config.auditLogCacheSize, ttlMs: config.auditLogCacheTtlS * 1000 },
+        timeoutMs,
+        bucketFor: () => plc,
+        fetch: client.didCreation,
+        observer,
+        reasonOf,
+      })
+    : undefined
+  const profiles =
+    config.eventMetadata && config.apiHost
+      ? createLookups({
+          kind: 'profile',
+          cache: { size: config.profileCacheSize, ttlMs: config.profileCacheTtlS * 1000 },
+          timeoutMs,
+          bucketFor: () => api,
+          fetch: client.profile,
+          observer,
+          reasonOf,
+        })
+      : undefined
+  const stats = (l: { size: number; hits: number } | undefined) =>
+    l ? { size: l.size, hits: l.hits } : undefined
+  metrics.identityCaches(() => ({
+    did_doc: stats(didDocs),
+    audit_log: stats(auditLogs),
+    profile: stats(profiles),
+  }))
+  return createIdentityStage({
+    didDocs,
+    auditLogs,
+    profiles,
+    enrich: config.eventMetadata,
+    withDocument: config.eventMetadataDidDocument,
+    serviceFilter,
+    onUnresolved: config.serviceFilterOnError,
+    observer: {
+      serviceFiltered: (event) => metrics.eventFiltered(event.kind),
+      serviceUnresolved: (decision) => metrics.serviceUnresolved(decision),
+      enriched: (result) => metrics.eventEnriched(result),
+    },
+    onError: deps.onError,
+  })
+}

@@ -1,0 +1,115 @@
+// Cached, coalesced, rate-limited, time-bounded lookups of one kind of identity data per DID.
+// get() answers synchronously from the cache (the hot path: no promise, no allocation beyond
+// the metric), else returns the one in-flight lookup for that DID and kind. A lookup never
+// rejects: it settles with an Outcome within `timeoutMs` (the deadline covers waiting for a
+// rate-limit token too). invalidate() drops the cached value and detaches an in-flight lookup,
+// whose answer then is handed to its waiters but not cached (it may predate the change).
+import { LRUCache } from 'lru-cache'
+import type { FailureReason, LookupKind, LookupValues, Outcome } from './identity-types.ts'
+import type { TokenBucket } from './token-bucket.ts'
+
+export interface LookupCacheConfig {
+  readonly size: number
+  readonly ttlMs: number
+}
+
+export interface LookupObserver {
+  /**
+   * a get() the cache could not answer: status of the answer, and whether it rode on a lookup
+   * already in flight (cached) or made its own request. Cache hits are only counted (`hits`).
+   */
+  request(kind: LookupKind, status: 'ok' | FailureReason, cached: boolean): void
+}
+
+export interface Lookups<K extends LookupKind> {
+  readonly kind: K
+  get(did: string): Outcome<LookupValues[K]> | Promise<Outcome<LookupValues[K]>>
+  invalidate(did: string): void
+  readonly size: number
+  /** get()s answered from the cache so far (a plain count: the hot path does no more) */
+  readonly hits: number
+  /** lookups currently in flight */
+  readonly inFlight: number
+}
+
+export interface LookupsOptions<K extends LookupKind> {
+  readonly kind: K
+  readonly cache: LookupCacheConfig
+  readonly timeoutMs: number
+  /** the rate limit of the upstream serving this DID */
+  readonly bucketFor: (did: string) => TokenBucket
+  readonly fetch: (did: string, signal: AbortSignal) => Promise<LookupValues[K]>
+  readonly observer: LookupObserver
+  /** failure reason of a rejected fetch (default 'error'; a deadline hit is always 'timeout') */
+  readonly reasonOf?: (err: unknown) => FailureReason
+}
+
+interface Flight<T> {
+  readonly promise: Promise<Outcome<T>>
+}
+
+export function createLookups<K extends LookupKind>(options: LookupsOptions<K>): Lookups<K> {
+  type T = LookupValues[K]
+  const { kind, observer } = options
+  const cache = new LRUCache<string, { ok: true; value: T }>({
+    max: options.cache.size,
+    ttl: options.cache.ttlMs,
+    // entries past their TTL are dropped when read, or evicted by newer ones
+    ttlAutopurge: false,
+  })
+  const flights = new Map<string, Flight<T>>()
+  let hits = 0
+
+  const run = async (did: string, flight: { current?: Flight<T> }): Promise<Outcome<T>> => {
+    const signal = AbortSignal.timeout(options.timeoutMs)
+    let outcome: Outcome<T>
+    try {
+      await options.bucketFor(did).acquire(signal)
+      outcome = { ok: true, value: await options.fetch(did, signal) }
+    } catch (err) {
+      outcome = { ok: false, reason: signal.aborted ? 'timeout' : (options.reasonOf?.(err) ?? 'error') }
+    }
+    // detached by invalidate(): hand the answer to who asked, keep it out of the cache
+    if (flights.get(did) === flight.current) {
+      flights.delete(did)
+      if (outcome.ok) cache.set(did, outcome)
+    }
+    return outcome
+  }
+
+  return {
+    kind,
+    get(did) {
+      const hit = cache.get(did)
+      if (hit) {
+        hits++
+        return hit
+      }
+      let flight = flights.get(did)
+      if (!flight) {
+        const holder: { current?: Flight<T> } = {}
+        flight = { promise: run(did, holder) }
+        holder.current = flight
+        flights.set(did, flight)
+        void flight.promise.then((o) => observer.request(kind, o.ok ? 'ok' : o.reason, false))
+      } else {
+        // coalesced onto a lookup already under way: no request of its own
+        void flight.promise.then((o) => observer.request(kind, o.ok ? 'ok' : o.reason, true))
+      }
+      return flight.promise
+    },
+    invalidate(did) {
+      cache.delete(did)
+      flights.delete(did)
+    },
+    get size() {
+      return cache.size
+    },
+    get hits() {
+      return hits
+    },
+    get inFlight() {
+      return flights.size
+    },
+  }
+}

@@ -1,0 +1,50 @@
+// What the identity layer looks up per DID, and the outcome of a lookup.
+import type { DidDocument } from '@atcute/identity'
+
+/** the DID document and what atkafka reads from it */
+export interface ResolvedIdentity {
+  readonly didDocument: DidDocument
+  /** the #atproto_pds service endpoint, e.g. https://morel.us-east.host.bsky.network */
+  readonly pdsEndpoint?: string
+  /** hostname of pdsEndpoint (what service filters match) */
+  readonly pdsHost?: string
+  /** the handle the document claims (alsoKnownAs at://…), not verified against DNS */
+  readonly handle?: string
+}
+
+/** from the PLC audit log (did:plc only) */
+export interface DidCreation {
+  /** createdAt of the first operation, as the PLC wrote it */
+  readonly createdAt: string
+}
+
+/** the fields of app.bsky.actor.getProfile that production Osprey rules read */
+export interface Profile {
+  readonly displayName?: string
+  readonly description?: string
+  readonly followersCount?: number
+  readonly followingCount?: number
+  readonly postsCount?: number
+  readonly avatar?: string
+  readonly banner?: string
+}
+
+export type LookupKind = 'did_doc' | 'audit_log' | 'profile'
+export const LOOKUP_KINDS: readonly LookupKind[] = ['did_doc', 'audit_log', 'profile']
+
+/** per upstream: the PLC directory, did:web hosts, the API host (profiles) */
+export type Upstream = 'plc' | 'web' | 'api'
+
+export type FailureReason = 'timeout' | 'not_found' | 'error'
+export const LOOKUP_STATUSES = ['ok', 'timeout', 'not_found', 'error'] as const
+export type LookupStatus = (typeof LOOKUP_STATUSES)[number]
+
+export type Outcome<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: FailureReason }
+
+export interface LookupValues {
+  did_doc: ResolvedIdentity
+  audit_log: DidCreation
+  profile: Profile
+}
