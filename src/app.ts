@@ -8,7 +8,7 @@ import type { Config, FirehoseCommand } from './config/schema.ts'
 import { startCursorSaver } from './cursor/cursor-saver.ts'
 import type { CursorStore } from './cursor/cursor-store.ts'
 import { createFileCursorStore } from './cursor/file-cursor-store.ts'
-import { createKafkaCursorStore } from './cursor/kafka-cursor-store.ts'
+import { createKafkaCursorStore, type KafkaCursorStore } from './cursor/kafka-cursor-store.ts'
 import { encodeEvent } from './encode/encode-event.ts'
 import { createSnowflake } from './encode/snowflake.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
@@ -20,7 +20,8 @@ import { runPipeline } from './pipeline/run-pipeline.ts'
 import type { Source } from './pipeline/types.ts'
 import { createProducer } from './sink/kafka/create-producer.ts'
 import { ensureTopics } from './sink/kafka/ensure-topics.ts'
-import { createKafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
+import { createKafkaSink, type KafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
+import { createTransactionalSink, type TransactionalSink } from './sink/kafka/transactional-sink.ts'
 
 export interface AppDeps {
   readonly logger: Logger
@@ -42,6 +43,11 @@ export function relaySourceId(config: Config): string {
   return config.sourceId || `relay:${new URL(config.relayHost).host}`
 }
 
+/** exactly-once: stable per source id, so a restarted or standby instance fences the old one */
+export function transactionalId(config: Config): string {
+  return `atkafka:${relaySourceId(config)}`
+}
+
 interface Running {
   readonly source: Source
   /** called after the pipeline stopped, before the producer closes */
@@ -52,9 +58,15 @@ interface Running {
 async function createSource(
   command: FirehoseCommand,
   config: Config,
-  deps: { metrics: Metrics; logger: Logger; producer: Producer<string, string, string, string> },
+  deps: {
+    metrics: Metrics
+    logger: Logger
+    producer: Producer<string, string, string, string>
+    /** exactly-once: the cursor commits inside this sink's transactions */
+    transactional?: TransactionalSink
+  },
 ): Promise<Running> {
-  const { metrics, logger, producer } = deps
+  const { metrics, logger, producer, transactional } = deps
   switch (command) {
     case 'relay': {
       const { createRelaySource } = await import('./sources/relay/relay-source.ts')
@@ -71,6 +83,13 @@ async function createSource(
         { metrics, logger: logger.child({ component: 'relay' }) },
       )
       if (!store) return { source }
+      if (transactional && 'record' in store) {
+        transactional.commitRecord = () => {
+          const seq = source.tracker.safe()
+          return seq === undefined ? undefined : store.record(seq)
+        }
+        return { source }
+      }
       const saver = startCursorSaver(store, () => source.tracker.safe(), config.cursorSaveIntervalMs, {
         logger: log,
       })
@@ -93,7 +112,7 @@ async function createSource(
 function createCursorStore(
   config: Config,
   producer: Producer<string, string, string, string>,
-): CursorStore | undefined {
+): CursorStore | KafkaCursorStore | undefined {
   const sourceId = relaySourceId(config)
   switch (config.cursorStore) {
     case 'kafka':
@@ -155,20 +174,39 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         ],
         logger.child({ component: 'topics' }),
       )
-      const producer = createProducer(config, registry)
+      const exactlyOnce = command === 'relay' && config.exactlyOnce
+      const producer = createProducer(
+        config,
+        registry,
+        exactlyOnce ? { transactionalId: transactionalId(config) } : {},
+      )
       await producer.metadata({ topics: [config.outputTopic, deadLetterTopic(config)] })
       producerReady = true
       log.info({ bootstrap: config.bootstrapServers, topic: config.outputTopic }, 'producer ready')
-      const sink = createKafkaSink(
-        producer,
-        {
-          batchSize: config.batchSize,
-          lingerMs: config.lingerMs,
-          maxMessageBytes: config.maxMessageBytes,
-          deadLetterTopic: deadLetterTopic(config),
-        },
-        { metrics, logger: logger.child({ component: 'sink' }) },
-      )
+      const sinkOptions = {
+        batchSize: config.batchSize,
+        lingerMs: config.lingerMs,
+        maxMessageBytes: config.maxMessageBytes,
+        deadLetterTopic: deadLetterTopic(config),
+      }
+      const sinkDeps = { metrics, logger: logger.child({ component: 'sink' }) }
+      let transactional: TransactionalSink | undefined
+      let sink: KafkaSink
+      if (exactlyOnce) {
+        transactional = createTransactionalSink(
+          producer,
+          {
+            ...sinkOptions,
+            intervalMs: config.transactionIntervalMs,
+            maxEvents: config.transactionMaxEvents,
+          },
+          sinkDeps,
+        )
+        // fences an older instance and aborts its open transaction before the cursor is read
+        await transactional.begin()
+        log.info({ transactionalId: transactionalId(config) }, 'transactional producer registered')
+        sink = transactional
+      } else sink = createKafkaSink(producer, sinkOptions, sinkDeps)
       const snowflake = createSnowflake({ workerId: config.ospreyWorkerId })
       const format = config.ospreyCompatible ? 'osprey' : 'standard'
       const topic = config.outputTopic
@@ -176,7 +214,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         const { key, value } = encodeEvent(event, { format, snowflake })
         return { topic, key, value }
       }
-      const running = await createSource(command, config, { metrics, logger, producer })
+      const running = await createSource(command, config, { metrics, logger, producer, transactional })
       source = running.source
       const window = createInFlightWindow(config.maxInFlight, (n) => metrics.inFlight(n))
       try {

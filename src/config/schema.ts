@@ -398,6 +398,38 @@ export const options = {
     commands: ['relay'],
     schema: z.enum(['continue', 'stop']),
   }),
+  exactlyOnce: opt({
+    flag: 'exactly-once',
+    env: ['ATKAFKA_EXACTLY_ONCE'],
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'transactional producer: each transaction holds a batch of events and the cursor, so a read_committed consumer sees every event once across crashes (needs --cursor-store kafka; relay only)',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: bool,
+  }),
+  transactionIntervalMs: opt({
+    flag: 'transaction-interval-ms',
+    env: ['ATKAFKA_TRANSACTION_INTERVAL_MS'],
+    kind: 'string',
+    default: '500',
+    description:
+      'with --exactly-once, commit the open transaction (events + cursor) at least this often; read_committed consumers see events this much later',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: int(10, 600_000),
+  }),
+  transactionMaxEvents: opt({
+    flag: 'transaction-max-events',
+    env: ['ATKAFKA_TRANSACTION_MAX_EVENTS'],
+    kind: 'string',
+    default: '20000',
+    description: 'with --exactly-once, commit the open transaction once it holds this many messages',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: int(1, 10_000_000),
+  }),
   maxInFlight: opt({
     flag: 'max-in-flight',
     env: ['ATKAFKA_MAX_IN_FLIGHT'],

@@ -30,6 +30,10 @@ export interface Metrics {
   tapEventBuffer(count: number): void
   /** Tap: acks waiting for a connection to be sent on */
   tapAckBuffer(count: number): void
+  /** exactly-once: a transaction committed (with the cursor seq it carried) or aborted */
+  transactionEnded(result: 'committed' | 'aborted', messages: number, cursor?: number): void
+  /** standby: 1 while this instance is the writer, 0 while it waits */
+  writer(active: boolean): void
 }
 
 export function createMetrics(registry = new Registry()): Metrics {
@@ -139,6 +143,24 @@ export function createMetrics(registry = new Registry()): Metrics {
     registers: [registry],
   })
 
+  const transactions = new Counter({
+    name: 'atkafka_transactions_total',
+    help: 'Exactly-once mode: transactions ended, by result (committed, aborted)',
+    labelNames: ['result'],
+    registers: [registry],
+  })
+  for (const r of ['committed', 'aborted']) transactions.inc({ result: r }, 0)
+  const committedCursor = new Gauge({
+    name: 'atkafka_committed_cursor_seq',
+    help: 'Exactly-once mode: relay seq of the cursor committed with the last transaction',
+    registers: [registry],
+  })
+  const writer = new Gauge({
+    name: 'atkafka_writer',
+    help: '1 while this instance writes, 0 while it waits as a standby',
+    registers: [registry],
+  })
+
   // per-event series are looked up once per label set (prom-client's labels() hashes on every
   // call); collections past the cap share the "other" series so memory stays bounded
   const seenCollections = new Set<string>()
@@ -183,5 +205,10 @@ export function createMetrics(registry = new Registry()): Metrics {
     ackSent: (status) => acks.inc({ status }),
     tapEventBuffer: (count) => tapEvents.set(count),
     tapAckBuffer: (count) => tapAcks.set(count),
+    transactionEnded: (result, _messages, cursor) => {
+      transactions.inc({ result })
+      if (result === 'committed' && cursor !== undefined) committedCursor.set(cursor)
+    },
+    writer: (active) => writer.set(active ? 1 : 0),
   }
 }

@@ -1,0 +1,134 @@
+// Tools for the delivery-guarantee tests: atkafka as a child process (so it can be killed -9),
+// and the comparison of what Kafka holds with what the relay served, as multisets of
+// (cycle, did, collection, rkey, action, cid).
+import { type ChildProcess, spawn } from 'node:child_process'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import { readExpectedV1 } from './corpus.ts'
+import { repoRoot } from './fixtures.ts'
+
+/** the corpus has 150 frames carrying 150 record ops (+ 1 identity + 1 account event) */
+export const CORPUS_FRAMES = 150
+
+interface V1 {
+  did: string
+  kind: string
+  commit?: { operation: string; collection: string; rkey: string; cid?: string }
+}
+
+/** one op as it is compared: did, collection, rkey, action, cid ('' for deletes) */
+function opKey(did: string, collection: string, rkey: string, action: string, cid: string): string {
+  return `${did} ${collection} ${rkey} ${action} ${cid}`
+}
+
+/** the ops of one pass over the corpus, from production Jetstream's view of the same events */
+export function corpusOps(): Map<string, number> {
+  const ops = new Map<string, number>()
+  for (const e of readExpectedV1() as V1[]) {
+    if (e.kind !== 'commit' || !e.commit) continue
+    const k = opKey(e.did, e.commit.collection, e.commit.rkey, e.commit.operation, e.commit.cid ?? '')
+    ops.set(k, (ops.get(k) ?? 0) + 1)
+  }
+  return ops
+}
+
+export interface Comparison {
+  /** ops the relay served (frames / 150 passes over the corpus) */
+  readonly expected: number
+  /** op messages read back */
+  readonly read: number
+  readonly lost: number
+  readonly duplicated: number
+  /** a few lost or duplicated entries, for the assertion message */
+  readonly examples: string[]
+}
+
+/**
+ * Compares the op messages read back with `frames` frames of resequenced corpus (seq i is
+ * corpus frame (i - 1) % 150): for each pass over the corpus (seq → pass), the multiset of
+ * (did, collection, rkey, action, cid) must equal the corpus's.
+ */
+export function compareOps(values: readonly Buffer[], frames: number): Comparison {
+  const passes = Math.ceil(frames / CORPUS_FRAMES)
+  if (frames % CORPUS_FRAMES !== 0) throw new Error('compareOps: frames must be whole passes over the corpus')
+  const got = new Map<string, number>()
+  let read = 0
+  for (const v of values) {
+    const e = JSON.parse(v.toString()) as {
+      did: string
+      seq?: number
+      operation?: { collection: string; rkey: string; action: string; cid: string }
+    }
+    if (!e.operation || e.seq === undefined) continue
+    read++
+    const pass = Math.floor((e.seq - 1) / CORPUS_FRAMES)
+    const k = `${pass} ${opKey(e.did, e.operation.collection, e.operation.rkey, e.operation.action, e.operation.cid)}`
+    got.set(k, (got.get(k) ?? 0) + 1)
+  }
+  const once = corpusOps()
+  let expected = 0
+  let lost = 0
+  let duplicated = 0
+  const examples: string[] = []
+  for (let pass = 0; pass < passes; pass++) {
+    for (const [op, n] of once) {
+      expected += n
+      const k = `${pass} ${op}`
+      const g = got.get(k) ?? 0
+      got.delete(k)
+      if (g < n) {
+        lost += n - g
+        if (examples.length < 10) examples.push(`lost ${n - g}× pass ${pass}: ${op}`)
+      } else if (g > n) duplicated += g - n
+    }
+  }
+  // anything left was never served: count it as duplicated (it must not exist)
+  for (const [k, n] of got) {
+    duplicated += n
+    if (examples.length < 10) examples.push(`unexpected ${n}×: ${k}`)
+  }
+  return { expected, read, lost, duplicated, examples }
+}
+
+export interface Children {
+  /** starts `atkafka firehose relay …args` with stderr passed through (logs at warn) */
+  start(args: readonly string[]): ChildProcess
+  /** SIGKILL and wait for the exit */
+  kill9(child: ChildProcess): Promise<void>
+  /** SIGTERM and wait; resolves the exit code */
+  stop(child: ChildProcess): Promise<number | null>
+}
+
+/** atkafka children that are all killed when the test ends, pass or fail */
+export function atkafkaChildren(t: TestContext): Children {
+  const children = new Set<ChildProcess>()
+  t.after(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  })
+  const exited = (child: ChildProcess) =>
+    new Promise<number | null>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode)
+      else child.once('exit', (code) => resolve(code))
+    })
+  return {
+    start(args) {
+      const child = spawn(
+        process.execPath,
+        [join(repoRoot, 'bin', 'atkafka.js'), 'firehose', 'relay', '--log-level', 'warn', ...args],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      )
+      // its logs (warn and above) go to the test's stderr
+      child.stdout?.pipe(process.stderr, { end: false })
+      children.add(child)
+      return child
+    },
+    async kill9(child) {
+      child.kill('SIGKILL')
+      await exited(child)
+    },
+    async stop(child) {
+      child.kill('SIGTERM')
+      return exited(child)
+    },
+  }
+}
