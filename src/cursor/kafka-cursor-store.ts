@@ -1,7 +1,7 @@
 // The cursor kept in Kafka itself: a compacted single-partition topic keyed by source id, so
 // atkafka needs no storage of its own. save() resolves after the broker acknowledged the
 // record (acks=all); in exactly-once mode record() is committed inside each transaction instead.
-// load() reads the topic with read_committed isolation up to its last stable offset and keeps
+// load() reads the topic as a read_committed consumer up to its last stable offset and keeps
 // the last record of ours (a record of an aborted transaction is never seen).
 import { randomUUID } from 'node:crypto'
 import { Consumer, FetchIsolationLevels, ProduceAcks, type Producer } from '@platformatic/kafka'
@@ -9,6 +9,7 @@ import { CursorError } from '../errors.ts'
 import { connectionOptions, type KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
 import type { OutboundRecord } from '../sink/kafka/kafka-sink.ts'
 import { type CursorStore, parseCursorRecord } from './cursor-store.ts'
+import { readCommittedPartition } from './read-committed.ts'
 
 export interface KafkaCursorStore extends CursorStore {
   /** the record that stores seq (for a transaction) */
@@ -39,37 +40,11 @@ export function createKafkaCursorStore(options: {
         isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       })
       try {
-        // the last stable offset (the consumer's isolation level applies; the client's option
-        // schema rejects passing it here): everything below it is committed or aborted
-        const end = (await consumer.listOffsets({ topics: [topic] })).get(topic)?.[0] ?? 0n
-        if (end === 0n) return undefined
         let found: number | undefined
-        const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false })
-        try {
-          // the end may be a transaction marker (never delivered as a message): done once the
-          // fetch position passed it and every fetched message was handled
-          await new Promise<void>((resolve, reject) => {
-            const check = () => {
-              if ((stream.offsetsToFetch.get(`${topic}:0`) ?? 0n) >= end && stream.readableLength === 0) {
-                resolve()
-              }
-            }
-            stream.on('data', (message) => {
-              if (message.key?.toString() === sourceId) {
-                try {
-                  found = parseCursorRecord(message.value.toString(), `${topic}@${message.offset}`).seq
-                } catch (err) {
-                  reject(err)
-                }
-              }
-              setImmediate(check)
-            })
-            stream.on('fetch', () => setImmediate(check))
-            stream.on('error', reject)
-          })
-        } finally {
-          await stream.close()
-        }
+        await readCommittedPartition(consumer, topic, 0, (record) => {
+          if (record.key?.toString() !== sourceId || !record.value) return
+          found = parseCursorRecord(record.value.toString(), `${topic}@${record.offset}`).seq
+        })
         return found
       } catch (err) {
         throw new CursorError(`cannot load the cursor; topic=${topic} source=${sourceId}`, { cause: err })

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { readExpectedV1 } from './corpus.ts'
 import { repoRoot } from './fixtures.ts'
+import { brokerEnv } from './kafka.ts'
 
 /** the corpus has 150 frames carrying 150 record ops (+ 1 identity + 1 account event) */
 export const CORPUS_FRAMES = 150
@@ -48,13 +49,13 @@ export interface Comparison {
  * corpus frame (i - 1) % 150): for each pass over the corpus (seq → pass), the multiset of
  * (did, collection, rkey, action, cid) must equal the corpus's.
  */
-export function compareOps(values: readonly Buffer[], frames: number): Comparison {
+export function compareOps(values: readonly (Buffer | string)[], frames: number): Comparison {
   const passes = Math.ceil(frames / CORPUS_FRAMES)
   if (frames % CORPUS_FRAMES !== 0) throw new Error('compareOps: frames must be whole passes over the corpus')
   const got = new Map<string, number>()
   let read = 0
   for (const v of values) {
-    const e = JSON.parse(v.toString()) as {
+    const e = JSON.parse(typeof v === 'string' ? v : v.toString()) as {
       did: string
       seq?: number
       operation?: { collection: string; rkey: string; action: string; cid: string }
@@ -91,8 +92,10 @@ export function compareOps(values: readonly Buffer[], frames: number): Compariso
 }
 
 export interface Children {
-  /** starts `atkafka firehose relay …args` with stderr passed through (logs at warn) */
+  /** starts `atkafka firehose relay …args` (logs at info, kept; see tail()) */
   start(args: readonly string[]): ChildProcess
+  /** the last log lines of a child, for an assertion message */
+  tail(child: ChildProcess, lines?: number): string
   /** SIGKILL and wait for the exit */
   kill9(child: ChildProcess): Promise<void>
   /** SIGTERM and wait; resolves the exit code */
@@ -102,6 +105,7 @@ export interface Children {
 /** atkafka children that are all killed when the test ends, pass or fail */
 export function atkafkaChildren(t: TestContext): Children {
   const children = new Set<ChildProcess>()
+  const logs = new Map<ChildProcess, string[]>()
   t.after(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   })
@@ -111,14 +115,25 @@ export function atkafkaChildren(t: TestContext): Children {
       else child.once('exit', (code) => resolve(code))
     })
   return {
+    tail(child, n = 30) {
+      return (logs.get(child) ?? []).slice(-n).join('\n')
+    },
     start(args) {
       const child = spawn(
         process.execPath,
-        [join(repoRoot, 'bin', 'atkafka.js'), 'firehose', 'relay', '--log-level', 'warn', ...args],
+        [join(repoRoot, 'bin', 'atkafka.js'), 'firehose', 'relay', '--log-level', 'info', ...args],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       )
-      // its logs (warn and above) go to the test's stderr
-      child.stdout?.pipe(process.stderr, { end: false })
+      const lines: string[] = []
+      logs.set(child, lines)
+      let rest = ''
+      child.stdout?.setEncoding('utf8')
+      child.stdout?.on('data', (chunk: string) => {
+        const parts = (rest + chunk).split('\n')
+        rest = parts.pop() ?? ''
+        lines.push(...parts)
+        if (lines.length > 200) lines.splice(0, lines.length - 200)
+      })
       children.add(child)
       return child
     },
@@ -131,4 +146,47 @@ export function atkafkaChildren(t: TestContext): Children {
       return exited(child)
     },
   }
+}
+
+/**
+ * Every record value of a topic as the Apache Kafka Java consumer reads it (the reference
+ * read_committed implementation; @platformatic/kafka's lets aborted records through, see
+ * docs/kafka-client.md). Runs test/helpers/java/ReadTopic.java with the broker's own jars.
+ */
+export async function readTopicJava(
+  topic: string,
+  isolation: 'read_committed' | 'read_uncommitted',
+): Promise<string[]> {
+  const cache = process.env.ATKAFKA_CACHE ?? join(repoRoot, '.cache')
+  const libs = join(cache, `kafka-${process.env.KAFKA_VERSION ?? '4.2.0'}`, 'libs', '*')
+  const child = spawn(
+    'java',
+    [
+      '-Xmx512m',
+      '-cp',
+      libs,
+      join(repoRoot, 'test', 'helpers', 'java', 'ReadTopic.java'),
+      brokerEnv().bootstrap,
+      topic,
+      isolation,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  const lines: string[] = []
+  let rest = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk: string) => {
+    const parts = (rest + chunk).split('\n')
+    rest = parts.pop() ?? ''
+    for (const p of parts) if (p !== '') lines.push(p)
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 360_000)
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`ReadTopic.java exited ${code}: ${stderr.slice(-2000)}`)
+  return lines
 }
