@@ -156,6 +156,7 @@ export function atkafkaChildren(t: TestContext): Children {
 export async function readTopicJava(
   topic: string,
   isolation: 'read_committed' | 'read_uncommitted',
+  bootstrap = brokerEnv().bootstrap,
 ): Promise<string[]> {
   const cache = process.env.ATKAFKA_CACHE ?? join(repoRoot, '.cache')
   const libs = join(cache, `kafka-${process.env.KAFKA_VERSION ?? '4.2.0'}`, 'libs', '*')
@@ -166,7 +167,7 @@ export async function readTopicJava(
       '-cp',
       libs,
       join(repoRoot, 'test', 'helpers', 'java', 'ReadTopic.java'),
-      brokerEnv().bootstrap,
+      bootstrap,
       topic,
       isolation,
     ],
