@@ -11,6 +11,7 @@ import { createFileCursorStore } from './cursor/file-cursor-store.ts'
 import { createKafkaCursorStore, type KafkaCursorStore } from './cursor/kafka-cursor-store.ts'
 import { encodeEvent } from './encode/encode-event.ts'
 import { createSnowflake } from './encode/snowflake.ts'
+import { SinkError } from './errors.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
 import { createCollectionFilter } from './filters/collection-filter.ts'
 import { startMetricsServer } from './metrics/http-server.ts'
@@ -22,6 +23,7 @@ import { createProducer } from './sink/kafka/create-producer.ts'
 import { ensureTopics } from './sink/kafka/ensure-topics.ts'
 import { createKafkaSink, type KafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
 import { createTransactionalSink, type TransactionalSink } from './sink/kafka/transactional-sink.ts'
+import { startWriterLease } from './standby/writer-lease.ts'
 
 export interface AppDeps {
   readonly logger: Logger
@@ -109,6 +111,25 @@ async function createSource(
   }
 }
 
+/** standby: the lease once this instance is the writer; null if the signal aborted first */
+async function waitForWriterRole(config: Config, metrics: Metrics, logger: Logger, signal: AbortSignal) {
+  const log = logger.child({ component: 'standby' })
+  metrics.writer(false)
+  const lease = await startWriterLease(
+    {
+      kafka: config,
+      topic: config.cursorTopic,
+      sourceId: relaySourceId(config),
+      sessionTimeoutMs: config.standbySessionTimeoutMs,
+    },
+    { logger: log, onRole: (writer) => metrics.writer(writer) },
+  )
+  log.info('standby: waiting for the writer role')
+  if (await lease.acquired(signal)) return lease
+  await lease.close()
+  return null
+}
+
 function createCursorStore(
   config: Config,
   producer: Producer<string, string, string, string>,
@@ -174,6 +195,23 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         ],
         logger.child({ component: 'topics' }),
       )
+      // standby: wait for the writer role; the run stops when it is lost
+      const lease =
+        command === 'relay' && config.standby
+          ? await waitForWriterRole(config, metrics, logger, signal)
+          : undefined
+      if (lease === null) return
+      const pipelineSignal = lease ? AbortSignal.any([signal, lease.lost]) : signal
+      // a writer that lost its role must be gone within the shutdown deadline, drained or not
+      lease?.lost.addEventListener('abort', () => {
+        setTimeout(() => {
+          log.error(
+            { deadlineMs: config.shutdownTimeoutMs },
+            'lost the writer role and not stopped in time; exiting',
+          )
+          process.exit(1)
+        }, config.shutdownTimeoutMs).unref()
+      })
       const exactlyOnce = command === 'relay' && config.exactlyOnce
       const producer = createProducer(
         config,
@@ -231,9 +269,11 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
             metrics,
             logger: log,
           },
-          signal,
+          pipelineSignal,
         )
         log.info('stopped reading; everything in flight reached Kafka')
+        if (lease?.lost.aborted)
+          throw new SinkError('lost the writer role to another instance', { cause: lease.lost.reason })
       } finally {
         // the safe cursor never passes an event Kafka does not hold, so it is saved on failure too
         await running
@@ -243,6 +283,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         await sink.close()
         await producer.close(true)
         log.info('producer closed')
+        await lease?.close()
       }
     } finally {
       await server.close()

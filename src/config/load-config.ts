@@ -113,6 +113,11 @@ function crossFieldProblems(v: Record<string, unknown>): string[] {
       `${label(o.exactlyOnce)}: needs --cursor-store kafka (the cursor commits in the same transaction as the events)`,
     )
   }
+  if (v.standby === true && v.cursorStore !== undefined && v.cursorStore !== 'kafka') {
+    problems.push(
+      `${label(o.standby)}: needs --cursor-store kafka (the instances share the cursor through Kafka)`,
+    )
+  }
   return problems
 }
 

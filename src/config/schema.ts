@@ -430,6 +430,28 @@ export const options = {
     commands: ['relay'],
     schema: int(1, 10_000_000),
   }),
+  standby: opt({
+    flag: 'standby',
+    env: ['ATKAFKA_STANDBY'],
+    kind: 'boolean',
+    default: 'false',
+    description:
+      'run as one of several instances with the same --source-id: one writes, the others wait and take over when it dies (Kafka cursor store; zombie writers are fenced only with --exactly-once)',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: bool,
+  }),
+  standbySessionTimeoutMs: opt({
+    flag: 'standby-session-timeout-ms',
+    env: ['ATKAFKA_STANDBY_SESSION_TIMEOUT_MS'],
+    kind: 'string',
+    default: '10000',
+    description:
+      'with --standby, how long a silent writer keeps its role before a standby takes over (the broker allows 6000 to 300000 by default)',
+    group: 'Cursor',
+    commands: ['relay'],
+    schema: int(1000, 3_600_000),
+  }),
   maxInFlight: opt({
     flag: 'max-in-flight',
     env: ['ATKAFKA_MAX_IN_FLIGHT'],

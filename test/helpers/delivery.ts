@@ -2,6 +2,7 @@
 // and the comparison of what Kafka holds with what the relay served, as multisets of
 // (cycle, did, collection, rkey, action, cid).
 import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { readExpectedV1 } from './corpus.ts'
@@ -96,6 +97,8 @@ export interface Children {
   start(args: readonly string[]): ChildProcess
   /** the last log lines of a child, for an assertion message */
   tail(child: ChildProcess, lines?: number): string
+  /** resolves the exit code once the child is gone (null if a signal ended it) */
+  exited(child: ChildProcess): Promise<number | null>
   /** SIGKILL and wait for the exit */
   kill9(child: ChildProcess): Promise<void>
   /** SIGTERM and wait; resolves the exit code */
@@ -115,6 +118,7 @@ export function atkafkaChildren(t: TestContext): Children {
       else child.once('exit', (code) => resolve(code))
     })
   return {
+    exited,
     tail(child, n = 30) {
       return (logs.get(child) ?? []).slice(-n).join('\n')
     },
@@ -190,4 +194,24 @@ export async function readTopicJava(
   clearTimeout(timer)
   if (code !== 0) throw new Error(`ReadTopic.java exited ${code}: ${stderr.slice(-2000)}`)
   return lines
+}
+
+/** a loopback port free right now (for an atkafka child's --metrics-address) */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const { port } = server.address() as { port: number }
+  await new Promise((r) => server.close(r))
+  return port
+}
+
+/** a metric of an atkafka child by its metrics port; undefined while it does not answer */
+export async function childMetric(port: number, name: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })
+    const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `))
+    return line === undefined ? undefined : Number(line.split(' ')[1])
+  } catch {
+    return undefined
+  }
 }

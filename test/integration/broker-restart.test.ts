@@ -6,13 +6,19 @@ import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { parseEnv } from 'node:util'
 import { readCorpusFrames } from '../helpers/corpus.ts'
-import { atkafkaChildren, CORPUS_FRAMES, compareOps, readTopicJava } from '../helpers/delivery.ts'
+import {
+  atkafkaChildren,
+  CORPUS_FRAMES,
+  childMetric,
+  compareOps,
+  freePort,
+  readTopicJava,
+} from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { repoRoot } from '../helpers/fixtures.ts'
 import { resequenced } from '../helpers/frame-tools.ts'
@@ -22,14 +28,6 @@ import { waitFor } from '../helpers/run-app.ts'
 const script = join(repoRoot, 'scripts', 'kafka-broker.sh')
 const broker = (...args: string[]) =>
   execFileSync('bash', [script, ...args], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 for (const mode of ['at-least-once', 'exactly-once'] as const) {
   describe(`broker restart (${mode})`, () => {
@@ -64,16 +62,8 @@ for (const mode of ['at-least-once', 'exactly-once'] as const) {
           : ['--cursor-save-interval-ms', '200']),
       ]
       const children = atkafkaChildren(t)
-      const cursor = async () => {
-        try {
-          const res = await fetch(`http://127.0.0.1:${port}/metrics`)
-          const name = eos ? 'atkafka_committed_cursor_seq' : 'atkafka_cursor_seq'
-          const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `))
-          return Number(line?.split(' ')[1] ?? 0)
-        } catch {
-          return 0
-        }
-      }
+      const cursor = async () =>
+        (await childMetric(port, eos ? 'atkafka_committed_cursor_seq' : 'atkafka_cursor_seq')) ?? 0
       // a supervisor: a run that ends by itself is started again (it resumes from the cursor)
       let child: ChildProcess = children.start([...args, '--cursor', '0'])
       let restarts = 0
