@@ -10,6 +10,7 @@ import { benchNodeFlags, median, metric, procStats, startBenchBroker, stopBenchB
 
 const root = join(import.meta.dirname, '..')
 const [framesArg, runsArg, ...extra] = process.argv.slice(2)
+const cursorMetric = extra.includes('--exactly-once') ? 'atkafka_committed_cursor_seq' : 'atkafka_cursor_seq'
 const frameCount = Number(framesArg ?? 60_000)
 const runs = Number(runsArg ?? 3)
 
@@ -66,7 +67,8 @@ try {
         started = performance.now()
         startCpu = procStats(child.pid!).cpuSeconds
       }
-      const cursor = await metric(port, 'atkafka_cursor_seq').catch(() => Number.NaN)
+      // exactly-once: done when the last transaction (events + cursor) is committed
+      const cursor = await metric(port, cursorMetric).catch(() => Number.NaN)
       if (cursor >= lastSeq) break
       if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
     }
