@@ -17,6 +17,9 @@ import { benchNodeFlags, median, metric, procStats, startBenchBroker, stopBenchB
 const root = join(import.meta.dirname, '..')
 const [framesArg, runsArg, ...rest] = process.argv.slice(2)
 const frameCount = Number(framesArg ?? 60_000)
+// exactly-once: Kafka holds an op for read_committed readers once its transaction committed
+const cursorMetric = (flags: string[]) =>
+  flags.includes('--exactly-once') ? 'atkafka_committed_cursor_seq' : 'atkafka_cursor_seq'
 const runs = Number(runsArg ?? 3)
 const [extra = [], ...variants] = rest.reduce<string[][]>(
   (groups, arg) => {
@@ -104,7 +107,8 @@ try {
         startCpu = at.cpuSeconds
         startMain = at.mainCpuSeconds
       }
-      const cursor = await metric(port, 'atkafka_cursor_seq').catch(() => Number.NaN)
+      // exactly-once: done when the last transaction (events + cursor) is committed
+      const cursor = await metric(port, cursorMetric(flags)).catch(() => Number.NaN)
       if (cursor >= lastSeq) break
       if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
     }

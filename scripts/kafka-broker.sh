@@ -6,6 +6,7 @@
 #   kafka-broker.sh start WORKDIR [PID]   format + start in WORKDIR, wait until ready; with PID,
 #                                         a watchdog stops the broker when that process dies
 #   kafka-broker.sh stop WORKDIR [--rm]   stop it (TERM, then KILL), optionally remove WORKDIR
+#   kafka-broker.sh resume WORKDIR [PID]  start a stopped broker again: same data, same ports
 #
 # After start, WORKDIR/env holds the addresses (shell syntax, also valid for `node --env-file`):
 #   KAFKA_BOOTSTRAP        PLAINTEXT listener
@@ -153,6 +154,19 @@ start() {
     --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASS]" \
     --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASS]" \
     >"$work/logs/format.out" 2>&1 || { cat "$work/logs/format.out" >&2; return 1; }
+  launch "$work"
+  local pid
+  pid="$(cat "$work/kafka.pid")"
+  mv "$work/env.pending" "$work/env"
+  [ -n "$watch" ] && watchdog "$watch" "$pid"
+  # shellcheck disable=SC1091
+  . "$work/env"
+  log "Kafka $KAFKA_VERSION ready in $((SECONDS - t0))s at $KAFKA_BOOTSTRAP (SASL $KAFKA_SASL_BOOTSTRAP, TLS $KAFKA_SSL_BOOTSTRAP), pid $pid"
+}
+
+launch() {
+  local work="$1"
+  : >"$work/logs/broker.out"
   "$JAVA" -Xms128m -Xmx768m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true -Djava.io.tmpdir="$work/tmp" \
     -Dkafka.logs.dir="$work/logs" -Dlog4j2.configurationFile="$work/log4j2.properties" \
@@ -161,19 +175,26 @@ start() {
   local pid=$!
   echo "$pid" >"$work/kafka.pid"
   wait_ready "$work" "$pid"
-  mv "$work/env.pending" "$work/env"
-  if [ -n "$watch" ]; then
-    # stop the broker if the process that asked for it dies without stopping it
-    (
-      trap '' HUP INT
-      while kill -0 "$watch" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
-      kill -0 "$pid" 2>/dev/null && { kill -TERM "$pid" 2>/dev/null; sleep 5; kill -KILL "$pid" 2>/dev/null; }
-    ) </dev/null >/dev/null 2>&1 &
-    disown
-  fi
-  # shellcheck disable=SC1091
-  . "$work/env"
-  log "Kafka $KAFKA_VERSION ready in $((SECONDS - t0))s at $KAFKA_BOOTSTRAP (SASL $KAFKA_SASL_BOOTSTRAP, TLS $KAFKA_SSL_BOOTSTRAP), pid $pid"
+}
+
+# stop the broker if the process that asked for it dies without stopping it
+watchdog() {
+  local watch="$1" pid="$2"
+  (
+    trap '' HUP INT
+    while kill -0 "$watch" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+    kill -0 "$pid" 2>/dev/null && { kill -TERM "$pid" 2>/dev/null; sleep 5; kill -KILL "$pid" 2>/dev/null; }
+  ) </dev/null >/dev/null 2>&1 &
+  disown
+}
+
+resume() {
+  local work="${1:?usage: resume WORKDIR [WATCH_PID]}" watch="${2:-}" t0=$SECONDS
+  [ -f "$work/env" ] || { log "no broker was started in $work"; return 1; }
+  [ -f "$work/kafka.pid" ] && kill -0 "$(cat "$work/kafka.pid")" 2>/dev/null && { log "broker already running"; return 0; }
+  launch "$work"
+  [ -n "$watch" ] && watchdog "$watch" "$(cat "$work/kafka.pid")"
+  log "broker resumed in $((SECONDS - t0))s, pid $(cat "$work/kafka.pid")"
 }
 
 wait_ready() {
@@ -209,5 +230,6 @@ case "${1:-}" in
   fetch) fetch ;;
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
-  *) echo "usage: $0 fetch | start WORKDIR [WATCH_PID] | stop WORKDIR [--rm]" >&2; exit 2 ;;
+  resume) shift; resume "$@" ;;
+  *) echo "usage: $0 fetch | start WORKDIR [WATCH_PID] | stop WORKDIR [--rm] | resume WORKDIR [PID]" >&2; exit 2 ;;
 esac

@@ -8,11 +8,12 @@ import type { Config, FirehoseCommand } from './config/schema.ts'
 import { startCursorSaver } from './cursor/cursor-saver.ts'
 import type { CursorStore } from './cursor/cursor-store.ts'
 import { createFileCursorStore } from './cursor/file-cursor-store.ts'
-import { createKafkaCursorStore } from './cursor/kafka-cursor-store.ts'
+import { createKafkaCursorStore, type KafkaCursorStore } from './cursor/kafka-cursor-store.ts'
 import { encodeEvent } from './encode/encode-event.ts'
 import type { RawJson } from './encode/raw-json.ts'
 import { createSnowflake } from './encode/snowflake.ts'
 import { createIdentityStageFromConfig } from './enrich/create-identity-stage.ts'
+import { SinkError } from './errors.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
 import { createCollectionFilter } from './filters/collection-filter.ts'
 import type { RecentLog } from './logging/recent-log.ts'
@@ -23,7 +24,9 @@ import { runPipeline } from './pipeline/run-pipeline.ts'
 import type { Source } from './pipeline/types.ts'
 import { createProducer } from './sink/kafka/create-producer.ts'
 import { ensureTopics } from './sink/kafka/ensure-topics.ts'
-import { createKafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
+import { createKafkaSink, type KafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
+import { createTransactionalSink, type TransactionalSink } from './sink/kafka/transactional-sink.ts'
+import { startWriterLease } from './standby/writer-lease.ts'
 import type { StatusInfo } from './status/status-report.ts'
 import { startStatusService } from './status/status-service.ts'
 
@@ -49,6 +52,11 @@ export function relaySourceId(config: Config): string {
   return config.sourceId || `relay:${new URL(config.relayHost).host}`
 }
 
+/** exactly-once: stable per source id, so a restarted or standby instance fences the old one */
+export function transactionalId(config: Config): string {
+  return `atkafka:${relaySourceId(config)}`
+}
+
 interface Running {
   readonly source: Source
   /** relay: where the cursor is kept */
@@ -66,9 +74,11 @@ async function createSource(
     logger: Logger
     producer: Producer<string, string, string, string>
     onCursorSaved: (seq: number) => void
+    /** exactly-once: the cursor commits inside this sink's transactions */
+    transactional?: TransactionalSink
   },
 ): Promise<Running> {
-  const { metrics, logger, producer } = deps
+  const { metrics, logger, producer, transactional, onCursorSaved } = deps
   switch (command) {
     case 'relay': {
       const { createRelaySource } = await import('./sources/relay/relay-source.ts')
@@ -85,6 +95,14 @@ async function createSource(
         { metrics, logger: logger.child({ component: 'relay' }) },
       )
       if (!store) return { source, cursorStore: 'none' }
+      if (transactional && 'record' in store) {
+        transactional.commitRecord = () => {
+          const seq = source.tracker.safe()
+          return seq === undefined ? undefined : store.record(seq)
+        }
+        transactional.onCommitted = onCursorSaved
+        return { source, cursorStore: `${store.description}, committed in each transaction` }
+      }
       const saver = startCursorSaver(store, () => source.tracker.safe(), config.cursorSaveIntervalMs, {
         logger: log,
         onSaved: deps.onCursorSaved,
@@ -106,10 +124,29 @@ async function createSource(
   }
 }
 
+/** standby: the lease once this instance is the writer; null if the signal aborted first */
+async function waitForWriterRole(config: Config, metrics: Metrics, logger: Logger, signal: AbortSignal) {
+  const log = logger.child({ component: 'standby' })
+  metrics.writer(false)
+  const lease = await startWriterLease(
+    {
+      kafka: config,
+      topic: config.cursorTopic,
+      sourceId: relaySourceId(config),
+      sessionTimeoutMs: config.standbySessionTimeoutMs,
+    },
+    { logger: log, onRole: (writer) => metrics.writer(writer) },
+  )
+  log.info('standby: waiting for the writer role')
+  if (await lease.acquired(signal)) return lease
+  await lease.close()
+  return null
+}
+
 function createCursorStore(
   config: Config,
   producer: Producer<string, string, string, string>,
-): CursorStore | undefined {
+): CursorStore | KafkaCursorStore | undefined {
   const sourceId = relaySourceId(config)
   switch (config.cursorStore) {
     case 'kafka':
@@ -194,20 +231,56 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         ],
         logger.child({ component: 'topics' }),
       )
-      const producer = createProducer(config, registry)
+      // standby: wait for the writer role; the run stops when it is lost
+      const lease =
+        command === 'relay' && config.standby
+          ? await waitForWriterRole(config, metrics, logger, signal)
+          : undefined
+      if (lease === null) return
+      const pipelineSignal = lease ? AbortSignal.any([signal, lease.lost]) : signal
+      // a writer that lost its role must be gone within the shutdown deadline, drained or not
+      lease?.lost.addEventListener('abort', () => {
+        setTimeout(() => {
+          log.error(
+            { deadlineMs: config.shutdownTimeoutMs },
+            'lost the writer role and not stopped in time; exiting',
+          )
+          process.exit(1)
+        }, config.shutdownTimeoutMs).unref()
+      })
+      const exactlyOnce = command === 'relay' && config.exactlyOnce
+      const producer = createProducer(
+        config,
+        registry,
+        exactlyOnce ? { transactionalId: transactionalId(config) } : {},
+      )
       await producer.metadata({ topics: [config.outputTopic, deadLetterTopic(config)] })
       producerReady = true
       log.info({ bootstrap: config.bootstrapServers, topic: config.outputTopic }, 'producer ready')
-      const sink = createKafkaSink(
-        producer,
-        {
-          batchSize: config.batchSize,
-          lingerMs: config.lingerMs,
-          maxMessageBytes: config.maxMessageBytes,
-          deadLetterTopic: deadLetterTopic(config),
-        },
-        { metrics, logger: logger.child({ component: 'sink' }) },
-      )
+      const sinkOptions = {
+        batchSize: config.batchSize,
+        lingerMs: config.lingerMs,
+        maxMessageBytes: config.maxMessageBytes,
+        deadLetterTopic: deadLetterTopic(config),
+      }
+      const sinkDeps = { metrics, logger: logger.child({ component: 'sink' }) }
+      let transactional: TransactionalSink | undefined
+      let sink: KafkaSink
+      if (exactlyOnce) {
+        transactional = createTransactionalSink(
+          producer,
+          {
+            ...sinkOptions,
+            intervalMs: config.transactionIntervalMs,
+            maxEvents: config.transactionMaxEvents,
+          },
+          sinkDeps,
+        )
+        // fences an older instance and aborts its open transaction before the cursor is read
+        await transactional.begin()
+        log.info({ transactionalId: transactionalId(config) }, 'transactional producer registered')
+        sink = transactional
+      } else sink = createKafkaSink(producer, sinkOptions, sinkDeps)
       const snowflake = createSnowflake({ workerId: config.ospreyWorkerId })
       const format = config.ospreyCompatible ? 'osprey' : 'standard'
       const topic = config.outputTopic
@@ -239,6 +312,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         metrics,
         logger,
         producer,
+        transactional,
         onCursorSaved: (seq) => {
           savedCursor = seq
         },
@@ -261,10 +335,12 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
             metrics,
             logger: log,
           },
-          AbortSignal.any([signal, stopOnError.signal]),
+          AbortSignal.any([pipelineSignal, stopOnError.signal]),
         )
         if (stopOnError.signal.aborted) throw stopOnError.signal.reason
         log.info('stopped reading; everything in flight reached Kafka')
+        if (lease?.lost.aborted)
+          throw new SinkError('lost the writer role to another instance', { cause: lease.lost.reason })
       } finally {
         // the safe cursor never passes an event Kafka does not hold, so it is saved on failure too
         await running
@@ -274,6 +350,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         await sink.close()
         await producer.close(true)
         log.info('producer closed')
+        await lease?.close()
       }
     } finally {
       status.stop()

@@ -125,6 +125,16 @@ function crossFieldProblems(v: Record<string, unknown>): string[] {
   ) {
     problems.push(`${label(o.reconnectMinMs)}: must not exceed --reconnect-max-ms`)
   }
+  if (v.exactlyOnce === true && v.cursorStore !== undefined && v.cursorStore !== 'kafka') {
+    problems.push(
+      `${label(o.exactlyOnce)}: needs --cursor-store kafka (the cursor commits in the same transaction as the events)`,
+    )
+  }
+  if (v.standby === true && v.cursorStore !== undefined && v.cursorStore !== 'kafka') {
+    problems.push(
+      `${label(o.standby)}: needs --cursor-store kafka (the instances share the cursor through Kafka)`,
+    )
+  }
   return problems
 }
 

@@ -1,11 +1,20 @@
 // The cursor kept in Kafka itself: a compacted single-partition topic keyed by source id, so
 // atkafka needs no storage of its own. save() resolves after the broker acknowledged the
-// record (acks=all); load() reads the topic up to its end and keeps the last record of ours.
+// record (acks=all); in exactly-once mode record() is committed inside each transaction instead.
+// load() reads the topic as a read_committed consumer up to its last stable offset and keeps
+// the last record of ours (a record of an aborted transaction is never seen).
 import { randomUUID } from 'node:crypto'
-import { Consumer, ProduceAcks, type Producer } from '@platformatic/kafka'
+import { Consumer, FetchIsolationLevels, ProduceAcks, type Producer } from '@platformatic/kafka'
 import { CursorError } from '../errors.ts'
 import { connectionOptions, type KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
+import type { OutboundRecord } from '../sink/kafka/kafka-sink.ts'
 import { type CursorStore, parseCursorRecord } from './cursor-store.ts'
+import { readCommittedPartition } from './read-committed.ts'
+
+export interface KafkaCursorStore extends CursorStore {
+  /** the record that stores seq (for a transaction) */
+  record(seq: number): OutboundRecord
+}
 
 export function createKafkaCursorStore(options: {
   readonly kafka: KafkaConfig
@@ -13,31 +22,29 @@ export function createKafkaCursorStore(options: {
   readonly sourceId: string
   readonly upstream: string
   readonly producer: Producer<string, string, string, string>
-}): CursorStore {
+}): KafkaCursorStore {
   const { kafka, topic, sourceId, upstream, producer } = options
+  const record = (seq: number): OutboundRecord => ({
+    topic,
+    key: sourceId,
+    value: JSON.stringify({ seq, sourceId, upstream, savedAt: new Date().toISOString() }),
+  })
   return {
     description: `kafka topic ${topic} key ${sourceId}`,
+    record,
     async load() {
       const consumer = new Consumer({
         ...connectionOptions(kafka),
         groupId: `atkafka-cursor-load-${randomUUID()}`,
         maxWaitTime: 100,
+        isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       })
       try {
-        const end = (await consumer.listOffsets({ topics: [topic] })).get(topic)?.[0] ?? 0n
-        if (end === 0n) return undefined
         let found: number | undefined
-        const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false })
-        try {
-          for await (const message of stream) {
-            if (message.key?.toString() === sourceId) {
-              found = parseCursorRecord(message.value.toString(), `${topic}@${message.offset}`).seq
-            }
-            if (message.offset >= end - 1n) break
-          }
-        } finally {
-          await stream.close()
-        }
+        await readCommittedPartition(consumer, topic, 0, (record) => {
+          if (record.key?.toString() !== sourceId || !record.value) return
+          found = parseCursorRecord(record.value.toString(), `${topic}@${record.offset}`).seq
+        })
         return found
       } catch (err) {
         throw new CursorError(`cannot load the cursor; topic=${topic} source=${sourceId}`, { cause: err })
@@ -46,11 +53,7 @@ export function createKafkaCursorStore(options: {
       }
     },
     async save(seq) {
-      const record = { seq, sourceId, upstream, savedAt: new Date().toISOString() }
-      await producer.send({
-        messages: [{ topic, key: sourceId, value: JSON.stringify(record) }],
-        acks: ProduceAcks.ALL,
-      })
+      await producer.send({ messages: [record(seq)], acks: ProduceAcks.ALL })
     },
   }
 }

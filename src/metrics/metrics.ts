@@ -72,6 +72,10 @@ export interface Metrics {
   eventEnriched(result: 'complete' | 'partial' | 'none'): void
   /** an event whose DID could not be resolved while a service filter is on, and what became of it */
   serviceUnresolved(decision: 'pass' | 'drop'): void
+  /** exactly-once: a transaction committed (with the cursor seq it carried) or aborted */
+  transactionEnded(result: 'committed' | 'aborted', messages: number, cursor?: number): void
+  /** standby: 1 while this instance is the writer, 0 while it waits */
+  writer(active: boolean): void
 }
 
 export function createMetrics(registry = new Registry()): Metrics {
@@ -266,6 +270,23 @@ export function createMetrics(registry = new Registry()): Metrics {
     registers: [registry],
   })
   for (const d of ['pass', 'drop']) unresolved.inc({ decision: d }, 0)
+  const transactions = new Counter({
+    name: 'atkafka_transactions_total',
+    help: 'Exactly-once mode: transactions ended, by result (committed, aborted)',
+    labelNames: ['result'],
+    registers: [registry],
+  })
+  for (const r of ['committed', 'aborted']) transactions.inc({ result: r }, 0)
+  const committedCursor = new Gauge({
+    name: 'atkafka_committed_cursor_seq',
+    help: 'Exactly-once mode: relay seq of the cursor committed with the last transaction',
+    registers: [registry],
+  })
+  const writer = new Gauge({
+    name: 'atkafka_writer',
+    help: '1 while this instance writes, 0 while it waits as a standby',
+    registers: [registry],
+  })
 
   // per-event series are looked up once per label set (prom-client's labels() hashes on every
   // call); collections past the cap share the "other" series so memory stays bounded
@@ -365,5 +386,10 @@ export function createMetrics(registry = new Registry()): Metrics {
       enrichedCounts[result]++
     },
     serviceUnresolved: (decision) => unresolved.inc({ decision }),
+    transactionEnded: (result, _messages, cursor) => {
+      transactions.inc({ result })
+      if (result === 'committed' && cursor !== undefined) committedCursor.set(cursor)
+    },
+    writer: (active) => writer.set(active ? 1 : 0),
   }
 }
