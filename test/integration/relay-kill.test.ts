@@ -89,8 +89,10 @@ for (const mode of ['at-least-once', 'exactly-once'] as const) {
       process.stderr.write(
         `kill -9 test (${mode}): ${count} frames, ${result.expected} ops served, ${KILLS} kills, ${relay.connections.length} connections, ${elapsed}s; read back ${result.read} ops (${isolation}): ${result.lost} lost, ${result.duplicated} duplicated\n`,
       )
-      assert.equal(result.lost, 0, result.examples.join('\n'))
-      if (eos) assert.equal(result.duplicated, 0, result.examples.join('\n'))
+      // on failure: which cursor each run resumed from tells a lost transaction from a stale cursor
+      const resumed = `resumed from: ${relay.connections.map((c) => c.cursor ?? '-').join(' ')}`
+      assert.equal(result.lost, 0, `${result.examples.join('\n')}\n${resumed}`)
+      if (eos) assert.equal(result.duplicated, 0, `${result.examples.join('\n')}\n${resumed}`)
       // every restart resumed from a saved cursor (never from the start or the live head)
       assert.equal(relay.connections.length, KILLS + 1)
       for (const c of relay.connections.slice(1)) assert.match(c.cursor ?? '', /^\d+$/)
