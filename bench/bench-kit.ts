@@ -12,7 +12,11 @@ const CLOCK_TICKS = 100 // USER_HZ on Linux
 
 /** the V8 flags bin/atkafka.js and the Docker image run with, unless ATKAFKA_BENCH_NODE_FLAGS says otherwise */
 export const benchNodeFlags =
-  process.env.ATKAFKA_BENCH_NODE_FLAGS ?? '--max-semi-space-size=8 --heap-growing-percent=50'
+  process.env.ATKAFKA_BENCH_NODE_FLAGS ??
+  (readFileSync(join(root, 'bin/atkafka.js'), 'utf8').split('\n')[0] ?? '').replace(
+    /^#!\/usr\/bin\/env -S node\s*/,
+    '',
+  )
 
 export function startBenchBroker(): { work: string; env: Record<string, string | undefined> } {
   const work = mkdtempSync(join(tmpdir(), 'atkafka-bench-broker-'))

@@ -6,7 +6,7 @@
 // broker and frames; the medians of each are printed with their ratio to the base. --event-metadata without --plc-host gets a loopback
 // PLC serving a document for every DID (the corpus DIDs are mainnet ones).
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
-// bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=50).
+// bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=150).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
