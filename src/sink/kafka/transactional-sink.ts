@@ -177,7 +177,11 @@ export function createTransactionalSink(
       if (queue.length < options.batchSize && options.lingerMs > 0 && !closing && staged === 0) {
         await sleep(options.lingerMs)
       }
-      const n = Math.min(options.batchSize, Math.max(1, options.maxEvents - staged), queue.length)
+      let n = Math.min(options.batchSize, Math.max(1, options.maxEvents - staged), queue.length)
+      // a send call (one upstream delivery, e.g. a commit's ops) goes into one transaction
+      // whole: the committed cursor covers complete deliveries only, so one split across two
+      // transactions would be half-replayed (duplicated) after a crash between them
+      while (n < queue.length && queue[n]?.call === queue[n - 1]?.call) n++
       const batch = queue.length === n ? queue : queue.slice(0, n)
       queue = queue.length === n ? [] : queue.slice(n)
       await stage(batch)

@@ -1,0 +1,68 @@
+// The transactional sink's batching rule, against a recording stand-in for the producer (the
+// real broker is exercised by test/integration/relay-exactly-once.test.ts and relay-kill): the
+// records of one send call (one upstream delivery) are never split across two transactions,
+// because the cursor committed with a transaction covers complete deliveries only.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { Producer } from '@platformatic/kafka'
+import { pino } from 'pino'
+import { createMetrics } from '../../../src/metrics/metrics.ts'
+import type { OutboundRecord } from '../../../src/sink/kafka/kafka-sink.ts'
+import { createTransactionalSink } from '../../../src/sink/kafka/transactional-sink.ts'
+
+type Log = { transactions: string[][] }
+
+function recordingProducer(log: Log): Producer<string, string, string, string> {
+  const beginTransaction = async () => {
+    const staged: string[] = []
+    const txn = {
+      completed: false,
+      async send({ messages }: { messages: OutboundRecord[] }) {
+        for (const m of messages) staged.push(m.value)
+      },
+      async commit() {
+        txn.completed = true
+        log.transactions.push(staged)
+      },
+      async abort() {
+        txn.completed = true
+      },
+    }
+    return txn
+  }
+  return { beginTransaction } as unknown as Producer<string, string, string, string>
+}
+
+const record = (value: string): OutboundRecord => ({ topic: 't', key: 'k', value })
+
+test('a send call is never split across transactions, even past the batch size and the event bound', async () => {
+  const log: Log = { transactions: [] }
+  const sink = createTransactionalSink(
+    recordingProducer(log),
+    {
+      batchSize: 2,
+      lingerMs: 0,
+      maxMessageBytes: 1_000_000,
+      deadLetterTopic: 't.dlq',
+      intervalMs: 60_000,
+      maxEvents: 2,
+    },
+    { metrics: createMetrics(), logger: pino({ level: 'silent' }) },
+  )
+  let cursor = 0
+  sink.commitRecord = () => record(JSON.stringify({ seq: cursor }))
+  await sink.begin()
+  // one delivery of three ops, then one of one op; each acked (cursor moved) once sent
+  const first = sink.send([record('a1'), record('a2'), record('a3')]).then(() => {
+    cursor = 1
+  })
+  const second = sink.send([record('b1')]).then(() => {
+    cursor = 2
+  })
+  await Promise.all([first, second])
+  await sink.close()
+  assert.deepEqual(log.transactions, [
+    ['a1', 'a2', 'a3', '{"seq":1}'],
+    ['b1', '{"seq":2}'],
+  ])
+})
