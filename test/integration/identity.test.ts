@@ -380,7 +380,11 @@ describe('identity faults (a fake PLC): a slow or failing DID stalls nothing els
       (await run.metric('atkafka_plc_requests', { kind: 'did_doc', status: 'timeout', cached: 'false' })) >=
         1,
     )
-    assert.equal(await run.metric('atkafka_enriched_events_total', { result: 'none' }), slowCount)
+    // the held DID's events all miss the deadline; on a loaded machine other lookups may too,
+    // so the counter is checked against what Kafka holds rather than a fixed number
+    const withoutMetadata = events.filter((e) => e.did && e.eventMetadata === undefined).length
+    assert.ok(withoutMetadata >= slowCount)
+    assert.equal(await run.metric('atkafka_enriched_events_total', { result: 'none' }), withoutMetadata)
 
     const closed = await replayThroughAtkafka({
       relay: { frames, startAtOldest: true },
