@@ -1,9 +1,15 @@
-// Reads one partition up to its last stable offset as a read_committed consumer must see it.
-// @platformatic/kafka 2.12.1's own read_committed filter lets aborted records through when one
-// fetch response holds several aborted transactions of one producer, or when the abort marker
-// arrives in a later response (docs/kafka-client.md); a restarted exactly-once instance produces
-// exactly that (one producer id, a new epoch per restart). So the cursor is read with the raw
-// fetch API and filtered here the way the Java consumer does it.
+// Reads one partition as a read_committed consumer must see it: every non-transactional record,
+// and the records of each transaction whose commit marker has been written (an aborted or still
+// open transaction is never seen).
+//
+// @platformatic/kafka 2.12.1's read_committed filter (Consumer#filterUncommittedMessages, applied
+// by consumer.fetch to every READ_COMMITTED response) gets transactions of one producer id wrong:
+// it can let aborted records through, and it can drop committed ones after an aborted
+// transaction (docs/kafka-client.md). A restarted exactly-once instance produces exactly that
+// pattern (one producer id, a new epoch per restart). So the partition is fetched
+// READ_UNCOMMITTED (the client then leaves the records alone), up to the last stable offset,
+// and each transaction is decided here by its own control marker, which is what
+// read_committed means.
 import { type Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka'
 
 const CONTROL = 0x20
@@ -21,11 +27,6 @@ export interface Batch {
   }[]
 }
 
-export interface AbortedTransaction {
-  readonly producerId: bigint
-  readonly firstOffset: bigint
-}
-
 export interface CommittedRecord {
   readonly offset: bigint
   readonly key: Buffer | null
@@ -33,34 +34,40 @@ export interface CommittedRecord {
 }
 
 /**
- * The records of one fetch response's partition that a read_committed consumer sees: a
- * transactional batch is skipped while its producer has an aborted transaction open at that
- * offset (from the response's aborted-transaction list, closed by the producer's abort marker).
+ * Decides the transactions of fetched batches (in offset order) by their control markers: a
+ * transactional batch is held per producer until that producer's next marker, then kept
+ * (commit) or dropped (abort). `open` carries the held batches across fetch responses; what
+ * is still held at the end belongs to a transaction not decided yet and is not returned.
  */
 export function committedRecords(
   batches: readonly Batch[],
-  aborted: readonly AbortedTransaction[],
+  open: Map<bigint, CommittedRecord[]> = new Map(),
 ): CommittedRecord[] {
-  const upcoming = [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1))
-  const abortedProducers = new Set<bigint>()
   const out: CommittedRecord[] = []
   for (const batch of batches) {
-    const lastOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta)
-    while (upcoming.length > 0 && (upcoming[0] as AbortedTransaction).firstOffset <= lastOffset) {
-      abortedProducers.add((upcoming.shift() as AbortedTransaction).producerId)
-    }
     if (batch.attributes & CONTROL) {
       // control record key: version (int16), type (int16): 0 abort, 1 commit
       const key = batch.records[0]?.key
-      if (key && key.length >= 4 && key.readInt16BE(2) === 0) abortedProducers.delete(batch.producerId)
+      const held = open.get(batch.producerId)
+      open.delete(batch.producerId)
+      if (held && key && key.length >= 4 && key.readInt16BE(2) === 1) out.push(...held)
       continue
     }
-    if (batch.attributes & TRANSACTIONAL && abortedProducers.has(batch.producerId)) continue
-    for (const r of batch.records) {
-      out.push({ offset: batch.firstOffset + BigInt(r.offsetDelta), key: r.key, value: r.value })
+    const records = batch.records.map((r) => ({
+      offset: batch.firstOffset + BigInt(r.offsetDelta),
+      key: r.key,
+      value: r.value,
+    }))
+    if (!(batch.attributes & TRANSACTIONAL)) {
+      out.push(...records)
+      continue
     }
+    const held = open.get(batch.producerId)
+    if (held) held.push(...records)
+    else open.set(batch.producerId, records)
   }
-  return out
+  // a commit releases records that came before non-transactional ones: keep offset order
+  return out.sort((x, y) => (x.offset < y.offset ? -1 : x.offset > y.offset ? 1 : 0))
 }
 
 /** Calls onRecord for every committed record of topic/partition below its last stable offset. */
@@ -70,8 +77,11 @@ export async function readCommittedPartition(
   partition: number,
   onRecord: (record: CommittedRecord) => void,
 ): Promise<void> {
-  // the consumer's isolation level (read_committed) makes this the last stable offset
-  const end = (await consumer.listOffsets({ topics: [topic] })).get(topic)?.[partition] ?? 0n
+  // listed as read_committed: the last stable offset (below it every transaction is decided)
+  const end =
+    (
+      await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })
+    ).get(topic)?.[partition] ?? 0n
   let offset =
     (await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(topic)?.[
       partition
@@ -80,7 +90,14 @@ export async function readCommittedPartition(
   const info = metadata.topics.get(topic)
   const leader = info?.partitions[partition]?.leader
   if (!info || leader === undefined) throw new Error(`no leader for ${topic}/${partition}`)
-  while (offset < end) {
+  // a transaction with records below `end` is decided, but its marker may come after `end`
+  // (another producer's transaction opened in between): read on to the high watermark for it
+  const highWatermark =
+    (
+      await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED })
+    ).get(topic)?.[partition] ?? 0n
+  const open = new Map<bigint, CommittedRecord[]>()
+  while (offset < end || (open.size > 0 && offset < highWatermark)) {
     const response = await consumer.fetch({
       node: leader,
       topics: [
@@ -97,15 +114,16 @@ export async function readCommittedPartition(
           ],
         },
       ],
-      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      // uncommitted: the client filters nothing, committedRecords() decides each transaction
+      isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
       maxWaitTime: 100,
     })
     const p = response.responses.flatMap((r) => r.partitions).find((x) => x.partitionIndex === partition)
     if (p && p.errorCode !== 0)
       throw new Error(`fetch ${topic}/${partition}@${offset}: error code ${p.errorCode}`)
     const batches = (p?.records ?? []) as unknown as Batch[]
-    for (const record of committedRecords(batches, p?.abortedTransactions ?? [])) {
-      if (record.offset >= offset && record.offset < end) onRecord(record)
+    for (const record of committedRecords(batches, open)) {
+      if (record.offset < end) onRecord(record)
     }
     const last = batches.at(-1)
     if (last) offset = last.firstOffset + BigInt(last.lastOffsetDelta) + 1n

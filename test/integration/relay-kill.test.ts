@@ -96,6 +96,10 @@ for (const mode of ['at-least-once', 'exactly-once'] as const) {
       // every restart resumed from a saved cursor (never from the start or the live head)
       assert.equal(relay.connections.length, KILLS + 1)
       for (const c of relay.connections.slice(1)) assert.match(c.cursor ?? '', /^\d+$/)
+      // and the saved cursor never went back (a stale read would replay what Kafka holds)
+      const cursors = relay.connections.map((c) => Number(c.cursor))
+      for (let i = 1; i < cursors.length; i++)
+        assert.ok((cursors[i] ?? 0) >= (cursors[i - 1] ?? 0), `cursor went back at run ${i}: ${resumed}`)
     })
   })
 }

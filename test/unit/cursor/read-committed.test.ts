@@ -1,7 +1,8 @@
-// The read_committed filter over raw fetch batches, as the Java consumer applies it.
+// The read_committed decision over raw (uncommitted) fetch batches: each transaction is kept or
+// dropped by its own control marker, across fetch responses.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type Batch, committedRecords } from '../../../src/cursor/read-committed.ts'
+import { type Batch, type CommittedRecord, committedRecords } from '../../../src/cursor/read-committed.ts'
 
 const TXN = 0x10
 const CONTROL = 0x20 | TXN
@@ -25,11 +26,10 @@ const marker = (offset: bigint, producerId: bigint, commit: boolean): Batch => {
     records: [{ offsetDelta: 0, key, value: null }],
   }
 }
-const values = (batches: Batch[], aborted: { producerId: bigint; firstOffset: bigint }[]) =>
-  committedRecords(batches, aborted).map((r) => r.value?.toString())
+const values = (batches: Batch[], open?: Map<bigint, CommittedRecord[]>) =>
+  committedRecords(batches, open).map((r) => r.value?.toString())
 
-test('several aborted transactions of one producer in one response are all skipped', () => {
-  // one transactional id across restarts: same producer id, aborted, committed, aborted, committed
+test('aborted and committed transactions of one producer (one transactional id across restarts)', () => {
   const batches = [
     data(0n, 7n, ['a1', 'a2']),
     marker(2n, 7n, false),
@@ -40,25 +40,39 @@ test('several aborted transactions of one producer in one response are all skipp
     data(7n, 7n, ['c2']),
     marker(8n, 7n, true),
   ]
-  const aborted = [
-    { producerId: 7n, firstOffset: 0n },
-    { producerId: 7n, firstOffset: 5n },
+  assert.deepEqual(values(batches), ['c1', 'c2'])
+})
+
+test('committed transactions after an aborted one are all seen (the client filter dropped them)', () => {
+  // what a kill between the cursor record and the commit leaves in the cursor topic
+  const batches = [
+    data(27n, 0n, ['30940']),
+    marker(28n, 0n, true),
+    data(29n, 0n, ['aborted']),
+    marker(30n, 0n, false),
+    data(31n, 0n, ['33001']),
+    marker(32n, 0n, true),
+    data(33n, 0n, ['34647']),
+    marker(34n, 0n, true),
   ]
-  assert.deepEqual(values(batches, aborted), ['c1', 'c2'])
+  assert.deepEqual(values(batches), ['30940', '33001', '34647'])
 })
 
-test('an aborted transaction whose marker comes in a later response is skipped', () => {
-  assert.deepEqual(
-    values(
-      [data(0n, 7n, ['c1']), marker(1n, 7n, true), data(2n, 7n, ['a1'])],
-      [{ producerId: 7n, firstOffset: 2n }],
-    ),
-    ['c1'],
-  )
+test('a transaction is decided by a marker in a later response; an undecided one is never seen', () => {
+  const open = new Map<bigint, CommittedRecord[]>()
+  assert.deepEqual(values([data(0n, 7n, ['c1']), data(1n, 8n, ['o1'])], open), [])
+  assert.deepEqual(values([marker(2n, 7n, true), data(3n, 8n, ['o2'])], open), ['c1'])
+  assert.deepEqual([...open.keys()], [8n], 'producer 8 is still open')
 })
 
-test('other producers and non-transactional batches are untouched', () => {
-  const plain: Batch = { ...data(3n, 9n, ['p']), attributes: 0 }
-  const batches = [data(0n, 7n, ['a']), data(1n, 8n, ['other']), marker(2n, 7n, false), plain]
-  assert.deepEqual(values(batches, [{ producerId: 7n, firstOffset: 0n }]), ['other', 'p'])
+test('non-transactional batches are seen at once, in offset order with committed ones', () => {
+  const plain: Batch = { ...data(1n, 9n, ['p']), attributes: 0 }
+  const batches = [
+    data(0n, 7n, ['c']),
+    plain,
+    data(2n, 8n, ['a']),
+    marker(3n, 7n, true),
+    marker(4n, 8n, false),
+  ]
+  assert.deepEqual(values(batches), ['c', 'p'])
 })
