@@ -49,6 +49,8 @@ const identityJson = new WeakMap<ResolvedIdentity, string>()
 const identityJsonWithoutDocument = new WeakMap<ResolvedIdentity, string>()
 const profileJson = new WeakMap<Profile, string>()
 const createdAtMs = new WeakMap<DidCreation, number>()
+// `"didCreatedAt":"…",` per audit-log value, without the leading separator
+const createdAtJson = new WeakMap<DidCreation, string>()
 
 /**
  * The same JSON as JSON.stringify(buildEventMetadata(…)), built from parts serialized once
@@ -71,12 +73,16 @@ export function eventMetadataJson(
     heads.set(identity, head)
   }
   let age = -1
+  let createdPart = ''
   if (creation) {
     let created = createdAtMs.get(creation)
     if (created === undefined) {
       created = Date.parse(creation.createdAt)
       createdAtMs.set(creation, created)
     }
+    const known = createdAtJson.get(creation)
+    createdPart = known ?? `"didCreatedAt":${JSON.stringify(creation.createdAt)},`
+    if (known === undefined) createdAtJson.set(creation, createdPart)
     const at = Date.parse(eventTime)
     if (Number.isFinite(created) && Number.isFinite(at)) age = Math.max(0, Math.floor((at - created) / 1000))
   }
@@ -87,6 +93,5 @@ export function eventMetadataJson(
     if (known === undefined) profileJson.set(profile, tail)
   }
   const sep = head === '{' ? '' : ','
-  const createdPart = creation ? `${sep}"didCreatedAt":${JSON.stringify(creation.createdAt)},` : sep
-  return new RawJson(`${head}${createdPart}"accountAge":${age},"profile":${tail}}`)
+  return new RawJson(`${head}${sep}${createdPart}"accountAge":${age},"profile":${tail}}`)
 }
