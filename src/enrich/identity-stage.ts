@@ -72,44 +72,33 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
   const withDocument = options.withDocument ?? true
   const tails = new Map<string, Promise<void>>()
 
-  const addWait = (entry: DidLookup, p: Promise<unknown>) => {
-    if (entry.waits) entry.waits.push(p)
-    else entry.waits = [p]
+  /** sets the answer now when the cache has it, else when the lookup settles (a wait of the entry) */
+  const answer = <T>(
+    entry: DidLookup,
+    outcome: Outcome<T> | Promise<Outcome<T>>,
+    set: (o: Outcome<T>) => void,
+  ) => {
+    if (!(outcome instanceof Promise)) return set(outcome)
+    const wait = outcome.then(set)
+    if (entry.waits) entry.waits.push(wait)
+    else entry.waits = [wait]
   }
 
   const lookUp = (did: string): DidLookup => {
     const entry: DidLookup = { did, doc: undefined, audit: undefined, profile: undefined, waits: undefined }
-    const doc = didDocs.get(did)
-    if (doc instanceof Promise)
-      addWait(
-        entry,
-        doc.then((o) => {
-          entry.doc = o
-        }),
-      )
-    else entry.doc = doc
+    answer(entry, didDocs.get(did), (o) => {
+      entry.doc = o
+    })
     if (!enrich) return entry
     if (auditLogs && did.startsWith('did:plc:')) {
-      const audit = auditLogs.get(did)
-      if (audit instanceof Promise)
-        addWait(
-          entry,
-          audit.then((o) => {
-            entry.audit = o
-          }),
-        )
-      else entry.audit = audit
+      answer(entry, auditLogs.get(did), (o) => {
+        entry.audit = o
+      })
     }
     if (profiles) {
-      const profile = profiles.get(did)
-      if (profile instanceof Promise)
-        addWait(
-          entry,
-          profile.then((o) => {
-            entry.profile = o
-          }),
-        )
-      else entry.profile = profile
+      answer(entry, profiles.get(did), (o) => {
+        entry.profile = o
+      })
     }
     return entry
   }
