@@ -12,6 +12,35 @@ import { brokerEnv } from './kafka.ts'
 /** the corpus has 150 frames carrying 150 record ops (+ 1 identity + 1 account event) */
 export const CORPUS_FRAMES = 150
 
+/**
+ * The flags of an atkafka child streaming `relayUrl` into `topic`, keeping its cursor in
+ * `<topic>.cursors` under source id `test:<topic>`, at-least-once (the cursor saved every
+ * `saveIntervalMs`) or exactly-once (a transaction every 200 ms).
+ */
+export function relayChildArgs(opts: {
+  relayUrl: string
+  topic: string
+  exactlyOnce: boolean
+  saveIntervalMs?: number
+  bootstrap?: string
+}): string[] {
+  return [
+    '--relay-host',
+    opts.relayUrl,
+    '--bootstrap-servers',
+    opts.bootstrap ?? brokerEnv().bootstrap,
+    '--output-topic',
+    opts.topic,
+    '--cursor-topic',
+    `${opts.topic}.cursors`,
+    '--source-id',
+    `test:${opts.topic}`,
+    ...(opts.exactlyOnce
+      ? ['--exactly-once', '--transaction-interval-ms', '200']
+      : ['--cursor-save-interval-ms', String(opts.saveIntervalMs ?? 200)]),
+  ]
+}
+
 interface V1 {
   did: string
   kind: string

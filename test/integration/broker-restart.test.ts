@@ -18,6 +18,7 @@ import {
   compareOps,
   freePort,
   readTopicJava,
+  relayChildArgs,
 } from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { repoRoot } from '../helpers/fixtures.ts'
@@ -45,21 +46,11 @@ for (const mode of ['at-least-once', 'exactly-once'] as const) {
       const topic = uniqueTopic(eos ? 'restart-eos' : 'restart')
       const port = await freePort()
       const args = [
-        '--relay-host',
-        relay.url,
-        '--bootstrap-servers',
-        bootstrap,
-        '--output-topic',
-        topic,
+        ...relayChildArgs({ relayUrl: relay.url, topic, exactlyOnce: eos, bootstrap }),
         '--topic-partitions',
         '4',
-        '--source-id',
-        `test:${topic}`,
         '--metrics-address',
         `127.0.0.1:${port}`,
-        ...(eos
-          ? ['--exactly-once', '--transaction-interval-ms', '200']
-          : ['--cursor-save-interval-ms', '200']),
       ]
       const children = atkafkaChildren(t)
       const cursor = async () =>

@@ -7,10 +7,16 @@ import assert from 'node:assert/strict'
 import type { ChildProcess } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { readCorpusFrames } from '../helpers/corpus.ts'
-import { atkafkaChildren, CORPUS_FRAMES, compareOps, readTopicJava } from '../helpers/delivery.ts'
+import {
+  atkafkaChildren,
+  CORPUS_FRAMES,
+  compareOps,
+  readTopicJava,
+  relayChildArgs,
+} from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { resequenced } from '../helpers/frame-tools.ts'
-import { brokerEnv, createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/run-app.ts'
 
 const PASSES = Number(process.env.ATKAFKA_KILL_TEST_PASSES ?? 667)
@@ -30,21 +36,9 @@ for (const mode of ['at-least-once', 'exactly-once'] as const) {
       const topic = uniqueTopic(eos ? 'kill-eos' : 'kill')
       await createTopic(topic, 4)
       const args = [
-        '--relay-host',
-        relay.url,
-        '--bootstrap-servers',
-        brokerEnv().bootstrap,
-        '--output-topic',
-        topic,
-        '--cursor-topic',
-        `${topic}.cursors`,
-        '--source-id',
-        `test:${topic}`,
+        ...relayChildArgs({ relayUrl: relay.url, topic, exactlyOnce: eos, saveIntervalMs: 100 }),
         '--metrics-address',
         '127.0.0.1:0',
-        ...(eos
-          ? ['--exactly-once', '--transaction-interval-ms', '200']
-          : ['--cursor-save-interval-ms', '100']),
       ]
       const isolation = eos ? 'READ_COMMITTED' : 'READ_UNCOMMITTED'
       const waitOrTell = async (

@@ -16,10 +16,11 @@ import {
   compareOps,
   freePort,
   readTopicJava,
+  relayChildArgs,
 } from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { resequenced } from '../helpers/frame-tools.ts'
-import { brokerEnv, createTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/run-app.ts'
 
 const SESSION_MS = 6000
@@ -38,21 +39,9 @@ for (const exactlyOnce of [true, false]) {
       const instance = async (first = false) => {
         const port = await freePort()
         const child = children.start([
-          '--relay-host',
-          relay.url,
-          '--bootstrap-servers',
-          brokerEnv().bootstrap,
-          '--output-topic',
-          topic,
-          '--cursor-topic',
-          `${topic}.cursors`,
-          '--source-id',
-          `test:${topic}`,
+          ...relayChildArgs({ relayUrl: relay.url, topic, exactlyOnce }),
           '--metrics-address',
           `127.0.0.1:${port}`,
-          ...(exactlyOnce
-            ? ['--exactly-once', '--transaction-interval-ms', '200']
-            : ['--cursor-save-interval-ms', '200']),
           '--standby',
           '--standby-session-timeout-ms',
           String(SESSION_MS),
