@@ -1,7 +1,7 @@
 // What the end-to-end benchmarks share: a throwaway broker, the atkafka process's CPU and peak
 // RSS from /proc, a metric read from its /metrics, the V8 flags it runs with, and medians.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
@@ -41,6 +41,48 @@ export function procStats(pid: number): { cpuSeconds: number; mainCpuSeconds: nu
     mainCpuSeconds: statCpu(`/proc/${pid}/task/${pid}/stat`),
     rssPeakMb: hwm / 1024,
   }
+}
+
+export interface RunStats {
+  readonly seconds: number
+  /** items (ops, records) per second of wall time */
+  readonly perSec: number
+  /** process CPU as a percentage of one core */
+  readonly cpuPct: number
+  /** items per second of main-thread CPU */
+  readonly perMainCpuSec: number
+  readonly rssPeakMb: number
+}
+
+/** Starts measuring process `pid` now; done(items) gives the rates since then and its peak RSS. */
+export function startMeasuring(pid: number): { done(items: number): RunStats } {
+  const started = performance.now()
+  const at = procStats(pid)
+  return {
+    done(items) {
+      const seconds = (performance.now() - started) / 1000
+      const now = procStats(pid)
+      return {
+        seconds,
+        perSec: Math.round(items / seconds),
+        cpuPct: Math.round(((now.cpuSeconds - at.cpuSeconds) / seconds) * 100),
+        perMainCpuSec: Math.round(items / (now.mainCpuSeconds - at.mainCpuSeconds)),
+        rssPeakMb: Math.round(now.rssPeakMb),
+      }
+    },
+  }
+}
+
+/** CPU seconds per thread name (main, V8 workers, libuv pool), from /proc */
+export function threadCpu(pid: number): string {
+  const byName = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const path = `/proc/${pid}/task/${tid}/stat`
+    const stat = readFileSync(path, 'utf8')
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    byName.set(name, (byName.get(name) ?? 0) + statCpu(path))
+  }
+  return [...byName].map(([n, c]) => `${n}=${c.toFixed(2)}s`).join(' ')
 }
 
 function statCpu(path: string): number {

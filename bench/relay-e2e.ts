@@ -8,11 +8,19 @@
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
 // bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=150).
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
-import { benchNodeFlags, median, metric, procStats, startBenchBroker, stopBenchBroker } from './bench-kit.ts'
+import {
+  benchNodeFlags,
+  median,
+  metric,
+  type RunStats,
+  startBenchBroker,
+  startMeasuring,
+  stopBenchBroker,
+  threadCpu,
+} from './bench-kit.ts'
 
 const root = join(import.meta.dirname, '..')
 const [framesArg, runsArg, ...rest] = process.argv.slice(2)
@@ -35,20 +43,6 @@ const withPlc = (flags: string[]) =>
     ? [...flags, '--plc-host', plc.url]
     : flags
 
-/** CPU seconds per thread name (main, V8 workers, libuv pool), from /proc */
-function threadCpu(pid: number): string {
-  const ticks = 100
-  const byName = new Map<string, number>()
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const cpu = (Number(fields[11]) + Number(fields[12])) / ticks
-    byName.set(name, (byName.get(name) ?? 0) + cpu)
-  }
-  return [...byName].map(([n, c]) => `${n}=${c.toFixed(2)}s`).join(' ')
-}
-
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! })
@@ -57,7 +51,7 @@ function firstLine(child: ChildProcess): Promise<string> {
   })
 }
 
-type Result = { opsPerSec: number; cpuPct: number; perMainCpuSec: number; rssPeakMb: number }
+type Result = RunStats
 const { work, env } = startBenchBroker()
 const results: Result[] = []
 const variantResults: Result[][] = variants.map(() => [])
@@ -95,34 +89,21 @@ try {
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     )
-    let started = 0
-    let startCpu = 0
-    let startMain = 0
+    let measuring: ReturnType<typeof startMeasuring> | undefined
     for (;;) {
       await new Promise((r) => setTimeout(r, 20))
       const seq = await metric(port, 'atkafka_upstream_seq').catch(() => Number.NaN)
-      if (!started && seq > 0) {
-        started = performance.now()
-        const at = procStats(child.pid!)
-        startCpu = at.cpuSeconds
-        startMain = at.mainCpuSeconds
-      }
+      if (!measuring && seq > 0) measuring = startMeasuring(child.pid!)
       // exactly-once: done when the last transaction (events + cursor) is committed
       const cursor = await metric(port, cursorMetric(flags)).catch(() => Number.NaN)
       if (cursor >= lastSeq) break
       if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
     }
-    const seconds = (performance.now() - started) / 1000
-    const stats = procStats(child.pid!)
+    if (!measuring) throw new Error('no upstream seq seen before the end')
+    const r = measuring.done(lastSeq * opsPerFrame)
     if (process.env.ATKAFKA_BENCH_THREADS === '1') console.log(threadCpu(child.pid!))
-    const r = {
-      opsPerSec: Math.round((lastSeq * opsPerFrame) / seconds),
-      cpuPct: Math.round(((stats.cpuSeconds - startCpu) / seconds) * 100),
-      perMainCpuSec: Math.round((lastSeq * opsPerFrame) / (stats.mainCpuSeconds - startMain)),
-      rssPeakMb: Math.round(stats.rssPeakMb),
-    }
     console.log(
-      `run ${run}${label}: ${lastSeq} ops in ${seconds.toFixed(2)} s = ${r.opsPerSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,
+      `run ${run}${label}: ${lastSeq} ops in ${r.seconds.toFixed(2)} s = ${r.perSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,
     )
     child.kill('SIGTERM')
     await new Promise((r) => child.once('exit', r))
@@ -140,14 +121,14 @@ try {
   await plc?.close()
 }
 const summary = (rs: Result[]) =>
-  `${median(rs.map((r) => r.opsPerSec))} ops/s, CPU ${median(rs.map((r) => r.cpuPct))}%, ops per main-thread CPU s ${median(rs.map((r) => r.perMainCpuSec))}, peak RSS ${median(rs.map((r) => r.rssPeakMb))} MB`
+  `${median(rs.map((r) => r.perSec))} ops/s, CPU ${median(rs.map((r) => r.cpuPct))}%, ops per main-thread CPU s ${median(rs.map((r) => r.perMainCpuSec))}, peak RSS ${median(rs.map((r) => r.rssPeakMb))} MB`
 console.log(
   `median of ${runs}: ${summary(results)} (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
 )
-const cpuPerOp = (rs: Result[]) => median(rs.map((r) => r.cpuPct / 100 / r.opsPerSec))
+const cpuPerOp = (rs: Result[]) => median(rs.map((r) => r.cpuPct / 100 / r.perSec))
 for (const [i, variant] of variants.entries()) {
   const rs = variantResults[i]!
-  const ratio = median(rs.map((r) => r.opsPerSec)) / median(results.map((r) => r.opsPerSec))
+  const ratio = median(rs.map((r) => r.perSec)) / median(results.map((r) => r.perSec))
   const cpu = cpuPerOp(rs) / cpuPerOp(results)
   const main = median(results.map((r) => r.perMainCpuSec)) / median(rs.map((r) => r.perMainCpuSec))
   console.log(

@@ -12,7 +12,15 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { readExpectedV1 } from '../test/helpers/corpus.ts'
 import { startFakeTap } from '../test/helpers/fake-tap.ts'
-import { benchNodeFlags, median, metric, procStats, startBenchBroker, stopBenchBroker } from './bench-kit.ts'
+import {
+  benchNodeFlags,
+  median,
+  metric,
+  type RunStats,
+  startBenchBroker,
+  startMeasuring,
+  stopBenchBroker,
+} from './bench-kit.ts'
 
 const root = join(import.meta.dirname, '..')
 
@@ -86,7 +94,7 @@ function lines(child: ChildProcess): AsyncIterator<string> {
 
 async function bench(count: number, runs: number, extra: string[]): Promise<void> {
   const { work, env } = startBenchBroker()
-  const results: { perSec: number; cpuPct: number; perMainCpuSec: number; rssPeakMb: number }[] = []
+  const results: RunStats[] = []
   try {
     for (let run = 1; run <= runs; run++) {
       // a fresh Tap stand-in per run: acked events are gone from its outbox
@@ -124,35 +132,22 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
       void acked.then(() => {
         finished = true
       })
-      let started = 0
-      let startCpu = 0
-      let startMain = 0
+      let measuring: ReturnType<typeof startMeasuring> | undefined
       while (!finished) {
         await new Promise((r) => setTimeout(r, 10))
-        if (!started) {
+        if (!measuring) {
           const received = await metric(port, 'atkafka_tap_event_buffer_size').catch(() => Number.NaN)
-          if (received > 0) {
-            started = performance.now()
-            const at = procStats(child.pid!)
-            startCpu = at.cpuSeconds
-            startMain = at.mainCpuSeconds
-          }
+          if (received > 0) measuring = startMeasuring(child.pid!)
         }
         if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
       }
-      const seconds = (performance.now() - started) / 1000
-      const stats = procStats(child.pid!)
+      if (!measuring) throw new Error('no event received before the end')
+      const r = measuring.done(count)
       const summary = JSON.parse((await acked).value as string) as { acked: number; acks: number }
       const sent = await metric(port, 'atkafka_acks_sent', 'status="ok"')
-      const r = {
-        perSec: Math.round(count / seconds),
-        cpuPct: Math.round(((stats.cpuSeconds - startCpu) / seconds) * 100),
-        perMainCpuSec: Math.round(count / (stats.mainCpuSeconds - startMain)),
-        rssPeakMb: Math.round(stats.rssPeakMb),
-      }
       results.push(r)
       console.log(
-        `run ${run}: ${count} records in ${seconds.toFixed(2)} s = ${r.perSec} records/s, CPU ${r.cpuPct}% of one core, records per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB (acks: ${summary.acked} distinct, ${summary.acks} received, ${sent} sent)`,
+        `run ${run}: ${count} records in ${r.seconds.toFixed(2)} s = ${r.perSec} records/s, CPU ${r.cpuPct}% of one core, records per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB (acks: ${summary.acked} distinct, ${summary.acks} received, ${sent} sent)`,
       )
       child.kill('SIGTERM')
       await new Promise((r) => child.once('exit', r))
