@@ -6,10 +6,10 @@
 // status page listen; `--work-dir DIR` holds the broker's data (default .demo/kafka).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseArgs, parseEnv } from 'node:util'
 import { Admin, Consumer } from '@platformatic/kafka'
+import { freePort } from '../test/helpers/free-port.ts'
 import { type LiveRelay, startLiveRelay } from '../test/helpers/live-relay.ts'
 
 const { values: opts } = parseArgs({
@@ -40,13 +40,6 @@ if (!opts.live) {
 }
 
 /** port 0: a free one, found here so the URLs below can be printed */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 const metricsPort = Number(opts['metrics-port']) || (await freePort())
 const atkafka: ChildProcess = spawn(
   process.execPath,

@@ -2,7 +2,6 @@
 // and the comparison of what Kafka holds with what the relay served, as multisets of
 // (cycle, did, collection, rkey, action, cid).
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { readExpectedV1 } from './corpus.ts'
@@ -226,13 +225,6 @@ export async function readTopicJava(
 }
 
 /** a loopback port free right now (for an atkafka child's --metrics-address) */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 /** a metric of an atkafka child by its metrics port; undefined while it does not answer */
 export async function childMetric(port: number, name: string): Promise<number | undefined> {

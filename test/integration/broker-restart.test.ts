@@ -16,13 +16,13 @@ import {
   CORPUS_FRAMES,
   childMetric,
   compareOps,
-  freePort,
   readTopicJava,
   relayChildArgs,
 } from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { repoRoot } from '../helpers/fixtures.ts'
 import { resequenced } from '../helpers/frame-tools.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/run-app.ts'
 

@@ -14,12 +14,12 @@ import {
   CORPUS_FRAMES,
   childMetric,
   compareOps,
-  freePort,
   readTopicJava,
   relayChildArgs,
 } from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { resequenced } from '../helpers/frame-tools.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/run-app.ts'
 

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, test } from 'node:test'
+import { describe, type TestContext, test } from 'node:test'
 import { openBrowser, pageNumber, readStatusPage } from '../helpers/browser.ts'
 import { recordEvent, startFakeTap } from '../helpers/fake-tap.ts'
 import { repoRoot } from '../helpers/fixtures.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { startLiveRelay } from '../helpers/live-relay.ts'
 import { startApp, waitFor } from '../helpers/run-app.ts'
@@ -30,12 +30,12 @@ const MOVING = ['totals.handled', 'totals.produced', 'relay.upstreamSeq', 'relay
 const grew = (before: Record<string, string>, after: Record<string, string>, fields: readonly string[]) =>
   fields.every((f) => (pageNumber(after, f) ?? Number.NEGATIVE_INFINITY) > (pageNumber(before, f) ?? -1))
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
+/** the status page at `url` in a fresh headless chromium, closed when the test ends */
+async function openStatusPage(t: TestContext, url: string) {
+  const browser = await openBrowser()
+  t.after(() => browser.close())
+  await browser.page.goto(url)
+  return browser.page
 }
 
 describe('status page', () => {
@@ -59,10 +59,7 @@ describe('status page', () => {
       '200',
     ])
     t.after(() => run.stop().catch(() => {}))
-    const browser = await openBrowser()
-    t.after(() => browser.close())
-    const { page } = browser
-    await page.goto(`http://127.0.0.1:${run.app.metricsPort}/`)
+    const page = await openStatusPage(t, `http://127.0.0.1:${run.app.metricsPort}/`)
 
     let first: Record<string, string> = {}
     await waitFor(async () => {
@@ -126,10 +123,7 @@ describe('status page', () => {
     const run = await startApp('tap', ['--tap-host', tap.url, '--output-topic', topic])
     t.after(() => run.stop().catch(() => {}))
     await tap.waitForAcks({ count: 20 })
-    const browser = await openBrowser()
-    t.after(() => browser.close())
-    const { page } = browser
-    await page.goto(`http://127.0.0.1:${run.app.metricsPort}/`)
+    const page = await openStatusPage(t, `http://127.0.0.1:${run.app.metricsPort}/`)
     let first: Record<string, string> = {}
     await waitFor(async () => {
       first = await readStatusPage(page)

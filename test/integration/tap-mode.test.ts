@@ -6,7 +6,6 @@
 // PDS holds it, backfill before live per DID, and a kill -9 mid-backfill loses nothing.
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { Admin } from '@platformatic/kafka'
@@ -15,6 +14,7 @@ import { parseDatetimeMs, tidTimeMs } from '../../src/sources/tap/tap-timestamp.
 import { readExpectedV1 } from '../helpers/corpus.ts'
 import { identityEvent, recordEvent, startFakeTap, type TapFrame } from '../helpers/fake-tap.ts'
 import { repoRoot } from '../helpers/fixtures.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { brokerEnv, createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
 import { type ApplyWrite, PdsClient, type Session } from '../helpers/pds-client.ts'
@@ -511,17 +511,6 @@ async function readEvents(topic: string, count: number, timeoutMs = 15_000): Pro
 }
 
 const pathOf = (o: StandardOut) => `${o.did}/${o.operation?.collection}/${o.operation?.rkey}`
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address()
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0))
-    })
-  })
-}
 
 /** the real CLI as a child process (SIGKILL is a real crash: no drain, no acks, no flush) */
 async function spawnCli(args: string[]): Promise<{
