@@ -1,7 +1,6 @@
 // Composition root: config → metrics server, topics, producer, source, pipeline. run() resolves
 // on a clean stop (the signal aborted and everything in flight reached Kafka) and rejects on a
 // failure that must end the process.
-import type { Producer } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { Config, FirehoseCommand } from './config/schema.ts'
@@ -22,7 +21,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { createInFlightWindow } from './pipeline/in-flight-window.ts'
 import { runPipeline } from './pipeline/run-pipeline.ts'
 import type { Source } from './pipeline/types.ts'
-import { createProducer } from './sink/kafka/create-producer.ts'
+import { type AtkafkaProducer, createProducer } from './sink/kafka/create-producer.ts'
 import { ensureTopics } from './sink/kafka/ensure-topics.ts'
 import { createKafkaSink, type KafkaSink, type OutboundRecord } from './sink/kafka/kafka-sink.ts'
 import { createTransactionalSink, type TransactionalSink } from './sink/kafka/transactional-sink.ts'
@@ -72,7 +71,7 @@ async function createSource(
   deps: {
     metrics: Metrics
     logger: Logger
-    producer: Producer<string, string, string, string>
+    producer: AtkafkaProducer
     onCursorSaved: (seq: number) => void
     /** exactly-once: the cursor commits inside this sink's transactions */
     transactional?: TransactionalSink
@@ -145,7 +144,7 @@ async function waitForWriterRole(config: Config, metrics: Metrics, logger: Logge
 
 function createCursorStore(
   config: Config,
-  producer: Producer<string, string, string, string>,
+  producer: AtkafkaProducer,
 ): CursorStore | KafkaCursorStore | undefined {
   const sourceId = relaySourceId(config)
   switch (config.cursorStore) {

@@ -4,8 +4,9 @@
 // load() reads the topic as a read_committed consumer up to its last stable offset and keeps
 // the last record of ours (a record of an aborted transaction is never seen).
 import { randomUUID } from 'node:crypto'
-import { Consumer, FetchIsolationLevels, ProduceAcks, type Producer } from '@platformatic/kafka'
+import { Consumer, FetchIsolationLevels, ProduceAcks } from '@platformatic/kafka'
 import { CursorError } from '../errors.ts'
+import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
 import { connectionOptions, type KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
 import type { OutboundRecord } from '../sink/kafka/kafka-sink.ts'
 import { type CursorStore, parseCursorRecord } from './cursor-store.ts'
@@ -21,13 +22,13 @@ export function createKafkaCursorStore(options: {
   readonly topic: string
   readonly sourceId: string
   readonly upstream: string
-  readonly producer: Producer<string, string, string, string>
+  readonly producer: AtkafkaProducer
 }): KafkaCursorStore {
   const { kafka, topic, sourceId, upstream, producer } = options
   const record = (seq: number): OutboundRecord => ({
     topic,
     key: sourceId,
-    value: JSON.stringify({ seq, sourceId, upstream, savedAt: new Date().toISOString() }),
+    value: Buffer.from(JSON.stringify({ seq, sourceId, upstream, savedAt: new Date().toISOString() })),
   })
   return {
     description: `kafka topic ${topic} key ${sourceId}`,

@@ -1,8 +1,11 @@
-// AtprotoEvent → Kafka key and value, in the configured output format.
+// AtprotoEvent → Kafka key and value, in the configured output format. The value is UTF-8
+// bytes written in one pass: in flight they live outside the V8 heap, and the Kafka client
+// does not encode them again.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import { toOspreyEnvelope } from './osprey-envelope.ts'
+import { ospreyEnvelopeAround } from './osprey-envelope.ts'
+import { writeJsonParts } from './raw-json.ts'
 import type { Snowflake } from './snowflake.ts'
-import { messageKey, toStandardJson } from './standard-event.ts'
+import { messageKey, standardJsonParts } from './standard-event.ts'
 
 export type OutputFormat = 'standard' | 'osprey'
 
@@ -10,7 +13,7 @@ export interface EncodeOptions {
   readonly format: OutputFormat
   /** action ids for the Osprey format (not drawn from in the standard format) */
   readonly snowflake: Snowflake
-  /** enrichment, written as `eventMetadata` when defined */
+  /** enrichment, written as `eventMetadata` when defined (a RawJson is written as it is) */
   readonly metadata?: unknown
   /** Osprey send_time when the event's own time is unusable; defaults to the wall clock */
   readonly now?: () => Date
@@ -18,16 +21,18 @@ export interface EncodeOptions {
 
 export interface EncodedEvent {
   readonly key: string
-  readonly value: string
+  readonly value: Buffer
 }
 
 export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): EncodedEvent {
-  const standard = toStandardJson(event, options.metadata)
+  const parts = standardJsonParts(event, options.metadata)
+  if (options.format === 'osprey') {
+    const [head, tail] = ospreyEnvelopeAround(event, options.snowflake.next(), options.now)
+    parts.unshift(head)
+    parts.push(tail)
+  }
   return {
     key: messageKey(event),
-    value:
-      options.format === 'osprey'
-        ? toOspreyEnvelope(event, standard, options.snowflake.next(), options.now)
-        : standard,
+    value: parts.length === 1 ? Buffer.from(parts[0] as string) : writeJsonParts(parts),
   }
 }

@@ -79,9 +79,22 @@ export function toOspreyEnvelope(
   actionId: string,
   now?: () => Date,
 ): string {
+  const [head, tail] = ospreyEnvelopeAround(event, actionId, now)
+  return head + standardJson + tail
+}
+
+/** the envelope's JSON before and after the standard event it carries */
+export function ospreyEnvelopeAround(
+  event: AtprotoEvent,
+  actionId: string,
+  now?: () => Date,
+): [head: string, tail: string] {
   if (!INT64_ID.test(actionId) || (actionId.length === 19 && actionId > MAX_INT64)) {
     throw new RangeError(`Osprey action id must be a decimal integer in int64 range; got ${actionId}`)
   }
   const time = JSON.stringify(event.time)
-  return `{"data":{"action_name":${quotedActionName(event)},"action_id":${actionId},"data":${standardJson},"timestamp":${time},"secret_data":{},"encoding":"json"},"send_time":"${sendTime(event.time, now)}"}`
+  return [
+    `{"data":{"action_name":${quotedActionName(event)},"action_id":${actionId},"data":`,
+    `,"timestamp":${time},"secret_data":{},"encoding":"json"},"send_time":"${sendTime(event.time, now)}"}`,
+  ]
 }

@@ -1,9 +1,34 @@
-// A value already serialized to JSON, spliced into an event's JSON as it is (enrichment: the
-// parts of `eventMetadata` that do not change between a DID's events are serialized once).
+// A value already serialized to JSON, written into an event's bytes as it is (enrichment: the
+// parts of `eventMetadata` that do not change between a DID's events are encoded once, as
+// UTF-8, and only the per-event part is a string).
+
+export type JsonPart = string | Uint8Array
 
 export class RawJson {
-  readonly json: string
-  constructor(json: string) {
-    this.json = json
+  /** fragments whose concatenation is one JSON value; bytes are UTF-8 */
+  readonly parts: readonly JsonPart[]
+  constructor(parts: readonly JsonPart[] | string) {
+    this.parts = typeof parts === 'string' ? [parts] : parts
   }
+
+  /** the whole value as a string (tests and the string encoders; the hot path writes parts) */
+  get json(): string {
+    return this.parts.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('')
+  }
+}
+
+/** the fragments as one Buffer: one allocation, each fragment copied once */
+export function writeJsonParts(parts: readonly JsonPart[]): Buffer {
+  let size = 0
+  for (const p of parts) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length
+  const out = Buffer.allocUnsafe(size)
+  let at = 0
+  for (const p of parts) {
+    if (typeof p === 'string') at += out.write(p, at)
+    else {
+      out.set(p, at)
+      at += p.length
+    }
+  }
+  return out
 }

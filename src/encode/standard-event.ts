@@ -4,7 +4,7 @@
 // fields hold `undefined`, which JSON.stringify omits. Records are embedded as decoded, never
 // walked: @atcute/cbor's CID and bytes wrappers serialize themselves to {"$link"}/{"$bytes"}.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import { RawJson } from './raw-json.ts'
+import { type JsonPart, RawJson } from './raw-json.ts'
 
 /** Kafka key of events that have no DID (relay #info), as in the Go original. */
 export const NO_DID_KEY = '<unknown>'
@@ -78,16 +78,19 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
 }
 
 /**
- * `metadata` as a RawJson is spliced in where JSON.stringify would have written it: right
- * before the kind's key (`,"operation":{` …), which is the first unescaped match since only
- * did, timestamp and seq precede it.
+ * The standard event as JSON fragments: `metadata` as a RawJson goes where JSON.stringify would
+ * have written it, right before the kind's key (`,"operation":{` …), which is the first
+ * unescaped match since only did, timestamp and seq precede it.
  */
-export function toStandardJson(event: AtprotoEvent, metadata?: unknown): string {
-  if (!(metadata instanceof RawJson)) return JSON.stringify(toStandardEvent(event, metadata))
+export function standardJsonParts(event: AtprotoEvent, metadata?: unknown): JsonPart[] {
+  if (!(metadata instanceof RawJson)) return [JSON.stringify(toStandardEvent(event, metadata))]
   const json = JSON.stringify(toStandardEvent(event))
-  if (event.kind === 'info') return json
+  if (event.kind === 'info') return [json]
   const at = json.indexOf(`,"${event.kind}":{`)
-  // join writes one flat string: the pieces (and `json`) die young instead of being pinned
-  // by a cons string until the Kafka client flattens it, maybe after they were promoted
-  return [json.slice(0, at), ',"eventMetadata":', metadata.json, json.slice(at)].join('')
+  return [json.slice(0, at), ',"eventMetadata":', ...metadata.parts, json.slice(at)]
+}
+
+/** the standard event as one JSON string (see standardJsonParts) */
+export function toStandardJson(event: AtprotoEvent, metadata?: unknown): string {
+  return new RawJson(standardJsonParts(event, metadata)).json
 }

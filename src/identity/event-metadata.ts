@@ -44,17 +44,19 @@ export function buildEventMetadata(
   }
 }
 
-// the per-DID parts, serialized once per cached value (the values are immutable)
-const identityJson = new WeakMap<ResolvedIdentity, string>()
-const identityJsonWithoutDocument = new WeakMap<ResolvedIdentity, string>()
-const profileJson = new WeakMap<Profile, string>()
+// the per-DID parts, encoded once per cached value (the values are immutable)
+const identityBytes = new WeakMap<ResolvedIdentity, Buffer>()
+const identityBytesWithoutDocument = new WeakMap<ResolvedIdentity, Buffer>()
 const createdAtMs = new WeakMap<DidCreation, number>()
-// `"didCreatedAt":"…",` per audit-log value, without the leading separator
-const createdAtJson = new WeakMap<DidCreation, string>()
+// `"didCreatedAt":"…",` per audit-log value
+const createdAtBytes = new WeakMap<DidCreation, Buffer>()
+// `,"profile":{…}}` per profile value
+const profileBytes = new WeakMap<Profile, Buffer>()
+const NO_PROFILE = Buffer.from(',"profile":null}')
 
 /**
- * The same JSON as JSON.stringify(buildEventMetadata(…)), built from parts serialized once
- * per DID: per event only accountAge is computed.
+ * The same JSON as JSON.stringify(buildEventMetadata(…)), as fragments encoded once per DID:
+ * per event only accountAge is computed and written.
  */
 export function eventMetadataJson(
   identity: ResolvedIdentity,
@@ -63,35 +65,36 @@ export function eventMetadataJson(
   eventTime: string,
   withDocument = true,
 ): RawJson {
-  const heads = withDocument ? identityJson : identityJsonWithoutDocument
+  const heads = withDocument ? identityBytes : identityBytesWithoutDocument
   let head = heads.get(identity)
   if (head === undefined) {
     const { pdsEndpoint, handle } = identity
     const didDocument = withDocument ? identity.didDocument : undefined
-    // `{…` without its closing brace; `{}` (nothing known) becomes `{`
-    head = JSON.stringify({ didDocument, pdsHost: pdsEndpoint, handle }).slice(0, -1)
+    // `{…,` ready for the next key; `{}` (nothing known) becomes `{`
+    const json = JSON.stringify({ didDocument, pdsHost: pdsEndpoint, handle }).slice(0, -1)
+    head = Buffer.from(json === '{' ? json : `${json},`)
     heads.set(identity, head)
   }
   let age = -1
-  let createdPart = ''
+  let created: Buffer | undefined
   if (creation) {
-    let created = createdAtMs.get(creation)
-    if (created === undefined) {
-      created = Date.parse(creation.createdAt)
-      createdAtMs.set(creation, created)
+    let ms = createdAtMs.get(creation)
+    created = createdAtBytes.get(creation)
+    if (ms === undefined || created === undefined) {
+      ms = Date.parse(creation.createdAt)
+      created = Buffer.from(`"didCreatedAt":${JSON.stringify(creation.createdAt)},`)
+      createdAtMs.set(creation, ms)
+      createdAtBytes.set(creation, created)
     }
-    const known = createdAtJson.get(creation)
-    createdPart = known ?? `"didCreatedAt":${JSON.stringify(creation.createdAt)},`
-    if (known === undefined) createdAtJson.set(creation, createdPart)
     const at = Date.parse(eventTime)
-    if (Number.isFinite(created) && Number.isFinite(at)) age = Math.max(0, Math.floor((at - created) / 1000))
+    if (Number.isFinite(ms) && Number.isFinite(at)) age = Math.max(0, Math.floor((at - ms) / 1000))
   }
-  let tail = 'null'
+  let tail: Buffer = NO_PROFILE
   if (profile) {
-    const known = profileJson.get(profile)
-    tail = known ?? JSON.stringify(profile)
-    if (known === undefined) profileJson.set(profile, tail)
+    const known = profileBytes.get(profile)
+    tail = known ?? Buffer.from(`,"profile":${JSON.stringify(profile)}}`)
+    if (known === undefined) profileBytes.set(profile, tail)
   }
-  const sep = head === '{' ? '' : ','
-  return new RawJson(`${head}${sep}${createdPart}"accountAge":${age},"profile":${tail}}`)
+  const ageJson = `"accountAge":${age}`
+  return new RawJson(created ? [head, created, ageJson, tail] : [head, ageJson, tail])
 }

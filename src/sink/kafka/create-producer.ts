@@ -4,7 +4,8 @@ import {
   compatibilityPartitioner,
   ProduceAcks,
   Producer,
-  stringSerializers,
+  type Serializers,
+  stringSerializer,
 } from '@platformatic/kafka'
 import * as promClient from 'prom-client'
 import type { Config } from '../../config/schema.ts'
@@ -12,14 +13,24 @@ import { connectionOptions, type KafkaConfig } from './kafka-client-options.ts'
 
 export type ProducerConfig = KafkaConfig & Pick<Config, 'compression' | 'produceRetries'>
 
+/** keys and headers are strings; values are UTF-8 bytes the encoder already wrote */
+export type AtkafkaProducer = Producer<string, Buffer, string, string>
+
+const serializers: Serializers<string, Buffer, string, string> = {
+  key: stringSerializer,
+  value: (value) => value,
+  headerKey: stringSerializer,
+  headerValue: stringSerializer,
+}
+
 export function createProducer(
   config: ProducerConfig,
   registry: promClient.Registry,
   extra: { transactionalId?: string } = {},
-): Producer<string, string, string, string> {
-  return new Producer<string, string, string, string>({
+): AtkafkaProducer {
+  return new Producer<string, Buffer, string, string>({
     ...connectionOptions(config),
-    serializers: stringSerializers,
+    serializers,
     idempotent: true,
     acks: ProduceAcks.ALL,
     // DID keys must land where every Java-compatible producer puts them (murmur2)

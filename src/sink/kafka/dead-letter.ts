@@ -27,6 +27,11 @@ export function isPermanentRecordError(err: unknown, depth = 0): PermanentReason
   return isPermanentRecordError(e.cause, depth + 1)
 }
 
+/** more bytes than the broker takes in one message (keys are DIDs: ASCII) */
+export function tooBig(record: OutboundRecord, maxMessageBytes: number): boolean {
+  return record.value.length + record.key.length > maxMessageBytes
+}
+
 /**
  * The record written to the dead-letter topic: same key, a JSON value naming the reason and
  * carrying the original value (cut so that the dead-letter record itself fits).
@@ -38,21 +43,18 @@ export function createDeadLetterRecord(
   detail: string,
   maxMessageBytes: number,
 ): OutboundRecord {
-  const bytes = Buffer.byteLength(record.value)
+  const bytes = record.value.length
   const room = Math.max(0, Math.floor(maxMessageBytes / 2) - 1024)
   const truncated = bytes > room
-  const value = truncated ? Buffer.from(record.value).subarray(0, room).toString() : record.value
-  return {
-    topic,
+  const value = (truncated ? record.value.subarray(0, room) : record.value).toString()
+  const json = JSON.stringify({
+    reason,
+    detail,
+    topic: record.topic,
     key: record.key,
-    value: JSON.stringify({
-      reason,
-      detail,
-      topic: record.topic,
-      key: record.key,
-      bytes,
-      truncated,
-      value,
-    }),
-  }
+    bytes,
+    truncated,
+    value,
+  })
+  return { topic, key: record.key, value: Buffer.from(json) }
 }

@@ -3,16 +3,23 @@
 // flight (the idempotent producer allows one), the next batch fills up; a partial batch waits
 // at most lingerMs. Records the broker refuses for good go to the dead-letter topic with the
 // reason; anything else that survives the client's retries rejects (the run must end).
-import { ProduceAcks, type Producer } from '@platformatic/kafka'
+import { ProduceAcks } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { SinkError } from '../../errors.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
-import { createDeadLetterRecord, isPermanentRecordError, type PermanentReason } from './dead-letter.ts'
+import type { AtkafkaProducer } from './create-producer.ts'
+import {
+  createDeadLetterRecord,
+  isPermanentRecordError,
+  type PermanentReason,
+  tooBig,
+} from './dead-letter.ts'
 
 export interface OutboundRecord {
   readonly topic: string
   readonly key: string
-  readonly value: string
+  /** UTF-8 JSON */
+  readonly value: Buffer
 }
 
 export interface SinkOptions {
@@ -42,7 +49,7 @@ export interface KafkaSink extends AsyncDisposable {
 }
 
 export function createKafkaSink(
-  producer: Producer<string, string, string, string>,
+  producer: AtkafkaProducer,
   options: SinkOptions,
   deps: { metrics: Metrics; logger: Logger },
 ): KafkaSink {
@@ -86,7 +93,7 @@ export function createKafkaSink(
     metrics.eventsProduced('dead_letter', 1)
     metrics.eventDropped(reason)
     logger.warn(
-      { topic: record.topic, key: record.key, bytes: Buffer.byteLength(record.value), reason, detail },
+      { topic: record.topic, key: record.key, bytes: record.value.length, reason, detail },
       'record refused by the broker; written to the dead-letter topic',
     )
   }
@@ -117,11 +124,7 @@ export function createKafkaSink(
     try {
       const fits: Item[] = []
       for (const item of batch) {
-        // value length is a cheap lower bound of its UTF-8 size; measure only near the limit
-        const big =
-          item.record.value.length * 3 > options.maxMessageBytes &&
-          Buffer.byteLength(item.record.value) + item.record.key.length > options.maxMessageBytes
-        if (big)
+        if (tooBig(item.record, options.maxMessageBytes))
           await deadLetter(item.record, 'oversized_message', `value exceeds ${options.maxMessageBytes} bytes`)
         else fits.push(item)
       }

@@ -7,11 +7,11 @@
 // resumes from the last committed cursor, and nothing is seen twice. Oversized records go to the
 // dead-letter topic inside the same transaction. Any other failure (including being fenced by a
 // newer instance with the same transactional id) ends the run; the open transaction is aborted.
-import type { Producer } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { SinkError } from '../../errors.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
-import { createDeadLetterRecord } from './dead-letter.ts'
+import type { AtkafkaProducer } from './create-producer.ts'
+import { createDeadLetterRecord, tooBig } from './dead-letter.ts'
 import type { KafkaSink, OutboundRecord, SinkOptions } from './kafka-sink.ts'
 
 export interface TransactionalSinkOptions extends SinkOptions {
@@ -32,7 +32,7 @@ export interface TransactionalSink extends KafkaSink {
   onCommitted?: (seq: number) => void
 }
 
-type Transaction = Awaited<ReturnType<Producer<string, string, string, string>['beginTransaction']>>
+type Transaction = Awaited<ReturnType<AtkafkaProducer['beginTransaction']>>
 
 interface Item {
   readonly record: OutboundRecord
@@ -43,7 +43,7 @@ interface Item {
 const FRESH_PRODUCER = { producerId: -1n, producerEpoch: -1 }
 
 export function createTransactionalSink(
-  producer: Producer<string, string, string, string>,
+  producer: AtkafkaProducer,
   options: TransactionalSinkOptions,
   deps: { metrics: Metrics; logger: Logger },
 ): TransactionalSink {
@@ -83,11 +83,7 @@ export function createTransactionalSink(
     const records: OutboundRecord[] = []
     let dead = 0
     for (const { record } of items) {
-      // value length is a cheap lower bound of its UTF-8 size; measure only near the limit
-      const big =
-        record.value.length * 3 > options.maxMessageBytes &&
-        Buffer.byteLength(record.value) + record.key.length > options.maxMessageBytes
-      if (!big) {
+      if (!tooBig(record, options.maxMessageBytes)) {
         records.push(record)
         continue
       }
@@ -103,7 +99,7 @@ export function createTransactionalSink(
       dead++
       metrics.eventDropped('oversized_message')
       logger.warn(
-        { topic: record.topic, key: record.key, bytes: Buffer.byteLength(record.value) },
+        { topic: record.topic, key: record.key, bytes: record.value.length },
         'record too large; written to the dead-letter topic in the transaction',
       )
     }
@@ -126,7 +122,7 @@ export function createTransactionalSink(
     await t.commit()
     txn = undefined
     staged = 0
-    const seq = cursor ? (JSON.parse(cursor.value) as { seq?: number }).seq : undefined
+    const seq = cursor ? (JSON.parse(cursor.value.toString()) as { seq?: number }).seq : undefined
     metrics.transactionEnded('committed', messages, seq)
     if (seq !== undefined) sink.onCommitted?.(seq)
     logger.debug({ messages, cursor: seq ?? null }, 'transaction committed')

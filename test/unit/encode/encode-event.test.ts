@@ -13,15 +13,16 @@ describe('encodeEvent', () => {
       const key = c.event.kind === 'info' ? '<unknown>' : did
 
       const standard = encodeEvent(c.event, { format: 'standard', snowflake, metadata: c.metadata })
-      assert.deepEqual(standard, { key, value: c.json })
+      assert.deepEqual(standard, { key, value: Buffer.from(c.json) })
 
       const osprey = encodeEvent(c.event, { format: 'osprey', snowflake, metadata: c.metadata })
       assert.equal(osprey.key, key)
-      const id = /^\{"data":\{"action_name":"[^"]+","action_id":(\d+),/.exec(osprey.value)?.[1] ?? ''
+      const value = osprey.value.toString()
+      const id = /^\{"data":\{"action_name":"[^"]+","action_id":(\d+),/.exec(value)?.[1] ?? ''
       // the standard format drew no id: this is the generator's first
       assert.deepEqual(parseSnowflake(id), { timeMs: clock, workerId: 7, sequence: 0 })
       assert.equal(
-        osprey.value,
+        value,
         `{"data":{"action_name":"${c.actionName}","action_id":${id},"data":${c.json},"timestamp":"${time}","secret_data":{},"encoding":"json"},"send_time":"${time}"}`,
       )
     })
@@ -33,7 +34,7 @@ describe('encodeEvent', () => {
       { kind: 'info', name: 'OutdatedCursor', time: 'garbage' },
       { format: 'osprey', snowflake, now: () => new Date('2030-01-01T00:00:00.000Z') },
     )
-    const env = JSON.parse(value) as {
+    const env = JSON.parse(value.toString()) as {
       send_time: string
       data: { timestamp: string; data: { timestamp: string } }
     }

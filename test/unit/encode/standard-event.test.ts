@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { BytesWrapper, CidLinkWrapper, decode, encode, toBytes, toCidLink } from '@atcute/cbor'
 import * as CID from '@atcute/cid'
-import { RawJson } from '../../../src/encode/raw-json.ts'
+import { RawJson, writeJsonParts } from '../../../src/encode/raw-json.ts'
 import { messageKey, NO_DID_KEY, toStandardJson } from '../../../src/encode/standard-event.ts'
 import type { OperationEvent } from '../../../src/events/atproto-event.ts'
 import { cases, did, inner, time } from './fixtures.ts'
@@ -136,4 +136,12 @@ test('metadata given as RawJson is spliced exactly where JSON.stringify writes e
       c.name,
     )
   }
+})
+
+test('writeJsonParts writes strings as UTF-8 and bytes as they are, in order', () => {
+  const parts = ['{"a":"é",', Buffer.from('"b":"😀",'), '"c":', new Uint8Array([0x31]), '}']
+  const out = writeJsonParts(parts)
+  assert.equal(out.toString(), '{"a":"é","b":"😀","c":1}')
+  assert.equal(out.length, Buffer.byteLength('{"a":"é","b":"😀","c":1}'))
+  assert.equal(new RawJson(parts).json, out.toString())
 })

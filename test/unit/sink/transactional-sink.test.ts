@@ -4,21 +4,21 @@
 // because the cursor committed with a transaction covers complete deliveries only.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Producer } from '@platformatic/kafka'
 import { pino } from 'pino'
 import { createMetrics } from '../../../src/metrics/metrics.ts'
+import type { AtkafkaProducer } from '../../../src/sink/kafka/create-producer.ts'
 import type { OutboundRecord } from '../../../src/sink/kafka/kafka-sink.ts'
 import { createTransactionalSink } from '../../../src/sink/kafka/transactional-sink.ts'
 
 type Log = { transactions: string[][] }
 
-function recordingProducer(log: Log): Producer<string, string, string, string> {
+function recordingProducer(log: Log): AtkafkaProducer {
   const beginTransaction = async () => {
     const staged: string[] = []
     const txn = {
       completed: false,
       async send({ messages }: { messages: OutboundRecord[] }) {
-        for (const m of messages) staged.push(m.value)
+        for (const m of messages) staged.push(m.value.toString())
       },
       async commit() {
         txn.completed = true
@@ -30,10 +30,10 @@ function recordingProducer(log: Log): Producer<string, string, string, string> {
     }
     return txn
   }
-  return { beginTransaction } as unknown as Producer<string, string, string, string>
+  return { beginTransaction } as unknown as AtkafkaProducer
 }
 
-const record = (value: string): OutboundRecord => ({ topic: 't', key: 'k', value })
+const record = (value: string): OutboundRecord => ({ topic: 't', key: 'k', value: Buffer.from(value) })
 
 test('a send call is never split across transactions, even past the batch size and the event bound', async () => {
   const log: Log = { transactions: [] }

@@ -10,7 +10,7 @@ const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'
 const time = '2026-07-04T14:38:08.999Z'
 const line = (event: AtprotoEvent, format: 'standard' | 'osprey' = 'standard') => {
   const read = parseEventValue(
-    encodeEvent(event, { format, snowflake: createSnowflake({ workerId: 0 }) }).value,
+    encodeEvent(event, { format, snowflake: createSnowflake({ workerId: 0 }) }).value.toString(),
   )
   assert.ok(read)
   return formatEvent(read)

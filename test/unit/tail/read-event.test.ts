@@ -40,7 +40,7 @@ describe('parseEventValue', () => {
   for (const format of ['standard', 'osprey'] as const) {
     test(`reads every kind in the ${format} envelope`, () => {
       const snowflake = createSnowflake({ workerId: 1 })
-      const read = events.map((e) => parseEventValue(encodeEvent(e, { format, snowflake }).value))
+      const read = events.map((e) => parseEventValue(encodeEvent(e, { format, snowflake }).value.toString()))
       assert.deepEqual(
         read.map((r) => [r?.envelope, r?.action, r?.did, r?.time, r?.seq]),
         [

@@ -295,7 +295,11 @@ describe('tap source', () => {
     }
     // the id rides in the key so the fake sink can tell events apart
     let n = 0
-    const encode = (_: AtprotoEvent): OutboundRecord => ({ topic: 't', key: String(++n), value: '{}' })
+    const encode = (_: AtprotoEvent): OutboundRecord => ({
+      topic: 't',
+      key: String(++n),
+      value: Buffer.from('{}'),
+    })
     await assert.rejects(
       runPipeline(
         source,
