@@ -1,11 +1,11 @@
 // AtprotoEvent → Kafka key and value, in the configured output format. The value is UTF-8
-// bytes written in one pass: in flight they live outside the V8 heap, and the Kafka client
-// does not encode them again.
+// bytes written once: in flight they live outside the V8 heap, and the Kafka client does not
+// encode them again. Enrichment (a RawJson) is copied in as bytes, never spliced into strings.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import { ospreyEnvelopeAround } from './osprey-envelope.ts'
-import { writeJsonParts } from './raw-json.ts'
+import { RawJson } from './raw-json.ts'
 import type { Snowflake } from './snowflake.ts'
-import { messageKey, standardJsonParts } from './standard-event.ts'
+import { messageKey, metadataOffset, toStandardEvent } from './standard-event.ts'
 
 export type OutputFormat = 'standard' | 'osprey'
 
@@ -24,15 +24,30 @@ export interface EncodedEvent {
   readonly value: Buffer
 }
 
+const METADATA_KEY = Buffer.from(',"eventMetadata":')
+
 export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): EncodedEvent {
-  const parts = standardJsonParts(event, options.metadata)
-  if (options.format === 'osprey') {
-    const [head, tail] = ospreyEnvelopeAround(event, options.snowflake.next(), options.now)
-    parts.unshift(head)
-    parts.push(tail)
+  const raw = options.metadata instanceof RawJson ? options.metadata : undefined
+  const json = JSON.stringify(toStandardEvent(event, raw ? undefined : options.metadata))
+  const at = raw ? metadataOffset(json, event) : -1
+  const osprey = options.format === 'osprey'
+  if (at < 0 && !osprey) return { key: messageKey(event), value: Buffer.from(json) }
+
+  const [head, tail] = osprey ? ospreyEnvelopeAround(event, options.snowflake.next(), options.now) : ['', '']
+  const headBytes = Buffer.byteLength(head)
+  const jsonBytes = Buffer.byteLength(json)
+  const metaBytes = raw && at >= 0 ? METADATA_KEY.length + raw.byteLength : 0
+  const out = Buffer.allocUnsafe(headBytes + jsonBytes + metaBytes + Buffer.byteLength(tail))
+  out.write(head, 0)
+  let end = headBytes + out.write(json, headBytes)
+  if (raw && at >= 0) {
+    // the event's bytes from its kind's key on move up to make room for eventMetadata
+    const atByte = headBytes + (jsonBytes === json.length ? at : Buffer.byteLength(json.slice(0, at)))
+    out.copyWithin(atByte + metaBytes, atByte, end)
+    out.set(METADATA_KEY, atByte)
+    raw.writeTo(out, atByte + METADATA_KEY.length)
+    end += metaBytes
   }
-  return {
-    key: messageKey(event),
-    value: parts.length === 1 ? Buffer.from(parts[0] as string) : writeJsonParts(parts),
-  }
+  out.write(tail, end)
+  return { key: messageKey(event), value: out }
 }

@@ -7,28 +7,30 @@ export type JsonPart = string | Uint8Array
 export class RawJson {
   /** fragments whose concatenation is one JSON value; bytes are UTF-8 */
   readonly parts: readonly JsonPart[]
+  /** UTF-8 size of the whole value */
+  readonly byteLength: number
   constructor(parts: readonly JsonPart[] | string) {
     this.parts = typeof parts === 'string' ? [parts] : parts
+    let size = 0
+    for (const p of this.parts) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length
+    this.byteLength = size
   }
 
-  /** the whole value as a string (tests and the string encoders; the hot path writes parts) */
+  /** the whole value as a string (tests and the string encoders; the hot path uses writeTo) */
   get json(): string {
     return this.parts.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('')
   }
-}
 
-/** the fragments as one Buffer: one allocation, each fragment copied once */
-export function writeJsonParts(parts: readonly JsonPart[]): Buffer {
-  let size = 0
-  for (const p of parts) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length
-  const out = Buffer.allocUnsafe(size)
-  let at = 0
-  for (const p of parts) {
-    if (typeof p === 'string') at += out.write(p, at)
-    else {
-      out.set(p, at)
-      at += p.length
+  /** writes the value at `offset`; returns the offset after it */
+  writeTo(out: Buffer, offset: number): number {
+    let at = offset
+    for (const p of this.parts) {
+      if (typeof p === 'string') at += out.write(p, at)
+      else {
+        out.set(p, at)
+        at += p.length
+      }
     }
+    return at
   }
-  return out
 }

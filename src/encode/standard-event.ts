@@ -4,7 +4,7 @@
 // fields hold `undefined`, which JSON.stringify omits. Records are embedded as decoded, never
 // walked: @atcute/cbor's CID and bytes wrappers serialize themselves to {"$link"}/{"$bytes"}.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import { type JsonPart, RawJson } from './raw-json.ts'
+import { RawJson } from './raw-json.ts'
 
 /** Kafka key of events that have no DID (relay #info), as in the Go original. */
 export const NO_DID_KEY = '<unknown>'
@@ -78,19 +78,25 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
 }
 
 /**
- * The standard event as JSON fragments: `metadata` as a RawJson goes where JSON.stringify would
- * have written it, right before the kind's key (`,"operation":{` …), which is the first
- * unescaped match since only did, timestamp and seq precede it.
+ * `metadata` as a RawJson is spliced in where JSON.stringify would have written it: right
+ * before the kind's key (`,"operation":{` …), which is the first unescaped match since only
+ * did, timestamp and seq precede it. -1 for info events (never enriched).
  */
-export function standardJsonParts(event: AtprotoEvent, metadata?: unknown): JsonPart[] {
-  if (!(metadata instanceof RawJson)) return [JSON.stringify(toStandardEvent(event, metadata))]
-  const json = JSON.stringify(toStandardEvent(event))
-  if (event.kind === 'info') return [json]
-  const at = json.indexOf(`,"${event.kind}":{`)
-  return [json.slice(0, at), ',"eventMetadata":', ...metadata.parts, json.slice(at)]
+export function metadataOffset(json: string, event: AtprotoEvent): number {
+  return event.kind === 'info' ? -1 : json.indexOf(KIND_KEYS[event.kind])
 }
 
-/** the standard event as one JSON string (see standardJsonParts) */
+const KIND_KEYS = {
+  operation: ',"operation":{',
+  account: ',"account":{',
+  identity: ',"identity":{',
+  sync: ',"sync":{',
+} as const
+
+/** the standard event as one JSON string (the encoder writes the same bytes without it) */
 export function toStandardJson(event: AtprotoEvent, metadata?: unknown): string {
-  return new RawJson(standardJsonParts(event, metadata)).json
+  if (!(metadata instanceof RawJson)) return JSON.stringify(toStandardEvent(event, metadata))
+  const json = JSON.stringify(toStandardEvent(event))
+  const at = metadataOffset(json, event)
+  return at < 0 ? json : `${json.slice(0, at)},"eventMetadata":${metadata.json}${json.slice(at)}`
 }

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { encodeEvent } from '../../../src/encode/encode-event.ts'
+import { toOspreyEnvelope } from '../../../src/encode/osprey-envelope.ts'
+import { RawJson } from '../../../src/encode/raw-json.ts'
 import { createSnowflake, OSPREY_EPOCH_MS, parseSnowflake } from '../../../src/encode/snowflake.ts'
+import { toStandardJson } from '../../../src/encode/standard-event.ts'
+import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
 import { cases, did, time } from './fixtures.ts'
 
 const clock = OSPREY_EPOCH_MS + 365 * 86_400_000
@@ -41,5 +45,27 @@ describe('encodeEvent', () => {
     assert.equal(env.send_time, '2030-01-01T00:00:00.000Z')
     assert.equal(env.data.timestamp, 'garbage')
     assert.equal(env.data.data.timestamp, 'garbage')
+  })
+
+  test('metadata as RawJson bytes is written where JSON.stringify puts eventMetadata, in both formats', () => {
+    // multi-byte characters in the metadata, the record and before the splice point (time)
+    const raw = new RawJson([
+      Buffer.from('{"handle":"é.test",'),
+      '"accountAge":5',
+      Buffer.from(',"profile":null}'),
+    ])
+    const asObject = { handle: 'é.test', accountAge: 5, profile: null }
+    const times = [time, '2026-07-04T14:38:08.999Z 😀']
+    for (const c of cases) {
+      for (const t of times) {
+        const event = { ...c.event, time: t } as AtprotoEvent
+        const snowflake = createSnowflake({ workerId: 3, now: () => clock })
+        const standard = encodeEvent(event, { format: 'standard', snowflake, metadata: raw })
+        assert.equal(standard.value.toString(), toStandardJson(event, asObject), `${c.name} ${t}`)
+        const osprey = encodeEvent(event, { format: 'osprey', snowflake, metadata: raw }).value.toString()
+        const id = /"action_id":(\d+),/.exec(osprey)?.[1] ?? ''
+        assert.equal(osprey, toOspreyEnvelope(event, toStandardJson(event, asObject), id), `${c.name} ${t}`)
+      }
+    }
   })
 })

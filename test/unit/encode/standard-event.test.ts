@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { BytesWrapper, CidLinkWrapper, decode, encode, toBytes, toCidLink } from '@atcute/cbor'
 import * as CID from '@atcute/cid'
-import { RawJson, writeJsonParts } from '../../../src/encode/raw-json.ts'
+import { RawJson } from '../../../src/encode/raw-json.ts'
 import { messageKey, NO_DID_KEY, toStandardJson } from '../../../src/encode/standard-event.ts'
 import type { OperationEvent } from '../../../src/events/atproto-event.ts'
 import { cases, did, inner, time } from './fixtures.ts'
@@ -138,10 +138,13 @@ test('metadata given as RawJson is spliced exactly where JSON.stringify writes e
   }
 })
 
-test('writeJsonParts writes strings as UTF-8 and bytes as they are, in order', () => {
+test('RawJson writes strings as UTF-8 and bytes as they are, in order, and knows its size', () => {
   const parts = ['{"a":"é",', Buffer.from('"b":"😀",'), '"c":', new Uint8Array([0x31]), '}']
-  const out = writeJsonParts(parts)
-  assert.equal(out.toString(), '{"a":"é","b":"😀","c":1}')
-  assert.equal(out.length, Buffer.byteLength('{"a":"é","b":"😀","c":1}'))
-  assert.equal(new RawJson(parts).json, out.toString())
+  const raw = new RawJson(parts)
+  const expected = '{"a":"é","b":"😀","c":1}'
+  assert.equal(raw.json, expected)
+  assert.equal(raw.byteLength, Buffer.byteLength(expected))
+  const out = Buffer.alloc(raw.byteLength + 4)
+  assert.equal(raw.writeTo(out, 2), 2 + raw.byteLength)
+  assert.equal(out.subarray(2, 2 + raw.byteLength).toString(), expected)
 })
