@@ -1,15 +1,13 @@
-// The HTTP edge of the identity layer: DID documents through @atcute/identity-resolver
-// (did:plc from the configured PLC directory, did:web from https://<host>/.well-known/did.json),
-// the PLC audit log, and app.bsky.actor.getProfile on the API host. Each call takes the
-// lookup's signal (its deadline) and rejects with a LookupError saying why.
-import { type DidDocument, getAtprotoHandle, getPdsEndpoint } from '@atcute/identity'
-import {
-  CompositeDidDocumentResolver,
-  DocumentNotFoundError,
-  PlcDidDocumentResolver,
-  WebDidDocumentResolver,
-} from '@atcute/identity-resolver'
+// The HTTP edge of the identity layer: did:plc documents from the configured PLC directory
+// (validated with @atcute/identity's schema), did:web documents through
+// @atcute/identity-resolver (https://<host>/.well-known/did.json), the PLC audit log, and
+// app.bsky.actor.getProfile on the API host. Each call takes the lookup's signal (its
+// deadline) and rejects with a LookupError saying why.
+import { type DidDocument, defs, getAtprotoHandle, getPdsEndpoint } from '@atcute/identity'
+import { DocumentNotFoundError, WebDidDocumentResolver } from '@atcute/identity-resolver'
+import * as v from 'valibot'
 import { IdentityLookupError } from '../errors.ts'
+import { createJsonGetter, type GetJson } from './http-json.ts'
 import type { DidCreation, FailureReason, Profile, ResolvedIdentity } from './identity-types.ts'
 
 export class LookupError extends IdentityLookupError {
@@ -32,8 +30,17 @@ export interface IdentityClientOptions {
   readonly plcHost: string
   /** empty: no profiles */
   readonly apiHost: string
+  /** did:web documents (default: the global fetch) */
   readonly fetch?: typeof fetch
+  /** everything else (default: node:http(s) with keep-alive) */
+  readonly getJson?: GetJson
 }
+
+// atcute's limit for DID documents; audit logs grow with every PLC operation
+const MAX_DOCUMENT_BYTES = 20 * 1024
+const MAX_AUDIT_LOG_BYTES = 1024 * 1024
+const MAX_PROFILE_BYTES = 64 * 1024
+const DID_DOCUMENT_TYPES = 'application/did+ld+json,application/did+json,application/json'
 
 const reasonOf = (err: unknown, signal: AbortSignal): FailureReason =>
   signal.aborted ? 'timeout' : err instanceof DocumentNotFoundError ? 'not_found' : 'error'
@@ -63,53 +70,64 @@ export function profileFromView(view: Record<string, unknown>): Profile {
 }
 
 export function createIdentityClient(options: IdentityClientOptions): IdentityClient {
-  const fetchFn = options.fetch ?? fetch
+  const getJson = options.getJson ?? createJsonGetter()
   const plcHost = options.plcHost.replace(/\/+$/, '')
   const apiHost = options.apiHost.replace(/\/+$/, '')
-  const resolver = new CompositeDidDocumentResolver({
-    methods: {
-      plc: new PlcDidDocumentResolver({ apiUrl: plcHost, fetch: fetchFn }),
-      web: new WebDidDocumentResolver({ fetch: fetchFn }),
-    },
-  })
+  const web = new WebDidDocumentResolver({ fetch: options.fetch ?? fetch })
 
-  const getJson = async (url: string, what: string, signal: AbortSignal): Promise<unknown> => {
-    let res: Response
+  /** the body of a 2xx answer; 404 and 410 (a tombstoned DID) are not_found, 400 too */
+  const get = async (url: string, what: string, signal: AbortSignal, accept: string, maxBytes: number) => {
+    let answer: Awaited<ReturnType<GetJson>>
     try {
-      res = await fetchFn(url, { signal, headers: { accept: 'application/json' } })
+      answer = await getJson(url, { signal, accept, maxBytes })
     } catch (err) {
       throw new LookupError(reasonOf(err, signal), `${what}: request failed`, { cause: err })
     }
-    if (res.status === 404 || res.status === 400) {
-      await res.body?.cancel()
-      throw new LookupError('not_found', `${what}: HTTP ${res.status}`)
-    }
-    if (!res.ok) {
-      await res.body?.cancel()
-      throw new LookupError('error', `${what}: HTTP ${res.status}`)
-    }
+    const { status } = answer
+    if (status === 404 || status === 410 || status === 400)
+      throw new LookupError('not_found', `${what}: HTTP ${status}`)
+    if (status < 200 || status > 299) throw new LookupError('error', `${what}: HTTP ${status}`)
+    return answer.body
+  }
+
+  const plcDocument = async (did: string, signal: AbortSignal): Promise<DidDocument> => {
+    const what = `resolving ${did}`
+    const body = await get(
+      `${plcHost}/${encodeURIComponent(did)}`,
+      what,
+      signal,
+      DID_DOCUMENT_TYPES,
+      MAX_DOCUMENT_BYTES,
+    )
+    const parsed = v.safeParse(defs.didDocument, body)
+    if (!parsed.success)
+      throw new LookupError('error', `${what}: not a DID document: ${parsed.issues[0].message}`)
+    if (parsed.output.id !== did)
+      throw new LookupError('error', `${what}: the document is for ${parsed.output.id}`)
+    return parsed.output
+  }
+
+  const webDocument = async (did: string, signal: AbortSignal): Promise<DidDocument> => {
     try {
-      return await res.json()
+      return await web.resolve(did as Parameters<typeof web.resolve>[0], { signal })
     } catch (err) {
-      throw new LookupError(reasonOf(err, signal), `${what}: unreadable JSON`, { cause: err })
+      throw new LookupError(reasonOf(err, signal), `resolving ${did} failed`, { cause: err })
     }
   }
 
   return {
     async resolveDid(did, signal) {
-      try {
-        return identityFromDocument(
-          await resolver.resolve(did as Parameters<typeof resolver.resolve>[0], { signal }),
-        )
-      } catch (err) {
-        throw new LookupError(reasonOf(err, signal), `resolving ${did} failed`, { cause: err })
-      }
+      if (did.startsWith('did:plc:')) return identityFromDocument(await plcDocument(did, signal))
+      if (did.startsWith('did:web:')) return identityFromDocument(await webDocument(did, signal))
+      throw new LookupError('error', `resolving ${did}: unsupported DID method`)
     },
     async didCreation(did, signal) {
-      const log = await getJson(
+      const log = await get(
         `${plcHost}/${encodeURIComponent(did)}/log/audit`,
         `audit log of ${did}`,
         signal,
+        'application/json',
+        MAX_AUDIT_LOG_BYTES,
       )
       const first = Array.isArray(log) ? (log[0] as { createdAt?: unknown } | undefined) : undefined
       const createdAt = str(first?.createdAt)
@@ -119,7 +137,7 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
     async profile(did, signal) {
       if (!apiHost) throw new LookupError('error', 'no API host configured')
       const url = `${apiHost}/xrpc/app.bsky.actor.getProfile?actor=${encodeURIComponent(did)}`
-      const view = await getJson(url, `profile of ${did}`, signal)
+      const view = await get(url, `profile of ${did}`, signal, 'application/json', MAX_PROFILE_BYTES)
       if (typeof view !== 'object' || view === null)
         throw new LookupError('error', `profile of ${did}: not an object`)
       return profileFromView(view as Record<string, unknown>)
