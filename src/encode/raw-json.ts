@@ -9,11 +9,14 @@ export class RawJson {
   readonly parts: readonly JsonPart[]
   /** UTF-8 size of the whole value */
   readonly byteLength: number
-  constructor(parts: readonly JsonPart[] | string) {
+  /** `byteLength`, when the caller knows it, saves measuring the strings again */
+  constructor(parts: readonly JsonPart[] | string, byteLength?: number) {
     this.parts = typeof parts === 'string' ? [parts] : parts
-    let size = 0
-    for (const p of this.parts) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length
-    this.byteLength = size
+    if (byteLength === undefined) {
+      byteLength = 0
+      for (const p of this.parts) byteLength += typeof p === 'string' ? Buffer.byteLength(p) : p.length
+    }
+    this.byteLength = byteLength
   }
 
   /** the whole value as a string (tests and the string encoders; the hot path uses writeTo) */

@@ -67,39 +67,43 @@ interface DidLookup {
 
 const PROFILE_COLLECTION = 'app.bsky.actor.profile'
 
+/** the entry of `did` among a delivery's (one or a few DIDs: a loop beats a Map) */
+function lookupOf(lookups: readonly DidLookup[], did: string): DidLookup | undefined {
+  for (const l of lookups) if (l.did === did) return l
+  return undefined
+}
+
 export function createIdentityStage(options: IdentityStageOptions): IdentityStage {
   const { didDocs, auditLogs, profiles, enrich, serviceFilter, observer } = options
   const withDocument = options.withDocument ?? true
   const tails = new Map<string, Promise<void>>()
 
-  /** sets the answer now when the cache has it, else when the lookup settles (a wait of the entry) */
-  const answer = <T>(
+  /**
+   * sets the answer now when the cache has it, else when the lookup settles (a wait of the
+   * entry); the hot path (a cache hit) allocates nothing
+   */
+  const answer = <S extends 'doc' | 'audit' | 'profile'>(
     entry: DidLookup,
-    outcome: Outcome<T> | Promise<Outcome<T>>,
-    set: (o: Outcome<T>) => void,
+    slot: S,
+    outcome: DidLookup[S] | Promise<DidLookup[S]>,
   ) => {
-    if (!(outcome instanceof Promise)) return set(outcome)
-    const wait = outcome.then(set)
+    if (!(outcome instanceof Promise)) {
+      entry[slot] = outcome
+      return
+    }
+    const wait = outcome.then((o) => {
+      entry[slot] = o
+    })
     if (entry.waits) entry.waits.push(wait)
     else entry.waits = [wait]
   }
 
   const lookUp = (did: string): DidLookup => {
     const entry: DidLookup = { did, doc: undefined, audit: undefined, profile: undefined, waits: undefined }
-    answer(entry, didDocs.get(did), (o) => {
-      entry.doc = o
-    })
+    answer(entry, 'doc', didDocs.get(did))
     if (!enrich) return entry
-    if (auditLogs && did.startsWith('did:plc:')) {
-      answer(entry, auditLogs.get(did), (o) => {
-        entry.audit = o
-      })
-    }
-    if (profiles) {
-      answer(entry, profiles.get(did), (o) => {
-        entry.profile = o
-      })
-    }
+    if (auditLogs && did.startsWith('did:plc:')) answer(entry, 'audit', auditLogs.get(did))
+    if (profiles) answer(entry, 'profile', profiles.get(did))
     return entry
   }
 
@@ -141,9 +145,7 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
   const finish = (events: readonly AtprotoEvent[], lookups: readonly DidLookup[]): ResolvedEvent[] => {
     const kept: ResolvedEvent[] = []
     for (const event of events) {
-      let l: DidLookup | undefined
-      if (event.kind !== 'info') for (const x of lookups) if (x.did === event.did) l = x
-      resolveOne(event, l, kept)
+      resolveOne(event, event.kind === 'info' ? undefined : lookupOf(lookups, event.did), kept)
     }
     return kept
   }
@@ -159,7 +161,7 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
       const lookups: DidLookup[] = []
       const waits: Promise<unknown>[] = []
       for (const e of events) {
-        if (e.kind === 'info' || lookups.some((l) => l.did === e.did)) continue
+        if (e.kind === 'info' || lookupOf(lookups, e.did)) continue
         const l = lookUp(e.did)
         lookups.push(l)
         if (l.waits) waits.push(...l.waits)

@@ -95,6 +95,8 @@ export function eventMetadataJson(
     tail = known ?? Buffer.from(`,"profile":${JSON.stringify(profile)}}`)
     if (known === undefined) profileBytes.set(profile, tail)
   }
+  // ASCII: its length is its size in bytes
   const ageJson = `"accountAge":${age}`
-  return new RawJson(created ? [head, created, ageJson, tail] : [head, ageJson, tail])
+  const size = head.length + (created?.length ?? 0) + ageJson.length + tail.length
+  return new RawJson(created ? [head, created, ageJson, tail] : [head, ageJson, tail], size)
 }

@@ -62,9 +62,20 @@ describe('encodeEvent', () => {
         const snowflake = createSnowflake({ workerId: 3, now: () => clock })
         const standard = encodeEvent(event, { format: 'standard', snowflake, metadata: raw })
         assert.equal(standard.value.toString(), toStandardJson(event, asObject), `${c.name} ${t}`)
-        const osprey = encodeEvent(event, { format: 'osprey', snowflake, metadata: raw }).value.toString()
+        // the second time is unusable as a send_time: both fall back to the same now()
+        const now = () => new Date(clock)
+        const osprey = encodeEvent(event, {
+          format: 'osprey',
+          snowflake,
+          metadata: raw,
+          now,
+        }).value.toString()
         const id = /"action_id":(\d+),/.exec(osprey)?.[1] ?? ''
-        assert.equal(osprey, toOspreyEnvelope(event, toStandardJson(event, asObject), id), `${c.name} ${t}`)
+        assert.equal(
+          osprey,
+          toOspreyEnvelope(event, toStandardJson(event, asObject), id, now),
+          `${c.name} ${t}`,
+        )
       }
     }
   })
