@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench -- <name> [args]: relay | tap (end to end, real broker) | decode | encode
+# npm run bench -- <name> [args]: relay | tap (end to end, real broker) | decode | encode | enrich
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh >&2
@@ -12,5 +12,6 @@ case "$name" in
   tap) npm run --silent build >&2 && exec node bench/tap-e2e.ts "$@" ;;
   decode) exec node bench/decode-frame.bench.ts "$@" ;;
   encode) exec node bench/encode.bench.ts "$@" ;;
-  *) echo "usage: npm run bench -- relay|tap|decode|encode [args]" >&2; exit 2 ;;
+  enrich) exec node --max-semi-space-size=8 --heap-growing-percent=150 bench/enrich.bench.ts "$@" ;;
+  *) echo "usage: npm run bench -- relay|tap|decode|encode|enrich [args]" >&2; exit 2 ;;
 esac

@@ -34,6 +34,7 @@ export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): Encode
   if (at < 0 && !osprey) return { key: messageKey(event), value: Buffer.from(json) }
 
   const [head, tail] = osprey ? ospreyEnvelopeAround(event, options.snowflake.next(), options.now) : ['', '']
+  if (at < 0) return { key: messageKey(event), value: Buffer.from(head + json + tail) }
   const headBytes = Buffer.byteLength(head)
   const jsonBytes = Buffer.byteLength(json)
   const metaBytes = raw && at >= 0 ? METADATA_KEY.length + raw.byteLength : 0
