@@ -113,4 +113,5 @@ console.log(
 const lines = (await metrics.registry.metrics()).split('\n')
 console.log(lines.filter((l) => /^atkafka_(plc_requests|events_enriched|cache_size)/.test(l)).join('\n'))
 console.log(`node ${process.version}`)
+await stage.close()
 await plc.close()

@@ -101,6 +101,14 @@ try {
     }
     if (!measuring) throw new Error('no upstream seq seen before the end')
     const r = measuring.done(lastSeq * opsPerFrame)
+    if (flags.includes('--event-metadata')) {
+      // a run whose lookups failed would be fast for the wrong reason: say how many were enriched
+      const result = (name: string) => metric(port, 'atkafka_enriched_events_total', `result="${name}"`)
+      const [complete, none] = [await result('complete'), await result('none')]
+      console.log(`  enriched: ${complete} complete, ${none} without metadata`)
+      if (!(complete >= lastSeq * 0.99))
+        throw new Error(`only ${complete} of ${lastSeq} events were enriched`)
+    }
     if (process.env.ATKAFKA_BENCH_THREADS === '1') console.log(threadCpu(child.pid!))
     console.log(
       `run ${run}${label}: ${lastSeq} ops in ${r.seconds.toFixed(2)} s = ${r.perSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,

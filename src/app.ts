@@ -346,6 +346,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
           .finish?.()
           .catch((err: unknown) => log.error({ err }, 'saving the cursor on stop failed'))
         producerReady = false
+        await identity?.close()
         await sink.close()
         await producer.close(true)
         log.info('producer closed')

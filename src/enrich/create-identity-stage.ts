@@ -1,10 +1,11 @@
 // config → the identity stage (or none when neither enrichment nor a service filter is on):
-// the HTTP client, one rate limit per upstream, one cache per kind, metrics.
+// the HTTP client (on a worker thread), one rate limit per upstream, one cache per kind, metrics.
 import type { Config } from '../config/schema.ts'
 import { createServiceFilter } from '../filters/service-filter.ts'
-import { createIdentityClient, type LookupError } from '../identity/identity-client.ts'
+import type { LookupError } from '../identity/identity-client.ts'
 import { createLookups, type LookupObserver } from '../identity/identity-lookups.ts'
 import { createTokenBucket } from '../identity/token-bucket.ts'
+import { createWorkerIdentityClient } from '../identity/worker-identity-client.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import { createIdentityStage, type IdentityStage } from './identity-stage.ts'
 
@@ -30,7 +31,7 @@ export type IdentityConfig = Pick<
 
 export function createIdentityStageFromConfig(
   config: IdentityConfig,
-  deps: { metrics: Metrics; onError: (err: unknown) => void; fetch?: typeof fetch },
+  deps: { metrics: Metrics; onError: (err: unknown) => void },
 ): IdentityStage | undefined {
   const serviceFilter = createServiceFilter({
     matched: config.matchedServices,
@@ -38,7 +39,8 @@ export function createIdentityStageFromConfig(
   })
   if (!serviceFilter && !config.eventMetadata) return undefined
   const { metrics } = deps
-  const client = createIdentityClient({ plcHost: config.plcHost, apiHost: config.apiHost, fetch: deps.fetch })
+  // HTTP off the main thread: a cache miss costs it one message each way
+  const client = createWorkerIdentityClient({ plcHost: config.plcHost, apiHost: config.apiHost })
   const plc = createTokenBucket(config.plcRateLimit)
   const web = createTokenBucket(config.plcRateLimit)
   const api = createTokenBucket(config.apiRateLimit)
@@ -100,5 +102,6 @@ export function createIdentityStageFromConfig(
       enriched: (result) => metrics.eventEnriched(result),
     },
     onError: deps.onError,
+    close: client.close,
   })
 }

@@ -43,6 +43,8 @@ export interface IdentityStageOptions {
   readonly withDocument?: boolean
   /** host → keep/skip; undefined: no service filter */
   readonly serviceFilter?: (host: string | undefined) => ServiceDecision
+  /** stops the lookups' HTTP client (default: nothing to stop) */
+  readonly close?: () => Promise<void>
   /** what to do with an event whose DID cannot be resolved: open = keep it, closed = drop it */
   readonly onUnresolved: 'open' | 'closed'
   readonly observer: IdentityStageObserver
@@ -54,6 +56,8 @@ export interface IdentityStage {
   process(events: readonly AtprotoEvent[], emit: (kept: ResolvedEvent[]) => void): void
   /** DIDs with a delivery waiting (for tests and metrics) */
   readonly waitingDids: number
+  /** stops the lookups' HTTP client (the pipeline has drained) */
+  close(): Promise<void>
 }
 
 /** what one DID of a delivery needs; `waits` holds the lookups not answered from the cache */
@@ -189,5 +193,6 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
     get waitingDids() {
       return tails.size
     },
+    close: options.close ?? (() => Promise.resolve()),
   }
 }

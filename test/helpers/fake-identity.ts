@@ -23,7 +23,7 @@ export interface FakeIdentity extends AsyncDisposable {
   readonly fail: Set<string>
   /** requests per kind: doc, audit, profile */
   readonly requests: { doc: string[]; audit: string[]; profile: string[] }
-  /** requests hanging now */
+  /** requests hanging now (not counting those their client aborted) */
   readonly held: number
   /** answers the held requests of this DID (as if it was never held) and stops holding it */
   release(did: string): void
@@ -98,8 +98,13 @@ export async function startFakeIdentity(options: FakeIdentityOptions = {}): Prom
     requests[kind].push(did)
     if (hold.has(did)) {
       const list = waiting.get(did) ?? []
-      list.push(() => answer(did, kind, res))
+      const reply = () => answer(did, kind, res)
+      list.push(reply)
       waiting.set(did, list)
+      // a request its client gave up on (aborted) is no longer held
+      res.on('close', () => {
+        if (!res.writableEnded) list.splice(list.indexOf(reply) >>> 0, 1)
+      })
       return
     }
     answer(did, kind, res)
