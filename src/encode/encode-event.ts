@@ -30,25 +30,24 @@ export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): Encode
   const raw = options.metadata instanceof RawJson ? options.metadata : undefined
   const json = JSON.stringify(toStandardEvent(event, raw ? undefined : options.metadata))
   const at = raw ? metadataOffset(json, event) : -1
-  const osprey = options.format === 'osprey'
-  if (at < 0 && !osprey) return { key: messageKey(event), value: Buffer.from(json) }
+  const [head, tail] =
+    options.format === 'osprey'
+      ? ospreyEnvelopeAround(event, options.snowflake.next(), options.now)
+      : ['', '']
+  // nothing to splice in: one string, encoded once (head and tail are empty in the standard format)
+  if (!raw || at < 0) return { key: messageKey(event), value: Buffer.from(head + json + tail) }
 
-  const [head, tail] = osprey ? ospreyEnvelopeAround(event, options.snowflake.next(), options.now) : ['', '']
-  if (at < 0) return { key: messageKey(event), value: Buffer.from(head + json + tail) }
   const headBytes = Buffer.byteLength(head)
   const jsonBytes = Buffer.byteLength(json)
-  const metaBytes = raw && at >= 0 ? METADATA_KEY.length + raw.byteLength : 0
+  const metaBytes = METADATA_KEY.length + raw.byteLength
   const out = Buffer.allocUnsafe(headBytes + jsonBytes + metaBytes + Buffer.byteLength(tail))
   out.write(head, 0)
-  let end = headBytes + out.write(json, headBytes)
-  if (raw && at >= 0) {
-    // the event's bytes from its kind's key on move up to make room for eventMetadata
-    const atByte = headBytes + (jsonBytes === json.length ? at : Buffer.byteLength(json.slice(0, at)))
-    out.copyWithin(atByte + metaBytes, atByte, end)
-    out.set(METADATA_KEY, atByte)
-    raw.writeTo(out, atByte + METADATA_KEY.length)
-    end += metaBytes
-  }
-  out.write(tail, end)
+  const end = headBytes + out.write(json, headBytes)
+  // the event's bytes from its kind's key on move up to make room for eventMetadata
+  const atByte = headBytes + (jsonBytes === json.length ? at : Buffer.byteLength(json.slice(0, at)))
+  out.copyWithin(atByte + metaBytes, atByte, end)
+  out.set(METADATA_KEY, atByte)
+  raw.writeTo(out, atByte + METADATA_KEY.length)
+  out.write(tail, end + metaBytes)
   return { key: messageKey(event), value: out }
 }

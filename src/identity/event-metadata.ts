@@ -47,9 +47,8 @@ export function buildEventMetadata(
 // the per-DID parts, encoded once per cached value (the values are immutable)
 const identityBytes = new WeakMap<ResolvedIdentity, Buffer>()
 const identityBytesWithoutDocument = new WeakMap<ResolvedIdentity, Buffer>()
-const createdAtMs = new WeakMap<DidCreation, number>()
-// `"didCreatedAt":"…",` per audit-log value
-const createdAtBytes = new WeakMap<DidCreation, Buffer>()
+// per audit-log value: createdAt in ms, and `"didCreatedAt":"…",`
+const createdAtParts = new WeakMap<DidCreation, { readonly ms: number; readonly bytes: Buffer }>()
 // `,"profile":{…}}` per profile value
 const profileBytes = new WeakMap<Profile, Buffer>()
 const NO_PROFILE = Buffer.from(',"profile":null}')
@@ -78,16 +77,18 @@ export function eventMetadataJson(
   let age = -1
   let created: Buffer | undefined
   if (creation) {
-    let ms = createdAtMs.get(creation)
-    created = createdAtBytes.get(creation)
-    if (ms === undefined || created === undefined) {
-      ms = Date.parse(creation.createdAt)
-      created = Buffer.from(`"didCreatedAt":${JSON.stringify(creation.createdAt)},`)
-      createdAtMs.set(creation, ms)
-      createdAtBytes.set(creation, created)
+    let parts = createdAtParts.get(creation)
+    if (parts === undefined) {
+      parts = {
+        ms: Date.parse(creation.createdAt),
+        bytes: Buffer.from(`"didCreatedAt":${JSON.stringify(creation.createdAt)},`),
+      }
+      createdAtParts.set(creation, parts)
     }
+    created = parts.bytes
     const at = Date.parse(eventTime)
-    if (Number.isFinite(ms) && Number.isFinite(at)) age = Math.max(0, Math.floor((at - ms) / 1000))
+    if (Number.isFinite(parts.ms) && Number.isFinite(at))
+      age = Math.max(0, Math.floor((at - parts.ms) / 1000))
   }
   let tail: Buffer = NO_PROFILE
   if (profile) {

@@ -30,10 +30,8 @@ export interface IdentityClientOptions {
   readonly plcHost: string
   /** empty: no profiles */
   readonly apiHost: string
-  /** did:web documents (default: the global fetch) */
+  /** did:web documents (default: the global fetch); everything else goes over node:http(s) */
   readonly fetch?: typeof fetch
-  /** everything else (default: node:http(s) with keep-alive) */
-  readonly getJson?: GetJson
 }
 
 // atcute's limit for DID documents; audit logs grow with every PLC operation
@@ -70,7 +68,7 @@ export function profileFromView(view: Record<string, unknown>): Profile {
 }
 
 export function createIdentityClient(options: IdentityClientOptions): IdentityClient {
-  const getJson = options.getJson ?? createJsonGetter()
+  const getJson = createJsonGetter()
   const plcHost = options.plcHost.replace(/\/+$/, '')
   const apiHost = options.apiHost.replace(/\/+$/, '')
   const web = new WebDidDocumentResolver({ fetch: options.fetch ?? fetch })

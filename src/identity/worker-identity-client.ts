@@ -23,7 +23,7 @@ export interface WorkerIdentityClient extends IdentityClient {
 }
 
 export function createWorkerIdentityClient(
-  options: Omit<IdentityClientOptions, 'fetch' | 'getJson'>,
+  options: Omit<IdentityClientOptions, 'fetch'>,
 ): WorkerIdentityClient {
   let worker: Worker | undefined
   const pending = new Map<number, Pending>()
@@ -57,7 +57,8 @@ export function createWorkerIdentityClient(
   }
 
   const call = <T>(op: WorkerOp, did: string, signal: AbortSignal): Promise<T> => {
-    if (signal.aborted) return Promise.reject(new LookupError('timeout', `${op} ${did}: deadline passed`))
+    const deadlinePassed = () => new LookupError('timeout', `${op} ${did}: deadline passed`)
+    if (signal.aborted) return Promise.reject(deadlinePassed())
     worker ??= start()
     const w = worker
     const id = nextId++
@@ -65,7 +66,7 @@ export function createWorkerIdentityClient(
       const onAbort = () => {
         if (!pending.delete(id)) return
         w.postMessage({ id, cancel: true } satisfies WorkerRequest)
-        reject(new LookupError('timeout', `${op} ${did}: deadline passed`))
+        reject(deadlinePassed())
       }
       signal.addEventListener('abort', onAbort, { once: true })
       pending.set(id, {
