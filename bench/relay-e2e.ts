@@ -6,7 +6,7 @@
 // broker and frames; the medians of each are printed with their ratio to the base. --event-metadata without --plc-host gets a loopback
 // PLC serving a document for every DID (the corpus DIDs are mainnet ones).
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
-// bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=150).
+// bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=150 --no-allocation-site-pretenuring).
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -105,7 +105,15 @@ try {
       // a run whose lookups failed would be fast for the wrong reason: say how many were enriched
       const result = (name: string) => metric(port, 'atkafka_enriched_events_total', `result="${name}"`)
       const [complete, none] = [await result('complete'), await result('none')]
-      console.log(`  enriched: ${complete} complete, ${none} without metadata`)
+      // lookups that went upstream (cache misses), by kind
+      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      const misses = body
+        .split('\n')
+        .filter((l) => /^atkafka_plc_requests\{.*cached="false"\} [1-9]/.test(l))
+        .map((l) => `${/kind="(\w+)"/.exec(l)?.[1]}=${l.split(' ').pop()}`)
+      console.log(
+        `  enriched: ${complete} complete, ${none} without metadata; PLC requests: ${misses.join(' ')}`,
+      )
       if (!(complete >= lastSeq * 0.99))
         throw new Error(`only ${complete} of ${lastSeq} events were enriched`)
     }
