@@ -28,5 +28,5 @@ EXPOSE 2112
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const a=process.env.ATKAFKA_METRICS_ADDRESS||process.env.METRICS_LISTEN_ADDRESS||'2112';fetch('http://127.0.0.1:'+a.slice(a.lastIndexOf(':')+1)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # the same V8 flags as bin/atkafka.js (peak RSS, docs/performance.md)
-ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=150", "dist/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=150", "--no-allocation-site-pretenuring", "dist/cli/main.js"]
 CMD ["firehose", "relay"]

@@ -4,7 +4,7 @@
 // records/s, CPU and peak RSS of the atkafka process.
 // Usage: npm run bench -- tap [events=200000] [runs=3] [extra atkafka flags...]
 // ATKAFKA_BENCH_NODE_FLAGS passes V8 flags to the atkafka process only (default: the shipped
-// flags of bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=150).
+// flags of bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=150 --no-allocation-site-pretenuring).
 // `node bench/tap-e2e.ts --serve N` is the Tap stand-in (its own process, so that its CPU and
 // memory are not counted as atkafka's).
 import { type ChildProcess, spawn } from 'node:child_process'

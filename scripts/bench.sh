@@ -12,6 +12,6 @@ case "$name" in
   tap) npm run --silent build >&2 && exec node bench/tap-e2e.ts "$@" ;;
   decode) exec node bench/decode-frame.bench.ts "$@" ;;
   encode) exec node bench/encode.bench.ts "$@" ;;
-  enrich) exec node --max-semi-space-size=8 --heap-growing-percent=150 bench/enrich.bench.ts "$@" ;;
+  enrich) exec node --max-semi-space-size=8 --heap-growing-percent=150 --no-allocation-site-pretenuring bench/enrich.bench.ts "$@" ;;
   *) echo "usage: npm run bench -- relay|tap|decode|encode|enrich [args]" >&2; exit 2 ;;
 esac
