@@ -25,29 +25,36 @@ export interface EncodedEvent {
 }
 
 const METADATA_KEY = Buffer.from(',"eventMetadata":')
+// the event's JSON as UTF-8 before it is split around eventMetadata (3 bytes per UTF-16 unit at
+// most); one per process, used synchronously; larger events get a buffer of their own
+const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024)
 
 export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): EncodedEvent {
+  const key = messageKey(event)
   const raw = options.metadata instanceof RawJson ? options.metadata : undefined
   const json = JSON.stringify(toStandardEvent(event, raw ? undefined : options.metadata))
   const at = raw ? metadataOffset(json, event) : -1
-  const [head, tail] =
+  const around =
     options.format === 'osprey'
       ? ospreyEnvelopeAround(event, options.snowflake.next(), options.now)
-      : ['', '']
-  // nothing to splice in: one string, encoded once (head and tail are empty in the standard format)
-  if (!raw || at < 0) return { key: messageKey(event), value: Buffer.from(head + json + tail) }
+      : undefined
+  // nothing to splice in: one string, encoded once
+  if (!raw || at < 0) return { key, value: Buffer.from(around ? around[0] + json + around[1] : json) }
 
+  // head (Osprey), the event's JSON up to its kind's key, eventMetadata, the rest of the JSON,
+  // tail (Osprey): the JSON is encoded once and its two halves copied around the metadata
+  const scratch = json.length * 3 <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafeSlow(json.length * 3)
+  const jsonBytes = scratch.write(json, 0)
+  const atByte = jsonBytes === json.length ? at : Buffer.byteLength(json.slice(0, at))
+  const [head, tail] = around ?? ['', '']
   const headBytes = Buffer.byteLength(head)
-  const jsonBytes = Buffer.byteLength(json)
   const metaBytes = METADATA_KEY.length + raw.byteLength
   const out = Buffer.allocUnsafe(headBytes + jsonBytes + metaBytes + Buffer.byteLength(tail))
-  out.write(head, 0)
-  const end = headBytes + out.write(json, headBytes)
-  // the event's bytes from its kind's key on move up to make room for eventMetadata
-  const atByte = headBytes + (jsonBytes === json.length ? at : Buffer.byteLength(json.slice(0, at)))
-  out.copyWithin(atByte + metaBytes, atByte, end)
-  out.set(METADATA_KEY, atByte)
-  raw.writeTo(out, atByte + METADATA_KEY.length)
-  out.write(tail, end + metaBytes)
-  return { key: messageKey(event), value: out }
+  if (headBytes > 0) out.write(head, 0)
+  let pos = headBytes + scratch.copy(out, headBytes, 0, atByte)
+  out.set(METADATA_KEY, pos)
+  pos = raw.writeTo(out, pos + METADATA_KEY.length)
+  pos += scratch.copy(out, pos, atByte, jsonBytes)
+  if (tail.length > 0) out.write(tail, pos)
+  return { key, value: out }
 }

@@ -79,4 +79,22 @@ describe('encodeEvent', () => {
       }
     }
   })
+
+  test('an event too large for the shared scratch buffer gets the same bytes, twice in a row', () => {
+    // 3 bytes per character: the JSON needs more than the 64 KiB scratch buffer
+    const text = '€'.repeat(30_000)
+    const base = cases.find((c) => c.event.kind === 'operation' && c.event.action === 'create')!.event
+    const event = { ...base, record: { $type: 'app.bsky.feed.post', text } } as AtprotoEvent
+    const raw = new RawJson(['{"accountAge":', '7}'])
+    const snowflake = createSnowflake({ workerId: 3, now: () => clock })
+    const expected = toStandardJson(event, { accountAge: 7 })
+    assert.ok(Buffer.byteLength(expected) > 90_000)
+    for (let i = 0; i < 2; i++) {
+      const { value } = encodeEvent(event, { format: 'standard', snowflake, metadata: raw })
+      assert.equal(value.toString(), expected)
+    }
+    // a small event right after still uses (and is not disturbed by) the shared buffer
+    const small = encodeEvent(base, { format: 'standard', snowflake, metadata: raw })
+    assert.equal(small.value.toString(), toStandardJson(base, { accountAge: 7 }))
+  })
 })
