@@ -2,6 +2,7 @@
 // (haileyok/atproto-ruleset: handle, pdsHost, didCreatedAt, accountAge, profile.*): pure.
 import type { DidDocument } from '@atcute/identity'
 import { RawJson } from '../encode/raw-json.ts'
+import { timeMs } from '../events/event-time.ts'
 import type { DidCreation, Profile, ResolvedIdentity } from './identity-types.ts'
 
 export interface EventMetadata {
@@ -21,8 +22,8 @@ export interface EventMetadata {
 /** -1 when either time is missing or unparseable; never negative otherwise (clock skew) */
 export function accountAgeSeconds(createdAt: string | undefined, eventTime: string): number {
   if (!createdAt) return -1
-  const created = Date.parse(createdAt)
-  const at = Date.parse(eventTime)
+  const created = timeMs(createdAt)
+  const at = timeMs(eventTime)
   if (!Number.isFinite(created) || !Number.isFinite(at)) return -1
   return Math.max(0, Math.floor((at - created) / 1000))
 }
@@ -80,13 +81,13 @@ export function eventMetadataJson(
     let parts = createdAtParts.get(creation)
     if (parts === undefined) {
       parts = {
-        ms: Date.parse(creation.createdAt),
+        ms: timeMs(creation.createdAt),
         bytes: Buffer.from(`"didCreatedAt":${JSON.stringify(creation.createdAt)},`),
       }
       createdAtParts.set(creation, parts)
     }
     created = parts.bytes
-    const at = Date.parse(eventTime)
+    const at = timeMs(eventTime)
     if (Number.isFinite(parts.ms) && Number.isFinite(at))
       age = Math.max(0, Math.floor((at - parts.ms) / 1000))
   }
