@@ -5,18 +5,14 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
+import { shippedNodeFlags } from '../scripts/shipped-node-flags.ts'
 
 const root = join(import.meta.dirname, '..')
 const broker = join(root, 'scripts/kafka-broker.sh')
 const CLOCK_TICKS = 100 // USER_HZ on Linux
 
 /** the V8 flags bin/atkafka.js and the Docker image run with, unless ATKAFKA_BENCH_NODE_FLAGS says otherwise */
-export const benchNodeFlags =
-  process.env.ATKAFKA_BENCH_NODE_FLAGS ??
-  (readFileSync(join(root, 'bin/atkafka.js'), 'utf8').split('\n')[0] ?? '').replace(
-    /^#!\/usr\/bin\/env -S node\s*/,
-    '',
-  )
+export const benchNodeFlags = process.env.ATKAFKA_BENCH_NODE_FLAGS ?? shippedNodeFlags.join(' ')
 
 export function startBenchBroker(): { work: string; env: Record<string, string | undefined> } {
   const work = mkdtempSync(join(tmpdir(), 'atkafka-bench-broker-'))

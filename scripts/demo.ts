@@ -11,6 +11,7 @@ import { parseArgs, parseEnv } from 'node:util'
 import { Admin, Consumer } from '@platformatic/kafka'
 import { freePort } from '../test/helpers/free-port.ts'
 import { type LiveRelay, startLiveRelay } from '../test/helpers/live-relay.ts'
+import { shippedNodeFlags } from './shipped-node-flags.ts'
 
 const { values: opts } = parseArgs({
   options: {
@@ -44,6 +45,8 @@ const metricsPort = Number(opts['metrics-port']) || (await freePort())
 const atkafka: ChildProcess = spawn(
   process.execPath,
   [
+    // the V8 flags of bin/atkafka.js's shebang, which `node file` would not read
+    ...shippedNodeFlags,
     join(root, 'bin/atkafka.js'),
     'firehose',
     'relay',
