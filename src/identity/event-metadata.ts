@@ -21,11 +21,14 @@ export interface EventMetadata {
 
 /** -1 when either time is missing or unparseable; never negative otherwise (clock skew) */
 export function accountAgeSeconds(createdAt: string | undefined, eventTime: string): number {
-  if (!createdAt) return -1
-  const created = timeMs(createdAt)
+  return createdAt ? secondsSince(timeMs(createdAt), eventTime) : -1
+}
+
+/** whole seconds from `createdMs` to the event's time; -1 when either is unusable, never negative */
+function secondsSince(createdMs: number, eventTime: string): number {
   const at = timeMs(eventTime)
-  if (!Number.isFinite(created) || !Number.isFinite(at)) return -1
-  return Math.max(0, Math.floor((at - created) / 1000))
+  if (!Number.isFinite(createdMs) || !Number.isFinite(at)) return -1
+  return Math.max(0, Math.floor((at - createdMs) / 1000))
 }
 
 export function buildEventMetadata(
@@ -87,9 +90,7 @@ export function eventMetadataJson(
       createdAtParts.set(creation, parts)
     }
     created = parts.bytes
-    const at = timeMs(eventTime)
-    if (Number.isFinite(parts.ms) && Number.isFinite(at))
-      age = Math.max(0, Math.floor((at - parts.ms) / 1000))
+    age = secondsSince(parts.ms, eventTime)
   }
   let tail: Buffer = NO_PROFILE
   if (profile) {
