@@ -19,7 +19,7 @@ export class RawJson {
     this.byteLength = byteLength
   }
 
-  /** the whole value as a string (tests and the string encoders; the hot path uses writeTo) */
+  /** the whole value as a string (for tests and debugging; the encoder uses writeTo) */
   get json(): string {
     return this.parts.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('')
   }

@@ -4,7 +4,6 @@
 // fields hold `undefined`, which JSON.stringify omits. Records are embedded as decoded, never
 // walked: @atcute/cbor's CID and bytes wrappers serialize themselves to {"$link"}/{"$bytes"}.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import { RawJson } from './raw-json.ts'
 
 /** Kafka key of events that have no DID (relay #info), as in the Go original. */
 export const NO_DID_KEY = '<unknown>'
@@ -93,10 +92,10 @@ const KIND_KEYS = {
   sync: ',"sync":{',
 } as const
 
-/** the standard event as one JSON string (the encoder writes the same bytes without it) */
+/**
+ * the standard event as one JSON string, `metadata` a plain value (what the encoder's bytes
+ * must equal; the encoder itself splices a RawJson in, see encode-event.ts)
+ */
 export function toStandardJson(event: AtprotoEvent, metadata?: unknown): string {
-  if (!(metadata instanceof RawJson)) return JSON.stringify(toStandardEvent(event, metadata))
-  const json = JSON.stringify(toStandardEvent(event))
-  const at = metadataOffset(json, event)
-  return at < 0 ? json : `${json.slice(0, at)},"eventMetadata":${metadata.json}${json.slice(at)}`
+  return JSON.stringify(toStandardEvent(event, metadata))
 }

@@ -80,6 +80,19 @@ describe('encodeEvent', () => {
     }
   })
 
+  test('metadata given as RawJson is spliced exactly where JSON.stringify writes eventMetadata', () => {
+    const snowflake = createSnowflake({ workerId: 3, now: () => clock })
+    for (const c of cases) {
+      const metadata = c.metadata ?? { handle: 'x"y', accountAge: -1, profile: null }
+      const { value } = encodeEvent(c.event, {
+        format: 'standard',
+        snowflake,
+        metadata: new RawJson(JSON.stringify(metadata)),
+      })
+      assert.equal(value.toString(), toStandardJson(c.event, metadata), c.name)
+    }
+  })
+
   test('an event too large for the shared scratch buffer gets the same bytes, twice in a row', () => {
     // 3 bytes per character: the JSON needs more than the 64 KiB scratch buffer
     const text = '€'.repeat(30_000)

@@ -127,17 +127,6 @@ test('Kafka key: the DID, or "<unknown>" for info events', () => {
   }
 })
 
-test('metadata given as RawJson is spliced exactly where JSON.stringify writes eventMetadata', () => {
-  for (const c of cases) {
-    const metadata = c.metadata ?? { handle: 'x"y', accountAge: -1, profile: null }
-    assert.equal(
-      toStandardJson(c.event, new RawJson(JSON.stringify(metadata))),
-      toStandardJson(c.event, metadata),
-      c.name,
-    )
-  }
-})
-
 test('RawJson writes strings as UTF-8 and bytes as they are, in order, and knows its size', () => {
   const parts = ['{"a":"é",', Buffer.from('"b":"😀",'), '"c":', new Uint8Array([0x31]), '}']
   const raw = new RawJson(parts)
