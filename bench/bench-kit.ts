@@ -87,11 +87,16 @@ function statCpu(path: string): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
 
+/** the atkafka process's /metrics, one line per series */
+export async function metricLines(port: number): Promise<string[]> {
+  return (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split('\n')
+}
+
 /** one series of the atkafka process's /metrics; labels as written there, e.g. 'status="ok"' */
 export async function metric(port: number, name: string, labels = ''): Promise<number> {
-  const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  const lines = await metricLines(port)
   const prefix = labels ? `${name}{${labels}} ` : `${name} `
-  const line = body.split('\n').find((l) => l.startsWith(prefix))
+  const line = lines.find((l) => l.startsWith(prefix))
   return line ? Number(line.split(' ').pop()) : Number.NaN
 }
 

@@ -13,6 +13,7 @@ import { createMetrics } from '../src/metrics/metrics.ts'
 import { decodeFrame } from '../src/sources/relay/decode-frame.ts'
 import { readCorpusFrames } from '../test/helpers/corpus.ts'
 import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
+import { median } from './bench-kit.ts'
 
 const seconds = Number(process.argv[2] ?? 3)
 const flags = process.argv.slice(3)
@@ -103,7 +104,6 @@ for (let round = 0; round < 5; round++) {
   results.enriched.push(e.ns)
   bytes = { base: b.bytes, enriched: e.bytes }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const base = median(results.base)
 const enriched = median(results.enriched)
 console.log(
@@ -111,7 +111,7 @@ console.log(
     `${Math.round(enriched)} ns/event (${Math.round(bytes.enriched)} B); +${Math.round(enriched - base)} ns = ${((enriched / base) * 100).toFixed(0)} % (median of 5)`,
 )
 const lines = (await metrics.registry.metrics()).split('\n')
-console.log(lines.filter((l) => /^atkafka_(plc_requests|events_enriched|cache_size)/.test(l)).join('\n'))
+console.log(lines.filter((l) => /^atkafka_(plc_requests|enriched_events|cache_size)/.test(l)).join('\n'))
 console.log(`node ${process.version}`)
 await stage.close()
 await plc.close()

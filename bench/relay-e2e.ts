@@ -15,6 +15,7 @@ import {
   benchNodeFlags,
   median,
   metric,
+  metricLines,
   type RunStats,
   startBenchBroker,
   startMeasuring,
@@ -106,9 +107,7 @@ try {
       const result = (name: string) => metric(port, 'atkafka_enriched_events_total', `result="${name}"`)
       const [complete, none] = [await result('complete'), await result('none')]
       // lookups that went upstream (cache misses), by kind
-      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-      const misses = body
-        .split('\n')
+      const misses = (await metricLines(port))
         .filter((l) => /^atkafka_plc_requests\{.*cached="false"\} [1-9]/.test(l))
         .map((l) => `${/kind="(\w+)"/.exec(l)?.[1]}=${l.split(' ').pop()}`)
       console.log(
