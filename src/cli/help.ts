@@ -1,6 +1,5 @@
 // --help text, generated from the config schema.
-import { specsFor } from '../config/load-config.ts'
-import type { Command } from '../config/schema.ts'
+import { type Command, specsFor } from '../config/schema.ts'
 
 export const COMMANDS: Record<Command, { usage: string; summary: string }> = {
   relay: {
@@ -46,8 +45,8 @@ export function commandHelp(command: Command): string {
       group = spec.group
       lines.push(`${group}:`)
     }
-    const value = spec.kind === 'boolean' ? '' : ' <value>'
-    const flags = [spec.flag, ...(spec.flagAliases ?? [])].map((f) => `--${f}`).join(', ')
+    const value = spec.boolean ? '' : ' <value>'
+    const flags = spec.flags.map((f) => `--${f}`).join(', ')
     const def = spec.required ? ' (required)' : spec.default ? ` (default: ${spec.default})` : ''
     lines.push(`  ${flags}${value}`, `      ${spec.description}${def}`, `      env: ${spec.env.join(', ')}`)
   }

@@ -1,9 +1,6 @@
 // docs/configuration.md, generated from the schema (scripts/gen-docs.ts writes it; a unit test
 // fails when the file and the schema disagree).
-import type { Command, OptionSpec } from './schema.ts'
-import { options } from './schema.ts'
-
-const commandNames: Record<Command, string> = { relay: 'relay', tap: 'tap', tail: 'tail' }
+import { type OptionSpec, options } from './schema.ts'
 
 export function configurationMarkdown(): string {
   const lines = [
@@ -18,7 +15,8 @@ export function configurationMarkdown(): string {
     '',
   ]
   let group = ''
-  for (const spec of Object.values(options) as OptionSpec<unknown>[]) {
+  const specs: OptionSpec[] = Object.values(options)
+  specs.forEach((spec, i) => {
     if (spec.group !== group) {
       group = spec.group
       lines.push(
@@ -28,15 +26,14 @@ export function configurationMarkdown(): string {
         '| --- | --- | --- | --- | --- |',
       )
     }
-    const flags = [spec.flag, ...(spec.flagAliases ?? [])].map((f) => `\`--${f}\``).join(', ')
+    const flags = spec.flags.map((f) => `\`--${f}\``).join(', ')
     const env = spec.env.map((e) => `\`${e}\``).join(', ')
     const def = spec.required ? '*required*' : spec.default ? `\`${spec.default}\`` : ''
-    const cmds = spec.commands.map((c) => commandNames[c]).join(', ')
+    const cmds = spec.commands.join(', ')
     lines.push(
       `| ${flags} | ${env} | ${def} | ${cmds} | ${spec.description.replaceAll('|', '\\|')}${spec.secret ? ' (secret: redacted in logs)' : ''} |`,
     )
-    const next = Object.values(options).indexOf(spec as never) + 1
-    if ((Object.values(options)[next] as OptionSpec<unknown> | undefined)?.group !== group) lines.push('')
-  }
+    if (specs[i + 1]?.group !== group) lines.push('')
+  })
   return `${lines.join('\n')}\n`
 }

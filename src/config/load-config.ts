@@ -2,140 +2,117 @@
 // Precedence: flag > env (first listed name that is set) > default.
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
-import { validateCollectionPattern } from '../filters/collection-matcher.ts'
-import { validateServicePattern } from '../filters/service-filter.ts'
-import { type Command, type Config, type OptionKey, type OptionSpec, options } from './schema.ts'
+import {
+  type Command,
+  type Config,
+  derive,
+  type OptionKey,
+  type OptionSpec,
+  options,
+  specsFor,
+} from './schema.ts'
 
-const specs = Object.entries(options) as [OptionKey, OptionSpec<unknown>][]
-
-export function specsFor(command: Command): [OptionKey, OptionSpec<unknown>][] {
-  return specs.filter(([, s]) => s.commands.includes(command))
+export function label(spec: OptionSpec): string {
+  return `--${spec.flags[0]} / ${spec.env.join(' / ')}`
 }
 
-export function label(spec: OptionSpec<unknown>): string {
-  return `--${spec.flag} / ${spec.env.join(' / ')}`
-}
-
-/** Raw string per option, with where it came from, before validation. */
+/** Raw string per option (flag, else env, else default), before validation. */
 function rawValues(command: Command, argv: readonly string[], env: NodeJS.ProcessEnv, problems: string[]) {
   const own = specsFor(command)
-  const byFlag = new Map<string, OptionKey>()
-  for (const [key, spec] of own) for (const f of [spec.flag, ...(spec.flagAliases ?? [])]) byFlag.set(f, key)
+  const byFlag = new Map<string, OptionSpec>()
+  for (const [, spec] of own) for (const f of spec.flags) byFlag.set(f, spec)
   // Booleans may be given bare (--tls) or with a value (--tls=false), as the Go original allowed.
   const args = argv.map((a) => {
     const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined
-    const key = name === undefined ? undefined : byFlag.get(name)
-    return key !== undefined && options[key].kind === 'boolean' ? `${a}=true` : a
+    return name !== undefined && byFlag.get(name)?.boolean ? `${a}=true` : a
   })
-  let parsed: Record<string, string | undefined> = {}
-  try {
-    const out = parseArgs({
-      args,
-      options: Object.fromEntries([...byFlag.keys()].map((f) => [f, { type: 'string' as const }])),
-      strict: true,
-      allowPositionals: false,
-    })
-    parsed = out.values as Record<string, string | undefined>
-  } catch (err) {
-    problems.push((err as Error).message.replace(/\. To specify.*$/s, ''))
+  // lenient parse, so that a stray argument is one problem among the others, not the only one
+  const { tokens } = parseArgs({
+    args,
+    options: Object.fromEntries([...byFlag.keys()].map((f) => [f, { type: 'string' as const }])),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  })
+  const parsed: Record<string, string | undefined> = {}
+  for (const token of tokens) {
+    if (token.kind === 'positional') problems.push(`unexpected argument ${JSON.stringify(token.value)}`)
+    else if (token.kind === 'option' && !byFlag.has(token.name))
+      problems.push(`unknown option ${token.rawName}`)
+    else if (token.kind === 'option' && token.value === undefined) {
+      problems.push(
+        `${token.rawName}: expected a value (write --${token.name}=<value> for one that starts with -)`,
+      )
+    } else if (token.kind === 'option') parsed[token.name] = token.value
   }
-  const raw = new Map<OptionKey, string | undefined>()
-  for (const [key, spec] of own) {
-    const fromFlag = [spec.flag, ...(spec.flagAliases ?? [])]
-      .map((f) => parsed[f])
-      .find((v) => v !== undefined)
-    const fromEnv = spec.env.map((e) => env[e]).find((v) => v !== undefined)
-    raw.set(key, fromFlag ?? fromEnv ?? spec.default)
-  }
-  return raw
+  return own.map(([key, spec]) => {
+    const fromFlag = spec.flags.map((f) => parsed[f]).find((x) => x !== undefined)
+    const fromEnv = spec.env.map((e) => env[e]).find((x) => x !== undefined)
+    return [key, spec, fromFlag ?? fromEnv ?? spec.default] as const
+  })
 }
 
 export function loadConfig(command: Command, argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const problems: string[] = []
-  const raw = rawValues(command, argv, env, problems)
   const values: Record<string, unknown> = {}
-  for (const [key, spec] of specsFor(command)) {
-    const value = raw.get(key)
+  for (const [key, spec, value] of rawValues(command, argv, env, problems)) {
     if (value === undefined || (spec.required && value.trim() === '')) {
       if (spec.required) problems.push(`${label(spec)}: required`)
       continue
     }
-    const result = spec.schema.safeParse(value)
-    if (result.success) values[key] = result.data
+    const result = v.safeParse(spec.schema, value)
+    if (result.success) values[key] = result.output
     else {
       const shown = spec.secret ? '<redacted>' : JSON.stringify(value)
-      problems.push(`${label(spec)}: ${result.error.issues.map((i) => i.message).join('; ')}, got ${shown}`)
+      problems.push(`${label(spec)}: ${result.issues.map((i) => i.message).join('; ')}, got ${shown}`)
     }
   }
-  problems.push(...crossFieldProblems(values))
+  problems.push(...crossFieldProblems(values as Partial<Config>))
   if (problems.length > 0) throw new ConfigError(problems)
-  return Object.freeze(values) as Config
+  return Object.freeze(derive(command, values as unknown as Config))
 }
 
-function crossFieldProblems(v: Record<string, unknown>): string[] {
-  const problems: string[] = []
+/** rules between options: each a condition on the parsed values and what to say */
+function crossFieldProblems(c: Partial<Config>): string[] {
   const o = options
-  const matched = (v.matchedCollections as string[] | undefined) ?? []
-  const ignored = (v.ignoredCollections as string[] | undefined) ?? []
-  if (matched.length > 0 && ignored.length > 0) {
-    problems.push(
-      `${label(o.matchedCollections)} and ${label(o.ignoredCollections)}: give one or the other, not both`,
-    )
-  }
-  for (const [key, patterns] of [
-    ['matchedCollections', matched],
-    ['ignoredCollections', ignored],
-  ] as const) {
-    for (const p of patterns) {
-      const problem = validateCollectionPattern(p)
-      if (problem) problems.push(`${label(o[key])}: ${problem}`)
-    }
-  }
-  const matchedServices = (v.matchedServices as string[] | undefined) ?? []
-  const ignoredServices = (v.ignoredServices as string[] | undefined) ?? []
-  if (matchedServices.length > 0 && ignoredServices.length > 0) {
-    problems.push(
-      `${label(o.matchedServices)} and ${label(o.ignoredServices)}: give one or the other, not both`,
-    )
-  }
-  for (const [key, patterns] of [
-    ['matchedServices', matchedServices],
-    ['ignoredServices', ignoredServices],
-  ] as const) {
-    for (const p of patterns) {
-      const problem = validateServicePattern(p)
-      if (problem) problems.push(`${label(o[key])}: ${problem}`)
-    }
-  }
-  if (v.saslMechanism && (!v.saslUsername || !v.saslPassword)) {
-    problems.push(`${label(o.saslUsername)} and ${label(o.saslPassword)}: required with --sasl-mechanism`)
-  }
-  if (Boolean(v.tlsCertFile) !== Boolean(v.tlsKeyFile)) {
-    problems.push(`${label(o.tlsCertFile)} and ${label(o.tlsKeyFile)}: give both or neither`)
-  }
-  for (const key of ['tlsCaFile', 'tlsCertFile', 'tlsKeyFile'] as const) {
-    const file = v[key] as string | undefined
-    if (file && !existsSync(file)) problems.push(`${label(o[key])}: no such file ${JSON.stringify(file)}`)
-  }
-  if (
-    typeof v.reconnectMinMs === 'number' &&
-    typeof v.reconnectMaxMs === 'number' &&
-    v.reconnectMinMs > v.reconnectMaxMs
-  ) {
-    problems.push(`${label(o.reconnectMinMs)}: must not exceed --reconnect-max-ms`)
-  }
-  if (v.exactlyOnce === true && v.cursorStore !== undefined && v.cursorStore !== 'kafka') {
-    problems.push(
+  const both = (a: OptionKey, b: OptionKey) => `${label(o[a])} and ${label(o[b])}`
+  const rules: [broken: boolean, problem: string][] = [
+    [
+      !!c.matchedCollections?.length && !!c.ignoredCollections?.length,
+      `${both('matchedCollections', 'ignoredCollections')}: give one or the other, not both`,
+    ],
+    [
+      !!c.matchedServices?.length && !!c.ignoredServices?.length,
+      `${both('matchedServices', 'ignoredServices')}: give one or the other, not both`,
+    ],
+    [
+      !!c.saslMechanism && (!c.saslUsername || !c.saslPassword),
+      `${both('saslUsername', 'saslPassword')}: required with --sasl-mechanism`,
+    ],
+    [
+      Boolean(c.tlsCertFile) !== Boolean(c.tlsKeyFile),
+      `${both('tlsCertFile', 'tlsKeyFile')}: give both or neither`,
+    ],
+    ...(['tlsCaFile', 'tlsCertFile', 'tlsKeyFile'] as const).map((key): [boolean, string] => [
+      !!c[key] && !existsSync(c[key]),
+      `${label(o[key])}: no such file ${JSON.stringify(c[key])}`,
+    ]),
+    [
+      c.reconnectMinMs !== undefined && c.reconnectMaxMs !== undefined && c.reconnectMinMs > c.reconnectMaxMs,
+      `${label(o.reconnectMinMs)}: must not exceed --reconnect-max-ms`,
+    ],
+    [
+      c.exactlyOnce === true && c.cursorStore !== undefined && c.cursorStore !== 'kafka',
       `${label(o.exactlyOnce)}: needs --cursor-store kafka (the cursor commits in the same transaction as the events)`,
-    )
-  }
-  if (v.standby === true && v.cursorStore !== undefined && v.cursorStore !== 'kafka') {
-    problems.push(
+    ],
+    [
+      c.standby === true && c.cursorStore !== undefined && c.cursorStore !== 'kafka',
       `${label(o.standby)}: needs --cursor-store kafka (the instances share the cursor through Kafka)`,
-    )
-  }
-  return problems
+    ],
+  ]
+  return rules.filter(([broken]) => broken).map(([, problem]) => problem)
 }
 
 /** The effective configuration with secrets redacted, for logs and --print-config. */
