@@ -1,27 +1,28 @@
-// Saves the safe cursor at most every intervalMs while it moves, and once more on stop.
+// Saves the source's checkpoint at most every intervalMs while it moves, and once more on stop.
 import type { Logger } from 'pino'
 import type { CursorStore } from './cursor-store.ts'
 
 export interface CursorSaver {
-  /** saves the latest safe cursor now (used on shutdown) */
+  /** saves the latest checkpoint now (used on shutdown) */
   flush(): Promise<void>
   stop(): void
 }
 
-export function startCursorSaver(
-  store: CursorStore,
-  safe: () => number | undefined,
+export function startCursorSaver<P>(
+  store: CursorStore<P>,
+  checkpoint: () => P | undefined,
   intervalMs: number,
-  deps: { logger: Logger; onSaved?: (seq: number) => void },
+  deps: { logger: Logger; onSaved?: (position: P) => void },
 ): CursorSaver {
-  let saved: number | undefined
+  let saved: P | undefined
   let saving: Promise<void> | undefined
   const saveNow = async () => {
-    const seq = safe()
-    if (seq === undefined || seq === saved) return
-    await store.save(seq)
-    saved = seq
-    deps.onSaved?.(seq)
+    const position = checkpoint()
+    // a checkpoint is the same value while it has not moved (the Source port's contract)
+    if (position === undefined || position === saved) return
+    await store.save(position)
+    saved = position
+    deps.onSaved?.(position)
   }
   const tick = () => {
     if (saving !== undefined) return

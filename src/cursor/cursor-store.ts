@@ -1,26 +1,50 @@
-// Where the relay cursor lives between runs. Only a seq at or below which Kafka holds every
-// event (the seq tracker's safe()) is ever saved.
+// Where a resumable source's position (the cursor) lives between runs. Only a position at or
+// below which Kafka holds every event (the source's checkpoint) is ever saved. A codec says
+// how a source's position is stored; the stored record adds what a human needs to judge it.
 
-export interface CursorStore {
-  /** the saved seq for this source, or undefined when none was saved */
-  load(): Promise<number | undefined>
-  /** resolves once the seq is durably stored */
-  save(seq: number): Promise<void>
-  readonly description: string
+export interface CursorStore<P> {
+  /** the saved position for this source, or undefined when none was saved */
+  load(): Promise<P | undefined>
+  /** resolves once the position is durably stored */
+  save(position: P): Promise<void>
+  /** where it is kept, for logs and the status page */
+  readonly location: string
 }
 
-/** The stored value: the seq plus what a human needs to judge it. */
-export interface CursorRecord {
-  readonly seq: number
+/** How one source's position is written into and read from a stored cursor record. */
+export interface CursorCodec<P> {
+  /** the position as fields of the stored record (relay: `{seq}`) */
+  toFields(position: P): Record<string, unknown>
+  /** throws (a plain Error saying what is wrong) when the fields hold no valid position */
+  fromFields(fields: Record<string, unknown>, where: string): P
+  /** a number that grows with the position, for gauges and the status page (relay: the seq) */
+  toNumber(position: P): number
+}
+
+/** who a stored cursor belongs to */
+export interface CursorOwner {
   readonly sourceId: string
   readonly upstream: string
-  readonly savedAt: string
 }
 
-export function parseCursorRecord(text: string, where: string): CursorRecord {
-  const value = JSON.parse(text) as Partial<CursorRecord>
-  if (typeof value.seq !== 'number' || !Number.isSafeInteger(value.seq) || value.seq < 0) {
-    throw new Error(`stored cursor has no valid seq; where=${where}`)
-  }
-  return value as CursorRecord
+/** The stored record: the position's fields, the source id and upstream, and when it was saved. */
+export function cursorRecordJson<P>(codec: CursorCodec<P>, owner: CursorOwner, position: P): string {
+  return JSON.stringify({
+    ...codec.toFields(position),
+    sourceId: owner.sourceId,
+    upstream: owner.upstream,
+    savedAt: new Date().toISOString(),
+  })
+}
+
+export function parseCursorRecord<P>(
+  codec: CursorCodec<P>,
+  text: string,
+  where: string,
+): { position: P; sourceId: unknown } {
+  const fields: unknown = JSON.parse(text)
+  if (typeof fields !== 'object' || fields === null)
+    throw new Error(`stored cursor is not an object; where=${where}`)
+  const record = fields as Record<string, unknown>
+  return { position: codec.fromFields(record, where), sourceId: record.sourceId }
 }

@@ -2,11 +2,21 @@
 // never leaves a torn cursor behind.
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { CursorError } from '../errors.ts'
-import { type CursorStore, parseCursorRecord } from './cursor-store.ts'
+import {
+  type CursorCodec,
+  type CursorOwner,
+  type CursorStore,
+  cursorRecordJson,
+  parseCursorRecord,
+} from './cursor-store.ts'
 
-export function createFileCursorStore(path: string, sourceId: string, upstream: string): CursorStore {
+export function createFileCursorStore<P>(
+  path: string,
+  owner: CursorOwner,
+  codec: CursorCodec<P>,
+): CursorStore<P> {
   return {
-    description: `file ${path}`,
+    location: `file ${path}`,
     async load() {
       let text: string
       try {
@@ -15,23 +25,22 @@ export function createFileCursorStore(path: string, sourceId: string, upstream: 
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
         throw new CursorError(`cannot read the cursor file; path=${path}`, { cause: err })
       }
+      let stored: { position: P; sourceId: unknown }
       try {
-        const record = parseCursorRecord(text, path)
-        if (record.sourceId !== sourceId) {
-          throw new CursorError(
-            `cursor file belongs to another source; path=${path} file=${record.sourceId} ours=${sourceId}`,
-          )
-        }
-        return record.seq
+        stored = parseCursorRecord(codec, text, path)
       } catch (err) {
-        if (err instanceof CursorError) throw err
         throw new CursorError(`cursor file is not valid; path=${path}`, { cause: err })
       }
+      if (stored.sourceId !== owner.sourceId) {
+        throw new CursorError(
+          `cursor file belongs to another source; path=${path} file=${String(stored.sourceId)} ours=${owner.sourceId}`,
+        )
+      }
+      return stored.position
     },
-    async save(seq) {
+    async save(position) {
       const tmp = `${path}.tmp`
-      const record = { seq, sourceId, upstream, savedAt: new Date().toISOString() }
-      await writeFile(tmp, `${JSON.stringify(record)}\n`)
+      await writeFile(tmp, `${cursorRecordJson(codec, owner, position)}\n`)
       await rename(tmp, path)
     },
   }

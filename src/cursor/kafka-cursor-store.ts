@@ -6,32 +6,37 @@
 import { randomUUID } from 'node:crypto'
 import { Consumer, FetchIsolationLevels, ProduceAcks } from '@platformatic/kafka'
 import { CursorError } from '../errors.ts'
+import type { OutboundRecord } from '../pipeline/types.ts'
 import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
 import { connectionOptions, type KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
-import type { OutboundRecord } from '../sink/kafka/kafka-sink.ts'
-import { type CursorStore, parseCursorRecord } from './cursor-store.ts'
+import {
+  type CursorCodec,
+  type CursorOwner,
+  type CursorStore,
+  cursorRecordJson,
+  parseCursorRecord,
+} from './cursor-store.ts'
 import { readCommittedPartition } from './read-committed.ts'
 
-export interface KafkaCursorStore extends CursorStore {
-  /** the record that stores seq (for a transaction) */
-  record(seq: number): OutboundRecord
+export interface KafkaCursorStore<P> extends CursorStore<P> {
+  /** the record that stores a position (for a transaction) */
+  record(position: P): OutboundRecord
 }
 
-export function createKafkaCursorStore(options: {
-  readonly kafka: KafkaConfig
-  readonly topic: string
-  readonly sourceId: string
-  readonly upstream: string
-  readonly producer: AtkafkaProducer
-}): KafkaCursorStore {
-  const { kafka, topic, sourceId, upstream, producer } = options
-  const record = (seq: number): OutboundRecord => ({
+export function createKafkaCursorStore<P>(
+  options: { readonly kafka: KafkaConfig; readonly topic: string; readonly producer: AtkafkaProducer },
+  owner: CursorOwner,
+  codec: CursorCodec<P>,
+): KafkaCursorStore<P> {
+  const { kafka, topic, producer } = options
+  const { sourceId } = owner
+  const record = (position: P): OutboundRecord => ({
     topic,
     key: sourceId,
-    value: Buffer.from(JSON.stringify({ seq, sourceId, upstream, savedAt: new Date().toISOString() })),
+    value: Buffer.from(cursorRecordJson(codec, owner, position)),
   })
   return {
-    description: `kafka topic ${topic} key ${sourceId}`,
+    location: `kafka topic ${topic} key ${sourceId}`,
     record,
     async load() {
       const consumer = new Consumer({
@@ -41,10 +46,10 @@ export function createKafkaCursorStore(options: {
         isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       })
       try {
-        let found: number | undefined
-        await readCommittedPartition(consumer, topic, 0, (record) => {
-          if (record.key?.toString() !== sourceId || !record.value) return
-          found = parseCursorRecord(record.value.toString(), `${topic}@${record.offset}`).seq
+        let found: P | undefined
+        await readCommittedPartition(consumer, topic, 0, (r) => {
+          if (r.key?.toString() !== sourceId || !r.value) return
+          found = parseCursorRecord(codec, r.value.toString(), `${topic}@${r.offset}`).position
         })
         return found
       } catch (err) {
@@ -53,8 +58,8 @@ export function createKafkaCursorStore(options: {
         await consumer.close(true)
       }
     },
-    async save(seq) {
-      await producer.send({ messages: [record(seq)], acks: ProduceAcks.ALL })
+    async save(position) {
+      await producer.send({ messages: [record(position)], acks: ProduceAcks.ALL })
     },
   }
 }

@@ -81,12 +81,10 @@ export function createIdentityStageFromConfig(
           reasonOf,
         })
       : undefined
-  const stats = (l: { size: number; hits: number } | undefined) =>
-    l ? { size: l.size, hits: l.hits } : undefined
-  metrics.identityCaches(() => ({
-    did_doc: stats(didDocs),
-    audit_log: stats(auditLogs),
-    profile: stats(profiles),
+  metrics.identityCacheSizes(() => ({
+    did_doc: didDocs.size,
+    audit_log: auditLogs?.size,
+    profile: profiles?.size,
   }))
   return createIdentityStage({
     didDocs,

@@ -1,6 +1,5 @@
 // Cached, coalesced, rate-limited, time-bounded lookups of one kind of identity data per DID.
-// get() answers synchronously from the cache (the hot path: no promise, no allocation beyond
-// the metric), else returns the one in-flight lookup for that DID and kind. A lookup never
+// get() answers synchronously from the cache (the hot path: no promise, no allocation), else returns the one in-flight lookup for that DID and kind. A lookup never
 // rejects: it settles with an Outcome within `timeoutMs` (the deadline covers waiting for a
 // rate-limit token too). invalidate() drops the cached value and detaches an in-flight lookup,
 // whose answer then is handed to its waiters but not cached (it may predate the change).
@@ -15,8 +14,8 @@ export interface LookupCacheConfig {
 
 export interface LookupObserver {
   /**
-   * a get() the cache could not answer: status of the answer, and whether it rode on a lookup
-   * already in flight (cached) or made its own request. Cache hits are only counted (`hits`).
+   * a get() answered: status of the answer, and whether the cache or a lookup already in flight
+   * answered it (cached) or it made its own request
    */
   request(kind: LookupKind, status: 'ok' | FailureReason, cached: boolean): void
 }
@@ -26,8 +25,6 @@ export interface Lookups<K extends LookupKind> {
   get(did: string): Outcome<LookupValues[K]> | Promise<Outcome<LookupValues[K]>>
   invalidate(did: string): void
   readonly size: number
-  /** get()s answered from the cache so far (a plain count: the hot path does no more) */
-  readonly hits: number
   /** lookups currently in flight */
   readonly inFlight: number
 }
@@ -58,7 +55,6 @@ export function createLookups<K extends LookupKind>(options: LookupsOptions<K>):
     ttlAutopurge: false,
   })
   const flights = new Map<string, Flight<T>>()
-  let hits = 0
 
   const run = async (did: string, flight: { current?: Flight<T> }): Promise<Outcome<T>> => {
     const signal = AbortSignal.timeout(options.timeoutMs)
@@ -82,7 +78,7 @@ export function createLookups<K extends LookupKind>(options: LookupsOptions<K>):
     get(did) {
       const hit = cache.get(did)
       if (hit) {
-        hits++
+        observer.request(kind, 'ok', true)
         return hit
       }
       let flight = flights.get(did)
@@ -104,9 +100,6 @@ export function createLookups<K extends LookupKind>(options: LookupsOptions<K>):
     },
     get size() {
       return cache.size
-    },
-    get hits() {
-      return hits
     },
     get inFlight() {
       return flights.size

@@ -1,37 +1,34 @@
-// /metrics, /healthz, /readyz, and the status page (/ with /status.js, /status.json) on node:http.
+// The ops HTTP server on node:http: /metrics (Prometheus), /healthz, /readyz, and the routes
+// other parts serve beside them (the status page: src/status/status-service.ts).
 import { createServer, type Server } from 'node:http'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { STATUS_PAGE_HTML, STATUS_PAGE_JS } from '../status/status-page.ts'
 
-export interface HealthState {
-  /** true once the upstream is connected and the producer has broker metadata */
-  ready(): boolean
-  /** what /status.json answers (the status page polls it) */
-  status(): unknown
+/** A GET route: its response headers and body, built per request. */
+export interface Route {
+  readonly headers: Readonly<Record<string, string>>
+  body(): string
 }
 
-// the page loads nothing but its own script and JSON
-const PAGE_HEADERS = {
-  'cache-control': 'no-store',
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'",
-  'x-content-type-options': 'nosniff',
-}
-
-export interface MetricsServer extends AsyncDisposable {
+export interface OpsServer {
   readonly port: number
   close(): Promise<void>
 }
 
-export async function startMetricsServer(
+export async function startOpsServer(
   address: { host: string; port: number },
-  registry: Registry,
-  health: HealthState,
+  options: {
+    readonly registry: Registry
+    /** /readyz: true once the upstream is connected and the producer has broker metadata */
+    readonly ready: () => boolean
+    readonly routes: Readonly<Record<string, Route>>
+  },
   logger: Logger,
-): Promise<MetricsServer> {
+): Promise<OpsServer> {
+  const { registry, ready, routes } = options
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    const route = routes[path]
     if (path === '/metrics') {
       registry.metrics().then(
         (body) => {
@@ -43,32 +40,24 @@ export async function startMetricsServer(
           res.writeHead(500).end()
         },
       )
-    } else if (path === '/') {
-      res
-        .writeHead(200, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' })
-        .end(STATUS_PAGE_HTML)
-    } else if (path === '/status.js') {
-      res
-        .writeHead(200, { ...PAGE_HEADERS, 'content-type': 'text/javascript; charset=utf-8' })
-        .end(STATUS_PAGE_JS)
-    } else if (path === '/status.json') {
-      let body: string
-      try {
-        body = `${JSON.stringify(health.status(), null, 2)}\n`
-      } catch (err) {
-        // a status that cannot be built is a bug to see in the logs; the run goes on
-        logger.error({ err }, 'status report failed')
-        res.writeHead(500).end()
-        return
-      }
-      res.writeHead(200, { ...PAGE_HEADERS, 'content-type': 'application/json' }).end(body)
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
     } else if (path === '/readyz') {
-      const ready = health.ready()
+      const isReady = ready()
       res
-        .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(ready ? 'ready\n' : 'not ready\n')
+        .writeHead(isReady ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(isReady ? 'ready\n' : 'not ready\n')
+    } else if (route) {
+      let body: string
+      try {
+        body = route.body()
+      } catch (err) {
+        // a page that cannot be built is a bug to see in the logs; the run goes on
+        logger.error({ err, path }, 'building a response failed')
+        res.writeHead(500).end()
+        return
+      }
+      res.writeHead(200, route.headers).end(body)
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
     }
@@ -83,10 +72,12 @@ export async function startMetricsServer(
   })
   const port = (server.address() as { port: number }).port
   logger.info({ address: `${address.host}:${port}` }, 'metrics server listening')
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections()
-      server.close(() => resolve())
-    })
-  return { port, close, [Symbol.asyncDispose]: close }
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
 }

@@ -1,7 +1,8 @@
 // Prometheus metrics: one typed facade with one method per business event. Names of the Go
 // original (atkafka_handled_events, atkafka_produced_events, …) are kept verbatim; new series
 // follow <prefix>_<noun>_<unit>. Label values come from closed sets, pre-registered at zero.
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+// Every series keeps its numbers itself (series.ts): snapshot() and /metrics read the same.
+import { collectDefaultMetrics, Registry } from 'prom-client'
 import { DROP_REASONS, type DropReason } from '../errors.ts'
 import {
   LOOKUP_KINDS,
@@ -9,6 +10,7 @@ import {
   type LookupKind,
   type LookupStatus,
 } from '../identity/identity-types.ts'
+import { type Count, counterSeries, countsBy, gaugeSeries, total } from './series.ts'
 
 /** Distinct collection label values before new ones are reported as "other" (collections are open-ended). */
 const MAX_COLLECTION_LABELS = 250
@@ -66,14 +68,16 @@ export interface Metrics {
   tapAckBuffer(count: number): void
   /** an identity lookup answered (did_doc and audit_log: PLC or did:web; profile: the API host) */
   identityRequest(kind: LookupKind, status: LookupStatus, cached: boolean): void
-  /** where atkafka_cache_size and the cache hits of atkafka_plc/api_requests are read (on scrape) */
-  identityCaches(read: () => Partial<Record<LookupKind, { size: number; hits: number }>>): void
+  /** where atkafka_cache_size is read (on scrape) */
+  identityCacheSizes(read: () => Partial<Record<LookupKind, number>>): void
   /** an event with a DID while enrichment is on: metadata complete, partial (audit log or profile missing) or none */
   eventEnriched(result: 'complete' | 'partial' | 'none'): void
   /** an event whose DID could not be resolved while a service filter is on, and what became of it */
   serviceUnresolved(decision: 'pass' | 'drop'): void
-  /** exactly-once: a transaction committed (with the cursor seq it carried) or aborted */
-  transactionEnded(result: 'committed' | 'aborted', messages: number, cursor?: number): void
+  /** exactly-once: a transaction committed or aborted */
+  transactionEnded(result: 'committed' | 'aborted'): void
+  /** exactly-once: the cursor (as a number: the relay seq) committed with the last transaction */
+  cursorCommitted(position: number): void
   /** standby: 1 while this instance is the writer, 0 while it waits */
   writer(active: boolean): void
 }
@@ -81,267 +85,213 @@ export interface Metrics {
 export function createMetrics(registry = new Registry()): Metrics {
   // process_* and nodejs_* (heap, event loop lag, GC) next to ours
   collectDefaultMetrics({ register: registry })
-  const handled = new Counter({
-    name: 'atkafka_handled_events',
-    help: 'Events received from the upstream and handled, by Osprey action name and collection',
-    labelNames: ['action_name', 'collection'],
-    registers: [registry],
-  })
-  const produced = new Counter({
-    name: 'atkafka_produced_events',
-    help: 'Kafka messages produced, by outcome (ok, error, dead_letter)',
-    labelNames: ['status'],
-    registers: [registry],
-  })
-  for (const s of ['ok', 'error', 'dead_letter']) produced.inc({ status: s }, 0)
-  const dropped = new Counter({
-    name: 'atkafka_dropped_events_total',
-    help: 'Upstream events or operations not produced to the output topic, by reason',
-    labelNames: ['reason'],
-    registers: [registry],
-  })
-  for (const r of DROP_REASONS) dropped.inc({ reason: r }, 0)
-  const filtered = new Counter({
-    name: 'atkafka_filtered_events_total',
-    help: 'Events left out on purpose by the configured filters, by kind',
-    labelNames: ['kind'],
-    registers: [registry],
-  })
-  const frames = new Counter({
-    name: 'atkafka_upstream_frames_total',
-    help: 'Frames received from the upstream, by type',
-    labelNames: ['type'],
-    registers: [registry],
-  })
-  const upstreamErrors = new Counter({
-    name: 'atkafka_upstream_errors_total',
-    help: 'Error frames and info messages from the upstream, by name (FutureCursor, ConsumerTooSlow, OutdatedCursor, …)',
-    labelNames: ['name'],
-    registers: [registry],
-  })
-  // hot-path values are plain variables, turned into gauges only when scraped
-  const state = { upstreamSeq: Number.NaN, cursorSeq: Number.NaN, eventTime: '', inFlight: 0 }
-  // the same counts as plain numbers, for snapshot()
-  const totals = {
-    handled: 0,
-    produced: { ok: 0, error: 0, dead_letter: 0 } as Record<ProducedStatus, number>,
-    dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
-    // Maps: upstream error names are whatever the upstream sends
-    filtered: new Map<string, number>(),
-    upstreamErrors: new Map<string, number>(),
+  const counter = (
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+    preset: readonly (readonly string[])[] = [],
+  ) => counterSeries(registry, { name, help, labelNames, preset })
+  const gauge = (name: string, help: string, read: () => number | undefined) =>
+    gaugeSeries(registry, { name, help }, () => [[{}, read()]])
+  const each = (values: readonly string[]) => values.map((v) => [v])
+
+  const handled = counter(
+    'atkafka_handled_events',
+    'Events received from the upstream and handled, by Osprey action name and collection',
+    ['action_name', 'collection'],
+  )
+  const produced = counter(
+    'atkafka_produced_events',
+    'Kafka messages produced, by outcome (ok, error, dead_letter)',
+    ['status'],
+    each(['ok', 'error', 'dead_letter']),
+  )
+  const dropped = counter(
+    'atkafka_dropped_events_total',
+    'Upstream events or operations not produced to the output topic, by reason',
+    ['reason'],
+    each(DROP_REASONS),
+  )
+  const filtered = counter(
+    'atkafka_filtered_events_total',
+    'Events left out on purpose by the configured filters, by kind',
+    ['kind'],
+  )
+  const frames = counter('atkafka_upstream_frames_total', 'Frames received from the upstream, by type', [
+    'type',
+  ])
+  const upstreamErrors = counter(
+    'atkafka_upstream_errors_total',
+    'Error frames and info messages from the upstream, by name (FutureCursor, ConsumerTooSlow, OutdatedCursor, …)',
+    ['name'],
+  )
+  // hot-path values, read when scraped
+  const state = {
+    upstreamSeq: undefined as number | undefined,
+    cursorSeq: undefined as number | undefined,
+    committedCursor: undefined as number | undefined,
+    eventTime: '',
+    inFlight: 0,
     upstreamState: 'connecting' as UpstreamState,
-    reconnects: 0,
-    acks: { ok: 0, error: 0 },
+    upstreamSource: '',
     tapEventBuffer: 0,
     tapAckBuffer: 0,
+    writer: undefined as number | undefined,
   }
-  new Gauge({
-    name: 'atkafka_upstream_seq',
-    help: 'Highest upstream seq received',
-    registers: [registry],
-    collect() {
-      if (!Number.isNaN(state.upstreamSeq)) this.set(state.upstreamSeq)
+  gauge('atkafka_upstream_seq', 'Highest upstream seq received', () => state.upstreamSeq)
+  gauge(
+    'atkafka_cursor_seq',
+    'Upstream seq at or below which every event is held by Kafka',
+    () => state.cursorSeq,
+  )
+  gauge('atkafka_lag_seconds', 'Now minus the event time of the latest event held by Kafka', () => {
+    const ms = Date.parse(state.eventTime)
+    return Number.isFinite(ms) ? Math.max(0, (Date.now() - ms) / 1000) : undefined
+  })
+  const reconnects = counter('atkafka_reconnects_total', 'Reconnections to the upstream', ['source'])
+  gaugeSeries(
+    registry,
+    {
+      name: 'atkafka_upstream_connected',
+      help: '1 while the upstream socket is open',
+      labelNames: ['source'],
     },
-  })
-  new Gauge({
-    name: 'atkafka_cursor_seq',
-    help: 'Upstream seq at or below which every event is held by Kafka',
-    registers: [registry],
-    collect() {
-      if (!Number.isNaN(state.cursorSeq)) this.set(state.cursorSeq)
-    },
-  })
-  new Gauge({
-    name: 'atkafka_lag_seconds',
-    help: 'Now minus the event time of the latest event held by Kafka',
-    registers: [registry],
-    collect() {
-      const ms = Date.parse(state.eventTime)
-      if (Number.isFinite(ms)) this.set(Math.max(0, (Date.now() - ms) / 1000))
-    },
-  })
-  const reconnects = new Counter({
-    name: 'atkafka_reconnects_total',
-    help: 'Reconnections to the upstream',
-    labelNames: ['source'],
-    registers: [registry],
-  })
-  const connected = new Gauge({
-    name: 'atkafka_upstream_connected',
-    help: '1 while the upstream socket is open',
-    labelNames: ['source'],
-    registers: [registry],
-  })
-  new Gauge({
-    name: 'atkafka_in_flight_events',
-    help: 'Events read from the upstream and not yet acknowledged by Kafka',
-    registers: [registry],
-    collect() {
-      this.set(state.inFlight)
-    },
-  })
+    () =>
+      state.upstreamSource
+        ? [[{ source: state.upstreamSource }, state.upstreamState === 'connected' ? 1 : 0]]
+        : [],
+  )
+  gauge(
+    'atkafka_in_flight_events',
+    'Events read from the upstream and not yet acknowledged by Kafka',
+    () => state.inFlight,
+  )
+  const acks = counter('atkafka_acks_sent', 'Acks sent to Tap, by status', ['status'], each(['ok', 'error']))
+  gauge('atkafka_tap_event_buffer_size', 'Tap events received and not yet acked', () => state.tapEventBuffer)
+  gauge(
+    'atkafka_tap_ack_event_buffer_size',
+    'Acks waiting for a Tap connection to be sent on',
+    () => state.tapAckBuffer,
+  )
 
-  const acks = new Counter({
-    name: 'atkafka_acks_sent',
-    help: 'Acks sent to Tap, by status',
-    labelNames: ['status'],
-    registers: [registry],
-  })
-  for (const st of ['ok', 'error']) acks.inc({ status: st }, 0)
-  const tapEvents = new Gauge({
-    name: 'atkafka_tap_event_buffer_size',
-    help: 'Tap events received and not yet acked',
-    registers: [registry],
-  })
-  const tapAcks = new Gauge({
-    name: 'atkafka_tap_ack_event_buffer_size',
-    help: 'Acks waiting for a Tap connection to be sent on',
-    registers: [registry],
-  })
-
-  // misses are counted as they happen; cache hits (the hot path) are plain counts in the
-  // caches, added to the counters when scraped
-  let readCaches: () => Partial<Record<LookupKind, { size: number; hits: number }>> = () => ({})
-  const reportedHits: Record<LookupKind, number> = { did_doc: 0, audit_log: 0, profile: 0 }
-  const requestChild = new Map<string, { inc(n?: number): void }>()
-  const addHits = (kinds: readonly LookupKind[]) => {
-    const caches = readCaches()
-    for (const kind of kinds) {
-      const hits = caches[kind]?.hits ?? 0
-      if (hits > reportedHits[kind]) {
-        requestChild.get(`${kind} ok true`)?.inc(hits - reportedHits[kind])
-        reportedHits[kind] = hits
-      }
-    }
-  }
-  const plcRequests = new Counter({
-    name: 'atkafka_plc_requests',
-    help: 'DID document (did_doc: PLC or did:web) and PLC audit log (audit_log) lookups, by status and whether the cache (or a lookup already in flight) answered',
-    labelNames: ['kind', 'status', 'cached'],
-    registers: [registry],
-    collect: () => addHits(['did_doc', 'audit_log']),
-  })
-  const apiRequests = new Counter({
-    name: 'atkafka_api_requests',
-    help: 'Profile lookups (app.bsky.actor.getProfile on the API host), by status and whether the cache (or a lookup already in flight) answered',
-    labelNames: ['kind', 'status', 'cached'],
-    registers: [registry],
-    collect: () => addHits(['profile']),
-  })
-  for (const kind of LOOKUP_KINDS) {
-    const counter = kind === 'profile' ? apiRequests : plcRequests
-    for (const status of LOOKUP_STATUSES) {
-      for (const cached of ['true', 'false']) {
-        const child = counter.labels({ kind, status, cached })
-        child.inc(0)
-        requestChild.set(`${kind} ${status} ${cached}`, child)
-      }
-    }
-  }
-  new Gauge({
-    name: 'atkafka_cache_size',
-    help: 'Entries in each identity cache (did_doc, audit_log, profile)',
-    labelNames: ['kind'],
-    registers: [registry],
-    collect() {
-      const caches = readCaches()
-      for (const kind of LOOKUP_KINDS) this.set({ kind }, caches[kind]?.size ?? 0)
+  const lookupSets = (kinds: readonly LookupKind[]) =>
+    kinds.flatMap((kind) =>
+      LOOKUP_STATUSES.flatMap((status) => [
+        [kind, status, 'true'],
+        [kind, status, 'false'],
+      ]),
+    )
+  const plcRequests = counter(
+    'atkafka_plc_requests',
+    'DID document (did_doc: PLC or did:web) and PLC audit log (audit_log) lookups, by status and whether the cache (or a lookup already in flight) answered',
+    ['kind', 'status', 'cached'],
+    lookupSets(['did_doc', 'audit_log']),
+  )
+  const apiRequests = counter(
+    'atkafka_api_requests',
+    'Profile lookups (app.bsky.actor.getProfile on the API host), by status and whether the cache (or a lookup already in flight) answered',
+    ['kind', 'status', 'cached'],
+    lookupSets(['profile']),
+  )
+  let readCacheSizes: () => Partial<Record<LookupKind, number>> = () => ({})
+  gaugeSeries(
+    registry,
+    {
+      name: 'atkafka_cache_size',
+      help: 'Entries in each identity cache (did_doc, audit_log, profile)',
+      labelNames: ['kind'],
     },
-  })
-  // per event: a plain count, added to the counter when scraped
-  const enrichedCounts = { complete: 0, partial: 0, none: 0 }
-  const enrichedReported = { complete: 0, partial: 0, none: 0 }
-  new Counter({
-    name: 'atkafka_enriched_events_total',
-    help: 'Events with a DID while enrichment is on, by result: complete, partial (audit log or profile missing), none (DID not resolved in time: no eventMetadata)',
-    labelNames: ['result'],
-    registers: [registry],
-    collect() {
-      for (const r of ['complete', 'partial', 'none'] as const) {
-        this.inc({ result: r }, enrichedCounts[r] - enrichedReported[r])
-        enrichedReported[r] = enrichedCounts[r]
-      }
+    () => {
+      const sizes = readCacheSizes()
+      return LOOKUP_KINDS.map((kind) => [{ kind }, sizes[kind] ?? 0] as const)
     },
-  })
-  const unresolved = new Counter({
-    name: 'atkafka_service_filter_unresolved_total',
-    help: 'Events whose DID could not be resolved while a service filter is on, by decision (pass: fail-open, drop: fail-closed)',
-    labelNames: ['decision'],
-    registers: [registry],
-  })
-  for (const d of ['pass', 'drop']) unresolved.inc({ decision: d }, 0)
-  const transactions = new Counter({
-    name: 'atkafka_transactions_total',
-    help: 'Exactly-once mode: transactions ended, by result (committed, aborted)',
-    labelNames: ['result'],
-    registers: [registry],
-  })
-  for (const r of ['committed', 'aborted']) transactions.inc({ result: r }, 0)
-  const committedCursor = new Gauge({
-    name: 'atkafka_committed_cursor_seq',
-    help: 'Exactly-once mode: relay seq of the cursor committed with the last transaction',
-    registers: [registry],
-  })
-  const writer = new Gauge({
-    name: 'atkafka_writer',
-    help: '1 while this instance writes, 0 while it waits as a standby',
-    registers: [registry],
-  })
+  )
+  const enriched = counter(
+    'atkafka_enriched_events_total',
+    'Events with a DID while enrichment is on, by result: complete, partial (audit log or profile missing), none (DID not resolved in time: no eventMetadata)',
+    ['result'],
+    each(['complete', 'partial', 'none']),
+  )
+  const unresolved = counter(
+    'atkafka_service_filter_unresolved_total',
+    'Events whose DID could not be resolved while a service filter is on, by decision (pass: fail-open, drop: fail-closed)',
+    ['decision'],
+    each(['pass', 'drop']),
+  )
+  const transactions = counter(
+    'atkafka_transactions_total',
+    'Exactly-once mode: transactions ended, by result (committed, aborted)',
+    ['result'],
+    each(['committed', 'aborted']),
+  )
+  gauge(
+    'atkafka_committed_cursor_seq',
+    'Exactly-once mode: relay seq of the cursor committed with the last transaction',
+    () => state.committedCursor,
+  )
+  gauge('atkafka_writer', '1 while this instance writes, 0 while it waits as a standby', () => state.writer)
 
-  // per-event series are looked up once per label set (prom-client's labels() hashes on every
-  // call); collections past the cap share the "other" series so memory stays bounded
+  // per-event counts are looked up once per label set; collections past the cap share the
+  // "other" series so memory stays bounded
   const seenCollections = new Set<string>()
-  const handledChildren = new Map<string, { inc(): void }>()
-  const handledChild = (actionName: string, collection: string) => {
+  const handledBy = new Map<string, Count>()
+  const handledCount = (actionName: string, collection: string) => {
     let label = collection
     if (collection !== '' && !seenCollections.has(collection)) {
       if (seenCollections.size < MAX_COLLECTION_LABELS) seenCollections.add(collection)
       else label = 'other'
     }
     const id = `${actionName} ${label}`
-    let child = handledChildren.get(id)
-    if (!child) {
-      child = handled.labels({ action_name: actionName, collection: label })
-      handledChildren.set(id, child)
+    let count = handledBy.get(id)
+    if (!count) {
+      count = handled.child(actionName, label)
+      handledBy.set(id, count)
     }
-    return child
+    return count
+  }
+  const producedBy = {
+    ok: produced.child('ok'),
+    error: produced.child('error'),
+    dead_letter: produced.child('dead_letter'),
+  }
+  const requestCounts = new Map<string, Count>()
+  for (const c of [...plcRequests.children(), ...apiRequests.children()]) {
+    requestCounts.set(`${c.labels.kind} ${c.labels.status} ${c.labels.cached}`, c)
   }
 
   return {
     registry,
     snapshot: () => ({
-      handled: totals.handled,
-      produced: { ...totals.produced },
-      dropped: { ...totals.dropped },
-      filtered: Object.fromEntries(totals.filtered),
-      upstreamErrors: Object.fromEntries(totals.upstreamErrors),
-      upstreamState: totals.upstreamState,
-      reconnects: totals.reconnects,
-      upstreamSeq: Number.isNaN(state.upstreamSeq) ? undefined : state.upstreamSeq,
-      cursorSeq: Number.isNaN(state.cursorSeq) ? undefined : state.cursorSeq,
+      handled: total(handled),
+      produced: countsBy(produced, 'status') as Record<ProducedStatus, number>,
+      dropped: countsBy(dropped, 'reason') as Record<DropReason, number>,
+      filtered: countsBy(filtered, 'kind'),
+      upstreamErrors: countsBy(upstreamErrors, 'name'),
+      upstreamState: state.upstreamState,
+      reconnects: total(reconnects),
+      upstreamSeq: state.upstreamSeq,
+      cursorSeq: state.cursorSeq,
       eventTime: state.eventTime,
       inFlight: state.inFlight,
-      acks: { ...totals.acks },
-      tapEventBuffer: totals.tapEventBuffer,
-      tapAckBuffer: totals.tapAckBuffer,
+      acks: countsBy(acks, 'status') as Record<'ok' | 'error', number>,
+      tapEventBuffer: state.tapEventBuffer,
+      tapAckBuffer: state.tapAckBuffer,
     }),
     eventHandled: (actionName, collection) => {
-      totals.handled++
-      handledChild(actionName, collection).inc()
+      handledCount(actionName, collection).value++
     },
     eventsProduced: (status, count) => {
-      totals.produced[status] += count
-      produced.inc({ status }, count)
+      producedBy[status].value += count
     },
     eventDropped: (reason, count = 1) => {
-      totals.dropped[reason] += count
-      dropped.inc({ reason }, count)
+      dropped.child(reason).value += count
     },
     eventFiltered: (kind) => {
-      totals.filtered.set(kind, (totals.filtered.get(kind) ?? 0) + 1)
-      filtered.inc({ kind })
+      filtered.child(kind).value++
     },
-    upstreamFrame: (type) => frames.inc({ type }),
+    upstreamFrame: (type) => {
+      frames.child(type).value++
+    },
     upstreamSeq: (seq) => {
       state.upstreamSeq = seq
     },
@@ -352,44 +302,48 @@ export function createMetrics(registry = new Registry()): Metrics {
       state.eventTime = time
     },
     reconnected: (source) => {
-      totals.reconnects++
-      reconnects.inc({ source })
+      reconnects.child(source).value++
     },
     upstreamState: (source, upstreamState) => {
-      totals.upstreamState = upstreamState
-      connected.set({ source }, upstreamState === 'connected' ? 1 : 0)
+      state.upstreamSource = source
+      state.upstreamState = upstreamState
     },
     inFlight: (count) => {
       state.inFlight = count
     },
     upstreamError: (name) => {
-      totals.upstreamErrors.set(name, (totals.upstreamErrors.get(name) ?? 0) + 1)
-      upstreamErrors.inc({ name })
+      upstreamErrors.child(name).value++
     },
     ackSent: (status) => {
-      totals.acks[status]++
-      acks.inc({ status })
+      acks.child(status).value++
     },
     tapEventBuffer: (count) => {
-      totals.tapEventBuffer = count
-      tapEvents.set(count)
+      state.tapEventBuffer = count
     },
     tapAckBuffer: (count) => {
-      totals.tapAckBuffer = count
-      tapAcks.set(count)
+      state.tapAckBuffer = count
     },
-    identityRequest: (kind, status, cached) => requestChild.get(`${kind} ${status} ${cached}`)?.inc(),
-    identityCaches: (read) => {
-      readCaches = read
+    identityRequest: (kind, status, cached) => {
+      const count = requestCounts.get(`${kind} ${status} ${cached}`)
+      if (count) count.value++
+    },
+    identityCacheSizes: (read) => {
+      readCacheSizes = read
     },
     eventEnriched: (result) => {
-      enrichedCounts[result]++
+      enriched.child(result).value++
     },
-    serviceUnresolved: (decision) => unresolved.inc({ decision }),
-    transactionEnded: (result, _messages, cursor) => {
-      transactions.inc({ result })
-      if (result === 'committed' && cursor !== undefined) committedCursor.set(cursor)
+    serviceUnresolved: (decision) => {
+      unresolved.child(decision).value++
     },
-    writer: (active) => writer.set(active ? 1 : 0),
+    transactionEnded: (result) => {
+      transactions.child(result).value++
+    },
+    cursorCommitted: (position) => {
+      state.committedCursor = position
+    },
+    writer: (active) => {
+      state.writer = active ? 1 : 0
+    },
   }
 }

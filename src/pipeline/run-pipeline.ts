@@ -7,9 +7,8 @@ import type { RawJson } from '../encode/raw-json.ts'
 import type { ResolvedEvent } from '../enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { Metrics } from '../metrics/metrics.ts'
-import type { KafkaSink, OutboundRecord } from '../sink/kafka/kafka-sink.ts'
 import type { InFlightWindow } from './in-flight-window.ts'
-import type { Source } from './types.ts'
+import type { OutboundRecord, Sink, Source } from './types.ts'
 
 /** resolves DIDs, filters services, attaches metadata; emits in per-DID order (src/enrich) */
 export interface IdentityPort {
@@ -20,7 +19,7 @@ export interface PipelineStages {
   readonly filter: (event: AtprotoEvent) => boolean
   readonly identity?: IdentityPort
   readonly encode: (event: AtprotoEvent, metadata?: RawJson) => OutboundRecord
-  readonly sink: KafkaSink
+  readonly sink: Sink
   readonly window: InFlightWindow
   readonly metrics: Metrics
   readonly logger: Logger
@@ -30,11 +29,15 @@ export function actionName(event: AtprotoEvent): string {
   return event.kind === 'operation' ? `operation#${event.action}` : event.kind
 }
 
-/** Runs until the signal aborts (then drains what is in flight) or a send fails (then throws). */
-export async function runPipeline(
-  source: Source,
+/**
+ * Runs until the signal aborts (then drains what is in flight) or a send fails (then throws).
+ * A resumable source starts strictly after `after`.
+ */
+export async function runPipeline<P>(
+  source: Source<P>,
   stages: PipelineStages,
   signal: AbortSignal,
+  after?: P,
 ): Promise<void> {
   const { filter, identity, encode, sink, window, metrics } = stages
   const failed = new AbortController()
@@ -81,7 +84,7 @@ export async function runPipeline(
   }
 
   try {
-    for await (const delivery of source.deliveries(readSignal)) {
+    for await (const delivery of source.deliveries(readSignal, after)) {
       // keep only the ack: the delivery's events hold their whole upstream frame in memory
       const { ack } = delivery
       if (identity) {

@@ -1,5 +1,5 @@
 // The ports between the stages: a source yields deliveries; the pipeline filters, encodes and
-// sends their events, then acks each delivery once Kafka holds all of them.
+// hands their records to the sink, then acks each delivery once Kafka holds all of them.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 
 export interface Delivery {
@@ -13,9 +13,38 @@ export interface Delivery {
   readonly ack: () => void
 }
 
-export interface Source {
-  /** Deliveries in upstream order until the signal aborts; reconnects internally. */
-  deliveries(signal: AbortSignal): AsyncIterable<Delivery>
-  /** true while the upstream socket is open */
+/**
+ * An upstream. `P` is the position a resumable source restarts from (relay: a seq); a source
+ * that acks upstream instead (Tap) has none.
+ */
+export interface Source<P = never> {
+  /** Deliveries in upstream order until the signal aborts, strictly after `after`; reconnects internally. */
+  deliveries(signal: AbortSignal, after?: P): AsyncIterable<Delivery>
+  /** true while the upstream connection is open */
   readonly connected: boolean
+  /**
+   * Resumable sources: the position at or below which Kafka holds everything yielded (the
+   * only position a cursor may be saved at); the same value (===) while it has not moved.
+   */
+  checkpoint?(): P | undefined
+}
+
+/** One Kafka record, as the encoder makes it. */
+export interface OutboundRecord {
+  readonly topic: string
+  readonly key: string
+  /** UTF-8 JSON */
+  readonly value: Buffer
+}
+
+export interface Sink {
+  /**
+   * resolves when the sink may take records; the exactly-once sink registers its transactional
+   * id here, which fences older instances (before the cursor is read)
+   */
+  ready?(): Promise<void>
+  /** resolves only after the broker has acknowledged every record (rejects: the run must end) */
+  send(records: readonly OutboundRecord[]): Promise<void>
+  /** resolves when everything accepted is written (or failed) */
+  close(): Promise<void>
 }

@@ -66,7 +66,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       <tr><th>upstream seq</th><td class="n" data-field="relay.upstreamSeq">…</td></tr>
       <tr><th>safe cursor</th><td class="n" data-field="relay.safeCursor">…</td></tr>
       <tr><th>saved cursor</th><td class="n" data-field="relay.savedCursor">…</td></tr>
-      <tr><th>kept in</th><td class="mono" data-field="relay.cursorStore">…</td></tr>
+      <tr><th>kept in</th><td class="mono" data-field="relay.cursorLocation">…</td></tr>
     </table>
   </section>
   <section data-mode="tap">

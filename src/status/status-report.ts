@@ -1,6 +1,7 @@
 // What /status.json answers and the status page shows, and the fields of the periodic progress
 // log line: pure functions of a metrics snapshot, what the app knows about itself, an older
 // counter sample (for the rate) and the time.
+import type { FirehoseCommand } from '../config/schema.ts'
 import type { DropReason } from '../errors.ts'
 import type { LogEntry } from '../logging/recent-log.ts'
 import type { MetricsSnapshot, ProducedStatus, UpstreamState } from '../metrics/metrics.ts'
@@ -8,23 +9,23 @@ import { ratesBetween, type Sample } from './throughput.ts'
 
 /** What the app knows about its run, beside the metrics. */
 export interface StatusInfo {
-  readonly command: 'relay' | 'tap'
+  readonly command: FirehoseCommand
   /** the upstream URL without credentials */
   readonly upstreamUrl: string
   readonly bootstrapServers: readonly string[]
   readonly topic: string
   readonly producerReady: boolean
   readonly startedAtMs: number
-  /** relay: where the cursor is kept (e.g. "kafka topic atkafka-cursors key relay:host"), 'none' */
-  readonly cursorStore?: string
-  /** relay: the cursor last written to the store this run */
+  /** resumable sources: where the cursor is kept (e.g. "kafka topic atkafka-cursors key relay:host"), 'none' */
+  readonly cursorLocation?: string
+  /** resumable sources: the cursor last written to the store this run */
   readonly savedCursor?: number
   /** tap: --disable-acks */
   readonly acksDisabled?: boolean
 }
 
 export interface StatusReport {
-  readonly command: 'relay' | 'tap'
+  readonly command: FirehoseCommand
   readonly generatedAt: string
   readonly uptimeSeconds: number
   readonly upstream: {
@@ -62,7 +63,7 @@ export interface StatusReport {
     /** the seq at or below which Kafka holds everything: what the cursor is saved at */
     readonly safeCursor: number | null
     readonly savedCursor: number | null
-    readonly cursorStore: string
+    readonly cursorLocation: string
   }
   /** Tap mode */
   readonly tap?: {
@@ -151,7 +152,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
             upstreamSeq: s.upstreamSeq ?? null,
             safeCursor: s.cursorSeq ?? null,
             savedCursor: info.savedCursor ?? null,
-            cursorStore: info.cursorStore ?? 'none',
+            cursorLocation: info.cursorLocation ?? 'none',
           },
         }
       : {

@@ -1,9 +1,12 @@
 // The timers behind the status page and the progress line: a counter sample every second (the
 // page's rate is over the last few seconds), and every --progress-interval-ms one info line
-// "progress" with the rate since the previous line. The reports are built by status-report.ts.
+// "progress" with the rate since the previous line. The reports are built by status-report.ts;
+// the page's routes are served by the ops server (src/metrics/http-server.ts).
 import type { Logger } from 'pino'
 import type { RecentLog } from '../logging/recent-log.ts'
+import type { Route } from '../metrics/http-server.ts'
 import type { Metrics } from '../metrics/metrics.ts'
+import { STATUS_PAGE_HTML, STATUS_PAGE_JS } from './status-page.ts'
 import {
   buildStatusReport,
   progressFields,
@@ -70,6 +73,32 @@ export function startStatusService(deps: {
     stop() {
       clearInterval(sampler)
       clearInterval(progress)
+    },
+  }
+}
+
+// the page loads nothing but its own script and JSON
+const PAGE_HEADERS = {
+  'cache-control': 'no-store',
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'",
+  'x-content-type-options': 'nosniff',
+}
+
+/** the status page's routes on the ops server: the page, its script, and the report it polls */
+export function statusRoutes(report: () => StatusReport): Record<string, Route> {
+  return {
+    '/': {
+      headers: { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' },
+      body: () => STATUS_PAGE_HTML,
+    },
+    '/status.js': {
+      headers: { ...PAGE_HEADERS, 'content-type': 'text/javascript; charset=utf-8' },
+      body: () => STATUS_PAGE_JS,
+    },
+    '/status.json': {
+      headers: { ...PAGE_HEADERS, 'content-type': 'application/json' },
+      body: () => `${JSON.stringify(report(), null, 2)}\n`,
     },
   }
 }

@@ -178,13 +178,13 @@ describe('status page', () => {
     const status = JSON.parse(res.body) as {
       command: string
       totals: { handled: number }
-      relay: { upstreamSeq: number; safeCursor: number; cursorStore: string }
+      relay: { upstreamSeq: number; safeCursor: number; cursorLocation: string }
       upstream: { url: string; state: string }
     }
     assert.equal(status.command, 'relay')
     assert.ok(status.totals.handled >= line.handled)
     assert.ok(status.relay.upstreamSeq >= (line.upstreamSeq as number))
-    assert.equal(status.relay.cursorStore, 'none')
+    assert.equal(status.relay.cursorLocation, 'none')
     assert.equal(status.upstream.url, `${live.url}/`)
     const page = await run.http('/')
     assert.equal(page.status, 200)

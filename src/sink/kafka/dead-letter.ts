@@ -1,5 +1,8 @@
-// Which broker refusals are permanent for a record, and the dead-letter record that replaces it.
-import type { OutboundRecord } from './kafka-sink.ts'
+// Which broker refusals are permanent for a record, and the dead-letter record that replaces
+// a record the broker will never take.
+import type { Logger } from 'pino'
+import type { Metrics } from '../../metrics/metrics.ts'
+import type { OutboundRecord } from '../../pipeline/types.ts'
 
 export type PermanentReason = 'oversized_message' | 'broker_rejected'
 
@@ -28,7 +31,7 @@ export function isPermanentRecordError(err: unknown, depth = 0): PermanentReason
 }
 
 /** more bytes than the broker takes in one message (keys are DIDs: ASCII) */
-export function tooBig(record: OutboundRecord, maxMessageBytes: number): boolean {
+function tooBig(record: OutboundRecord, maxMessageBytes: number): boolean {
   return record.value.length + record.key.length > maxMessageBytes
 }
 
@@ -58,3 +61,48 @@ export function createDeadLetterRecord(
   })
   return { topic, key: record.key, value: Buffer.from(json) }
 }
+
+export interface DeadLetterOptions {
+  readonly deadLetterTopic: string
+  readonly maxMessageBytes: number
+}
+
+/** Where a sink sends what the broker refused for good, and how it counts and logs it. */
+export function createDeadLetters(options: DeadLetterOptions, deps: { metrics: Metrics; logger: Logger }) {
+  const { deadLetterTopic, maxMessageBytes } = options
+  const replace = (record: OutboundRecord, reason: PermanentReason, detail: string) => {
+    deps.logger.warn(
+      { topic: record.topic, key: record.key, bytes: record.value.length, reason, detail },
+      'record refused by the broker; written to the dead-letter topic instead',
+    )
+    return createDeadLetterRecord(record, deadLetterTopic, reason, detail, maxMessageBytes)
+  }
+  /** the record itself, or its dead letter when it is too large for the broker */
+  const divertIfOversized = (record: OutboundRecord) =>
+    tooBig(record, maxMessageBytes)
+      ? replace(record, 'oversized_message', `value exceeds ${maxMessageBytes} bytes`)
+      : record
+  return {
+    /** the dead-letter record for one the broker refused */
+    replace,
+    divertIfOversized,
+    /** the records as they can be written, and how many of them are dead letters */
+    divertOversized(records: readonly OutboundRecord[]): { records: OutboundRecord[]; diverted: number } {
+      let diverted = 0
+      const out = records.map((r) => {
+        const d = divertIfOversized(r)
+        if (d !== r) diverted++
+        return d
+      })
+      return { records: out, diverted }
+    },
+    /** after the dead letters are written */
+    written(reason: PermanentReason, count: number) {
+      if (count === 0) return
+      deps.metrics.eventsProduced('dead_letter', count)
+      deps.metrics.eventDropped(reason, count)
+    },
+  }
+}
+
+export type DeadLetters = ReturnType<typeof createDeadLetters>

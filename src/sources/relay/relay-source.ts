@@ -12,8 +12,6 @@ import { createSeqTracker, type SeqTracker } from './seq-tracker.ts'
 
 export interface RelaySourceConfig {
   readonly relayHost: string
-  /** resume strictly after this seq; undefined: the live head */
-  readonly cursor: number | undefined
   readonly onFutureCursor: 'stop' | 'live'
   readonly onOutdatedCursor: 'continue' | 'stop'
   readonly reconnectMinMs: number
@@ -21,10 +19,8 @@ export interface RelaySourceConfig {
   readonly idleTimeoutMs: number
 }
 
-export interface RelaySource extends Source {
-  /** the current seq tracker (replaced when the cursor is given up for the live head) */
-  readonly tracker: SeqTracker
-}
+/** the relay's position is a seq; deliveries(signal, after) resume strictly after it (undefined: the live head) */
+export type RelaySource = Source<number> & { checkpoint(): number | undefined }
 
 export const SUBSCRIBE_REPOS_PATH = '/xrpc/com.atproto.sync.subscribeRepos'
 
@@ -43,11 +39,13 @@ export function createRelaySource(
 ): RelaySource {
   const { metrics, logger } = deps
   const now = deps.now ?? (() => new Date().toISOString())
-  let tracker = createSeqTracker(config.cursor)
+  // replaced when a run starts, and when the cursor is given up for the live head
+  let tracker: SeqTracker = createSeqTracker()
   let connected = false
   let connections = 0
 
-  async function* deliveries(signal: AbortSignal): AsyncGenerator<Delivery> {
+  async function* deliveries(signal: AbortSignal, after?: number): AsyncGenerator<Delivery> {
+    tracker = createSeqTracker(after)
     const socket = readSocketBatches(
       {
         url: () => subscribeReposUrl(config.relayHost, tracker.last()),
@@ -142,9 +140,7 @@ export function createRelaySource(
   }
 
   return {
-    get tracker() {
-      return tracker
-    },
+    checkpoint: () => tracker.safe(),
     deliveries,
     get connected() {
       return connected

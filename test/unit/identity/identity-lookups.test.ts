@@ -52,12 +52,12 @@ test('concurrent gets of one DID make one request; afterwards the cache answers 
   assert.deepEqual(calls, ['did:plc:a'])
   assert.equal(lookups.size, 1)
   await new Promise((r) => setImmediate(r))
-  // the request and the coalesced get are reported; the cache hit is only counted
+  // the request, the coalesced get and the cache hit are each reported
   assert.deepEqual(requests.sort(), [
     ['ok', false],
     ['ok', true],
+    ['ok', true],
   ])
-  assert.equal(lookups.hits, 1)
 })
 
 test('invalidate during a lookup: its waiters get the answer, the cache does not keep it, the next get asks again', async () => {

@@ -2,14 +2,22 @@
 // bytes, and a cut value stays within its room.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createDeadLetterRecord, tooBig } from '../../../src/sink/kafka/dead-letter.ts'
+import { pino } from 'pino'
+import { createMetrics } from '../../../src/metrics/metrics.ts'
+import { createDeadLetterRecord, createDeadLetters } from '../../../src/sink/kafka/dead-letter.ts'
 
 const record = (value: string) => ({ topic: 'events', key: 'did:plc:abc', value: Buffer.from(value) })
 
-test('tooBig counts the bytes of the value and the key, not characters', () => {
+test('a record is diverted when the bytes of its value and key, not its characters, exceed the limit', () => {
   const r = record('é'.repeat(500)) // 1,000 bytes, 500 characters
-  assert.equal(tooBig(r, 1_011), false) // 1,000 + 11 key bytes
-  assert.equal(tooBig(r, 1_010), true)
+  const deps = { metrics: createMetrics(), logger: pino({ level: 'silent' }) }
+  const fits = createDeadLetters({ deadLetterTopic: 'dlq', maxMessageBytes: 1_011 }, deps) // 1,000 + 11 key bytes
+  assert.equal(fits.divertIfOversized(r), r)
+  const over = createDeadLetters({ deadLetterTopic: 'dlq', maxMessageBytes: 1_010 }, deps)
+  const diverted = over.divertOversized([record('ok'), r])
+  assert.equal(diverted.diverted, 1)
+  assert.equal(diverted.records[1]?.topic, 'dlq')
+  assert.equal(JSON.parse(diverted.records[1]?.value.toString() ?? '').reason, 'oversized_message')
 })
 
 test('a dead-letter record names the reason, the original size in bytes, and carries the value', () => {

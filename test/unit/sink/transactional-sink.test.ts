@@ -6,8 +6,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
 import { createMetrics } from '../../../src/metrics/metrics.ts'
+import type { OutboundRecord } from '../../../src/pipeline/types.ts'
 import type { AtkafkaProducer } from '../../../src/sink/kafka/create-producer.ts'
-import type { OutboundRecord } from '../../../src/sink/kafka/kafka-sink.ts'
 import { createTransactionalSink } from '../../../src/sink/kafka/transactional-sink.ts'
 
 type Log = { transactions: string[][] }
@@ -37,6 +37,8 @@ const record = (value: string): OutboundRecord => ({ topic: 't', key: 'k', value
 
 test('a send call is never split across transactions, even past the batch size and the event bound', async () => {
   const log: Log = { transactions: [] }
+  let cursor = 0
+  const committed: number[] = []
   const sink = createTransactionalSink(
     recordingProducer(log),
     {
@@ -47,11 +49,17 @@ test('a send call is never split across transactions, even past the batch size a
       intervalMs: 60_000,
       maxEvents: 2,
     },
-    { metrics: createMetrics(), logger: pino({ level: 'silent' }) },
+    {
+      metrics: createMetrics(),
+      logger: pino({ level: 'silent' }),
+      cursor: {
+        position: () => cursor,
+        record: (seq) => record(JSON.stringify({ seq })),
+        committed: (seq) => committed.push(seq),
+      },
+    },
   )
-  let cursor = 0
-  sink.commitRecord = () => record(JSON.stringify({ seq: cursor }))
-  await sink.begin()
+  await sink.ready?.()
   // one delivery of three ops, then one of one op; each acked (cursor moved) once sent
   const first = sink.send([record('a1'), record('a2'), record('a3')]).then(() => {
     cursor = 1
@@ -65,4 +73,5 @@ test('a send call is never split across transactions, even past the batch size a
     ['a1', 'a2', 'a3', '{"seq":1}'],
     ['b1', '{"seq":2}'],
   ])
+  assert.deepEqual(committed, [1, 2])
 })

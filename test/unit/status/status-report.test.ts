@@ -18,7 +18,7 @@ const relayInfo: StatusInfo = {
   topic: 'atproto-events',
   producerReady: true,
   startedAtMs: T0 - 90_500,
-  cursorStore: 'kafka topic atkafka-cursors key relay:bsky.network',
+  cursorLocation: 'kafka topic atkafka-cursors key relay:bsky.network',
   savedCursor: 1000,
 }
 
@@ -72,7 +72,7 @@ describe('status report', () => {
       upstreamSeq: 1010,
       safeCursor: 1005,
       savedCursor: 1000,
-      cursorStore: 'kafka topic atkafka-cursors key relay:bsky.network',
+      cursorLocation: 'kafka topic atkafka-cursors key relay:bsky.network',
     })
     assert.equal(r.tap, undefined)
     assert.equal(r.dropped.cid_mismatch, 2)
@@ -100,7 +100,7 @@ describe('status report', () => {
       upstreamSeq: null,
       safeCursor: null,
       savedCursor: null,
-      cursorStore: relayInfo.cursorStore,
+      cursorLocation: relayInfo.cursorLocation,
     })
     assert.equal(r.upstream.state, 'connecting')
     assert.deepEqual(r.logs, { counts: { warn: 0, error: 0, fatal: 0 }, recent: [] })

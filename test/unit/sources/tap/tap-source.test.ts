@@ -9,8 +9,7 @@ import type { AtprotoEvent, OperationEvent } from '../../../../src/events/atprot
 import { createMetrics, type Metrics } from '../../../../src/metrics/metrics.ts'
 import { createInFlightWindow } from '../../../../src/pipeline/in-flight-window.ts'
 import { runPipeline } from '../../../../src/pipeline/run-pipeline.ts'
-import type { Delivery } from '../../../../src/pipeline/types.ts'
-import type { KafkaSink, OutboundRecord } from '../../../../src/sink/kafka/kafka-sink.ts'
+import type { Delivery, OutboundRecord, Sink } from '../../../../src/pipeline/types.ts'
 import {
   basicAuthHeader,
   channelUrl,
@@ -282,8 +281,7 @@ describe('tap source', () => {
     const source = createTapSource(config(tap), { metrics, logger, lingerMs: 300 })
     const resolved = new Set<number>()
     const FAILING = 13
-    const sink: KafkaSink = {
-      pending: 0,
+    const sink: Sink = {
       async send(records: readonly OutboundRecord[]) {
         const ids = records.map((rec) => Number(rec.key))
         await sleep(5)
@@ -291,7 +289,6 @@ describe('tap source', () => {
         for (const id of ids) resolved.add(id)
       },
       close: async () => {},
-      [Symbol.asyncDispose]: async () => {},
     }
     // the id rides in the key so the fake sink can tell events apart
     let n = 0

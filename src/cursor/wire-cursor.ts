@@ -1,0 +1,100 @@
+// How a resumable source's cursor is kept during a run: in which store (--cursor-store), where
+// the run starts (a position given on the command line, else the stored one), and how it is
+// saved: by a timer while it moves (at-least-once), or inside each transaction of the sink
+// (--exactly-once, the Kafka store).
+import type { Logger } from 'pino'
+import type { Config } from '../config/schema.ts'
+import type { Metrics } from '../metrics/metrics.ts'
+import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
+import type { CursorPort } from '../sink/kafka/transactional-sink.ts'
+import { type CursorSaver, startCursorSaver } from './cursor-saver.ts'
+import type { CursorCodec, CursorOwner, CursorStore } from './cursor-store.ts'
+import { createFileCursorStore } from './file-cursor-store.ts'
+import { createKafkaCursorStore } from './kafka-cursor-store.ts'
+
+export interface CursorWiring<P> {
+  /** where the cursor is kept, for logs and the status page ('none' without a store) */
+  readonly location: string
+  /** exactly-once: what the sink commits with each transaction */
+  readonly transactional: CursorPort<P> | undefined
+  /** the position the run starts after (the override, else the stored one); starts saving */
+  start(override: P | undefined): Promise<P | undefined>
+  /** the last position saved this run, as a number (the status page) */
+  saved(): number | undefined
+  /** stops the timer and saves the last checkpoint (the transactional sink commits its own) */
+  finish(): Promise<void>
+}
+
+export function wireCursor<P>(
+  config: Config,
+  codec: CursorCodec<P>,
+  deps: {
+    producer: AtkafkaProducer
+    /** the source's checkpoint */
+    checkpoint: () => P | undefined
+    upstream: string
+    metrics: Metrics
+    logger: Logger
+  },
+): CursorWiring<P> {
+  const { checkpoint, metrics, logger } = deps
+  const owner: CursorOwner = { sourceId: config.sourceId, upstream: deps.upstream }
+  const kafka = () =>
+    createKafkaCursorStore(
+      { kafka: config, topic: config.cursorTopic, producer: deps.producer },
+      owner,
+      codec,
+    )
+  let saved: P | undefined
+  const onSaved = (position: P) => {
+    saved = position
+  }
+  let store: CursorStore<P> | undefined
+  let transactional: CursorPort<P> | undefined
+  if (config.exactlyOnce) {
+    // the config allows --exactly-once with the Kafka store only
+    const txnStore = kafka()
+    store = txnStore
+    transactional = {
+      position: checkpoint,
+      record: txnStore.record,
+      committed(position) {
+        onSaved(position)
+        metrics.cursorCommitted(codec.toNumber(position))
+      },
+    }
+  } else if (config.cursorStore === 'kafka') store = kafka()
+  else if (config.cursorStore === 'file') store = createFileCursorStore(config.cursorFile, owner, codec)
+  let saver: CursorSaver | undefined
+  const location = !store
+    ? 'none'
+    : transactional
+      ? `${store.location}, committed in each transaction`
+      : store.location
+
+  return {
+    location,
+    transactional,
+    async start(override) {
+      const stored = store ? await store.load() : undefined
+      const after = override ?? stored
+      const shown = (p: P | undefined) => (p === undefined ? null : codec.toNumber(p))
+      logger.info(
+        { store: location, stored: shown(stored), cursor: shown(after) },
+        after === undefined ? 'no cursor: starting at the live head' : 'resuming after cursor',
+      )
+      if (store && !transactional) {
+        saver = startCursorSaver(store, checkpoint, config.cursorSaveIntervalMs, { logger, onSaved })
+      }
+      return after
+    },
+    saved: () => (saved === undefined ? undefined : codec.toNumber(saved)),
+    async finish() {
+      if (!saver) return
+      saver.stop()
+      await saver.flush()
+      const last = checkpoint()
+      logger.info({ cursor: last === undefined ? null : codec.toNumber(last) }, 'cursor saved')
+    },
+  }
+}

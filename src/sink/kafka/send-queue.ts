@@ -1,0 +1,67 @@
+// The bookkeeping both Kafka sinks share: records waiting to be written, each tied to the
+// send() call it came in, whose promise settles once all of that call's records are written
+// (or rejects at the first failure).
+import type { OutboundRecord } from '../../pipeline/types.ts'
+
+interface Call {
+  remaining: number
+  failed: boolean
+  resolve(): void
+  reject(err: Error): void
+}
+
+export interface QueuedRecord {
+  readonly record: OutboundRecord
+  readonly call: Call
+}
+
+export class SendQueue {
+  #items: QueuedRecord[] = []
+
+  get length(): number {
+    return this.#items.length
+  }
+
+  /** queues the records; the promise settles when they are all written, or one failed */
+  push(records: readonly OutboundRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      const call: Call = { remaining: records.length, failed: false, resolve, reject }
+      for (const record of records) this.#items.push({ record, call })
+    })
+  }
+
+  /**
+   * Takes up to `max` records from the head. `wholeCalls`: past `max` rather than split a
+   * call's records (a transaction's cursor covers complete deliveries only).
+   */
+  take(max: number, wholeCalls = false): QueuedRecord[] {
+    const items = this.#items
+    let n = Math.min(max, items.length)
+    if (wholeCalls) while (n > 0 && n < items.length && items[n]?.call === items[n - 1]?.call) n++
+    if (n === items.length) {
+      this.#items = []
+      return items
+    }
+    return items.splice(0, n)
+  }
+
+  /** these records are written */
+  static written(items: readonly QueuedRecord[]): void {
+    for (const { call } of items) if (!call.failed && --call.remaining === 0) call.resolve()
+  }
+
+  /** these records failed: their calls reject (once each) */
+  static failed(items: readonly QueuedRecord[], err: Error): void {
+    for (const { call } of items) {
+      if (call.failed) continue
+      call.failed = true
+      call.reject(err)
+    }
+  }
+
+  /** everything still queued fails */
+  failAll(err: Error): void {
+    SendQueue.failed(this.take(this.#items.length), err)
+  }
+}
