@@ -15,23 +15,9 @@ export const DROP_REASONS = [
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 
-export type ErrorCode =
-  | 'config'
-  | 'source_connection'
-  | 'source_protocol'
-  | 'decode'
-  | 'sink'
-  | 'identity_lookup'
-  | 'cursor'
-
-export abstract class AppError extends Error {
-  abstract readonly code: ErrorCode
-}
-
 /** Bad configuration: every problem, each naming its flag and env var. Exit code 2. */
-export class ConfigError extends AppError {
+export class ConfigError extends Error {
   override readonly name = 'ConfigError'
-  readonly code = 'config'
   readonly problems: readonly string[]
   constructor(problems: readonly string[]) {
     super(
@@ -42,21 +28,18 @@ export class ConfigError extends AppError {
 }
 
 /** The upstream socket failed or closed; retried with backoff. */
-export class SourceConnectionError extends AppError {
+export class SourceConnectionError extends Error {
   override readonly name = 'SourceConnectionError'
-  readonly code = 'source_connection'
 }
 
 /** The upstream said something that ends the run (e.g. FutureCursor with on-future-cursor=stop). */
-export class SourceProtocolError extends AppError {
+export class SourceProtocolError extends Error {
   override readonly name = 'SourceProtocolError'
-  readonly code = 'source_protocol'
 }
 
 /** An upstream event could not be decoded: it is dropped, counted under `reason`, and acked. */
-export class DecodeError extends AppError {
+export class DecodeError extends Error {
   override readonly name = 'DecodeError'
-  readonly code = 'decode'
   readonly reason: DropReason
   constructor(reason: DropReason, message: string, options?: ErrorOptions) {
     super(message, options)
@@ -65,17 +48,14 @@ export class DecodeError extends AppError {
 }
 
 /** Kafka failed past the client's retries: the run ends without acking. Exit code 1. */
-export class SinkError extends AppError {
+export class SinkError extends Error {
   override readonly name = 'SinkError'
-  readonly code = 'sink'
 }
 
-export class IdentityLookupError extends AppError {
+export class IdentityLookupError extends Error {
   override readonly name = 'IdentityLookupError'
-  readonly code = 'identity_lookup'
 }
 
-export class CursorError extends AppError {
+export class CursorError extends Error {
   override readonly name = 'CursorError'
-  readonly code = 'cursor'
 }

@@ -1,7 +1,7 @@
 // --help text, generated from the config schema.
 import { type Command, specsFor } from '../config/schema.ts'
 
-export const COMMANDS: Record<Command, { usage: string; summary: string }> = {
+const COMMANDS: Record<Command, { usage: string; summary: string }> = {
   relay: {
     usage: 'atkafka firehose relay [options]',
     summary:

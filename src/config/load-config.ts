@@ -14,7 +14,7 @@ import {
   specsFor,
 } from './schema.ts'
 
-export function label(spec: OptionSpec): string {
+function label(spec: OptionSpec): string {
   return `--${spec.flags[0]} / ${spec.env.join(' / ')}`
 }
 

@@ -11,7 +11,7 @@ export type FirehoseCommand = 'relay' | 'tap'
 export type Command = FirehoseCommand | 'tail'
 
 /** turns the raw string (already defaulted) into the value; issue messages say what is wrong */
-export type ValueSchema<T> = v.GenericSchema<string, T>
+type ValueSchema<T> = v.GenericSchema<string, T>
 
 export interface OptionSpec<T = unknown> {
   /** every flag that sets it, without the leading dashes, the canonical one first */

@@ -445,7 +445,7 @@ export function specsFor(command: Command): [OptionKey, OptionSpec][] {
 }
 
 /** the cursor's name when --source-id is empty: positions of different upstreams are unrelated */
-export const DEFAULT_SOURCE_ID: Partial<Record<Command, (config: Values) => string>> = {
+const DEFAULT_SOURCE_ID: Partial<Record<Command, (config: Values) => string>> = {
   relay: (c) => `relay:${new URL(c.relayHost).host}`,
 }
 

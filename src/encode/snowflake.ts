@@ -3,7 +3,7 @@
 // exceed 2^53, so they must never pass through a JS number (Osprey's int() reads any digits).
 
 export const OSPREY_EPOCH_MS = 1420070400000
-export const MAX_WORKER_ID = 1023
+const MAX_WORKER_ID = 1023
 const MAX_SEQUENCE = 0xfff
 /** 2^41 ms (~69 years) keeps the id below 2^63, i.e. a positive signed int64 (Osprey's BigInteger) */
 const MAX_ELAPSED_MS = 2 ** 41

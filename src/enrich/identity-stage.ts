@@ -20,10 +20,10 @@ export interface ResolvedEvent {
   readonly metadata?: RawJson
 }
 
-export type EnrichResult = 'complete' | 'partial' | 'none'
-export type UnresolvedDecision = 'pass' | 'drop'
+type EnrichResult = 'complete' | 'partial' | 'none'
+type UnresolvedDecision = 'pass' | 'drop'
 
-export interface IdentityStageObserver {
+interface IdentityStageObserver {
   /** an event left out by the service filter */
   serviceFiltered(event: AtprotoEvent): void
   /** an event whose DID could not be resolved while a service filter is on */

@@ -26,7 +26,7 @@ export interface OperationEvent {
   readonly live?: boolean
 }
 
-export interface IdentityEvent {
+interface IdentityEvent {
   readonly kind: 'identity'
   readonly did: string
   readonly seq?: number
@@ -38,7 +38,7 @@ export interface IdentityEvent {
   readonly status?: string
 }
 
-export interface AccountEvent {
+interface AccountEvent {
   readonly kind: 'account'
   readonly did: string
   readonly seq: number
@@ -47,7 +47,7 @@ export interface AccountEvent {
   readonly status?: string
 }
 
-export interface SyncEvent {
+interface SyncEvent {
   readonly kind: 'sync'
   readonly did: string
   readonly seq: number
@@ -56,7 +56,7 @@ export interface SyncEvent {
 }
 
 /** relay #info (e.g. OutdatedCursor); has no DID and no seq */
-export interface InfoEvent {
+interface InfoEvent {
   readonly kind: 'info'
   readonly name: string
   readonly message?: string
@@ -65,4 +65,3 @@ export interface InfoEvent {
 }
 
 export type AtprotoEvent = OperationEvent | IdentityEvent | AccountEvent | SyncEvent | InfoEvent
-export type EventKind = AtprotoEvent['kind']

@@ -5,7 +5,7 @@
 import http from 'node:http'
 import https from 'node:https'
 
-export interface JsonAnswer {
+interface JsonAnswer {
   readonly status: number
   /** the parsed body of a 2xx answer; undefined otherwise (the body is discarded) */
   readonly body: unknown

@@ -55,7 +55,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
 
 /** the fields kept from a getProfile answer (ProfileViewDetailed) */
-export function profileFromView(view: Record<string, unknown>): Profile {
+function profileFromView(view: Record<string, unknown>): Profile {
   return {
     displayName: str(view.displayName),
     description: str(view.description),

@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache'
 import type { FailureReason, LookupKind, LookupValues, Outcome } from './identity-types.ts'
 import type { TokenBucket } from './token-bucket.ts'
 
-export interface LookupCacheConfig {
+interface LookupCacheConfig {
   readonly size: number
   readonly ttlMs: number
 }

@@ -32,9 +32,6 @@ export interface Profile {
 export type LookupKind = 'did_doc' | 'audit_log' | 'profile'
 export const LOOKUP_KINDS: readonly LookupKind[] = ['did_doc', 'audit_log', 'profile']
 
-/** per upstream: the PLC directory, did:web hosts, the API host (profiles) */
-export type Upstream = 'plc' | 'web' | 'api'
-
 export type FailureReason = 'timeout' | 'not_found' | 'error'
 export const LOOKUP_STATUSES = ['ok', 'timeout', 'not_found', 'error'] as const
 export type LookupStatus = (typeof LOOKUP_STATUSES)[number]

@@ -3,6 +3,7 @@
 // it is acked). The in-flight window bounds what is read but not yet acknowledged, including
 // events waiting for an identity lookup.
 import type { Logger } from 'pino'
+import { ospreyActionName } from '../encode/osprey-envelope.ts'
 import type { RawJson } from '../encode/raw-json.ts'
 import type { ResolvedEvent } from '../enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
@@ -11,7 +12,7 @@ import type { InFlightWindow } from './in-flight-window.ts'
 import type { OutboundRecord, Sink, Source } from './types.ts'
 
 /** resolves DIDs, filters services, attaches metadata; emits in per-DID order (src/enrich) */
-export interface IdentityPort {
+interface IdentityPort {
   process(events: readonly AtprotoEvent[], emit: (kept: ResolvedEvent[]) => void): void
 }
 
@@ -23,10 +24,6 @@ export interface PipelineStages {
   readonly window: InFlightWindow
   readonly metrics: Metrics
   readonly logger: Logger
-}
-
-export function actionName(event: AtprotoEvent): string {
-  return event.kind === 'operation' ? `operation#${event.action}` : event.kind
 }
 
 /**
@@ -70,7 +67,7 @@ export async function runPipeline<P>(
   }
 
   const handled = (event: AtprotoEvent) =>
-    metrics.eventHandled(actionName(event), event.kind === 'operation' ? event.collection : '')
+    metrics.eventHandled(ospreyActionName(event), event.kind === 'operation' ? event.collection : '')
 
   const encodeResolved = (kept: readonly ResolvedEvent[], held: number, ack: () => void) => {
     const records: OutboundRecord[] = []

@@ -17,7 +17,7 @@ import {
 import { addSample, type Sample } from './throughput.ts'
 
 /** the status page's rate is measured over this span */
-export const RATE_SPAN_MS = 5000
+const RATE_SPAN_MS = 5000
 const SAMPLE_EVERY_MS = 1000
 
 export interface StatusService {

@@ -27,7 +27,7 @@ const OPERATION_ACTIONS = new Set(['create', 'update', 'delete'])
 const KINDS = ['account', 'identity', 'sync', 'info'] as const
 
 /** The standard event inside `value`, or undefined when the value is neither shape. */
-export function readEvent(value: unknown): TailEvent | undefined {
+function readEvent(value: unknown): TailEvent | undefined {
   if (isObject(value) && isObject(value.data) && isObject(value.data.data) && 'send_time' in value) {
     const inner = readStandard(value.data.data)
     return inner && { ...inner, envelope: 'osprey' }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 
-export const CHROMIUM = process.env.ATKAFKA_CHROMIUM ?? '/usr/bin/chromium'
+const CHROMIUM = process.env.ATKAFKA_CHROMIUM ?? '/usr/bin/chromium'
 
 export interface Browser extends AsyncDisposable {
   readonly page: Page

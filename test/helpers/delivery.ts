@@ -52,7 +52,7 @@ function opKey(did: string, collection: string, rkey: string, action: string, ci
 }
 
 /** the ops of one pass over the corpus, from production Jetstream's view of the same events */
-export function corpusOps(): Map<string, number> {
+function corpusOps(): Map<string, number> {
   const ops = new Map<string, number>()
   for (const e of readExpectedV1() as V1[]) {
     if (e.kind !== 'commit' || !e.commit) continue

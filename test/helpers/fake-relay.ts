@@ -43,7 +43,7 @@ export interface FakeRelayOptions {
   readonly retainAppended?: number
 }
 
-export interface FakeRelayConnection {
+interface FakeRelayConnection {
   readonly cursor: string | null
   readonly at: number
 }

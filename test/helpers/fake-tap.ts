@@ -10,7 +10,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type WebSocket, WebSocketServer } from 'ws'
 
-export const CHANNEL_PATH = '/channel'
+const CHANNEL_PATH = '/channel'
 
 /** an event object (JSON-encoded when sent; its numeric `id` is tracked for acks) or a raw text frame */
 export type TapFrame = string | { readonly id?: unknown; readonly [key: string]: unknown }
@@ -28,7 +28,7 @@ export interface FakeTapOptions {
   readonly highWaterBytes?: number
 }
 
-export interface FakeTapConnection {
+interface FakeTapConnection {
   /** the upgrade's Authorization header */
   readonly authorization: string | undefined
   /** false when refused (wrong or missing password) */

@@ -3,8 +3,8 @@
 import { join } from 'node:path'
 
 export const repoRoot = join(import.meta.dirname, '..', '..')
-export const sharedDir = process.env.ATKAFKA_SHARED_DIR ?? join(repoRoot, '..', 'shared')
-export const fixturesDir = join(sharedDir, 'fixtures')
+const sharedDir = process.env.ATKAFKA_SHARED_DIR ?? join(repoRoot, '..', 'shared')
+const fixturesDir = join(sharedDir, 'fixtures')
 export const corpusDir = join(fixturesDir, 'jetstream-corpus')
 export const interopDir = join(fixturesDir, 'interop')
 export const indigoDir = join(fixturesDir, 'indigo')

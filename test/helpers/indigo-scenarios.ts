@@ -10,12 +10,12 @@ import { indigoDir } from './fixtures.ts'
 const scenariosDir = join(indigoDir, 'relay-scenarios')
 const commitsDir = join(indigoDir, 'firehose-commits')
 
-export interface FrameHeader {
+interface FrameHeader {
   readonly op: number
   readonly t?: string
 }
 
-export interface ScenarioMessage {
+interface ScenarioMessage {
   /** the wire frame */
   readonly frame: Uint8Array
   readonly header: FrameHeader
@@ -96,7 +96,7 @@ export async function encodeCar(blocks: readonly { cid: Cid; data: Uint8Array }[
 }
 
 /** DAG-JSON → the values @atcute/cbor encodes as DAG-CBOR: {"$link"} → CID link, {"$bytes"} → bytes */
-export function fromDagJson(value: unknown): unknown {
+function fromDagJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromDagJson)
   if (typeof value !== 'object' || value === null) return value
   // already a CID link / bytes wrapper (or other non-JSON value): @atcute/cbor encodes it as is

@@ -15,7 +15,7 @@ export interface LiveRelay extends AsyncDisposable {
 }
 
 /** the frame with another seq and time (a frame without a seq, e.g. #info, is returned as is) */
-export function withSeqAndTime(frame: Uint8Array, seq: number, time: string): Uint8Array {
+function withSeqAndTime(frame: Uint8Array, seq: number, time: string): Uint8Array {
   const { header, body } = splitFrame(frame)
   if (typeof body.seq !== 'number') return frame
   return encodeFrame(header, { ...body, seq, ...(typeof body.time === 'string' ? { time } : {}) })

@@ -13,7 +13,7 @@ const serverScript = join(pdsDir, 'pds-server.mjs')
 const keepStatementsPreload = join(pdsDir, 'keep-statements.mjs')
 
 /** a PDS started next to the first one, on the same PLC, under another host name */
-export interface ExtraPds {
+interface ExtraPds {
   /** http://127.0.0.K:<port> */
   pdsUrl: string
   firehoseUrl: string

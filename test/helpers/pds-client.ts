@@ -58,7 +58,7 @@ export interface BlobRef {
   size: number
 }
 
-export class XrpcError extends Error {
+class XrpcError extends Error {
   readonly method: string
   readonly status: number
   /** the XRPC error name (`RecordNotFound`, `InvalidRequest`, …) when the PDS sent one */

@@ -22,7 +22,7 @@ import { createStopper } from './stop-child.ts'
 const repoRoot = join(import.meta.dirname, '..', '..')
 
 /** Where scripts/setup-upstreams.sh installs Tap (ATKAFKA_TAP_BIN overrides). */
-export function tapBinary(): string {
+function tapBinary(): string {
   return (
     process.env.ATKAFKA_TAP_BIN ??
     join(process.env.ATKAFKA_CACHE ?? join(repoRoot, '.cache'), 'go', 'bin', 'tap')
@@ -57,7 +57,7 @@ export interface StartTapOptions {
   echoLogs?: boolean
 }
 
-export interface TapRepoInfo {
+interface TapRepoInfo {
   did: string
   handle: string
   state: string

@@ -104,5 +104,3 @@ export function createDeadLetters(options: DeadLetterOptions, deps: { metrics: M
     },
   }
 }
-
-export type DeadLetters = ReturnType<typeof createDeadLetters>

@@ -6,7 +6,7 @@ export function isMap(value: unknown): value is Record<string, unknown> {
 }
 
 /** a usable relay seq: a non-negative safe integer (the cursor is one) */
-export function isSeq(value: unknown): value is number {
+function isSeq(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0
 }
 

@@ -22,9 +22,9 @@ export interface RelaySourceConfig {
 /** the relay's position is a seq; deliveries(signal, after) resume strictly after it (undefined: the live head) */
 export type RelaySource = Source<number> & { checkpoint(): number | undefined }
 
-export const SUBSCRIBE_REPOS_PATH = '/xrpc/com.atproto.sync.subscribeRepos'
+const SUBSCRIBE_REPOS_PATH = '/xrpc/com.atproto.sync.subscribeRepos'
 
-export function subscribeReposUrl(relayHost: string, cursor: number | undefined): string {
+function subscribeReposUrl(relayHost: string, cursor: number | undefined): string {
   const url = new URL(relayHost)
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${SUBSCRIBE_REPOS_PATH}`
   if (cursor !== undefined) url.searchParams.set('cursor', String(cursor))

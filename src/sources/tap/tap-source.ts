@@ -37,7 +37,7 @@ export interface TapSource extends Source {
   readonly pendingAcks: number
 }
 
-export const CHANNEL_PATH = '/channel'
+const CHANNEL_PATH = '/channel'
 
 export function channelUrl(tapHost: string): string {
   const url = new URL(tapHost)

@@ -171,15 +171,6 @@ function redact(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//<redacted>@')
 }
 
-/** readSocketBatches, one message at a time. */
-export async function* readSocket(
-  opts: SocketOptions,
-  signal: AbortSignal,
-  session?: (s: SocketSession) => void,
-): AsyncGenerator<SocketMessage> {
-  for await (const batch of readSocketBatches(opts, signal, session)) yield* batch
-}
-
 /**
  * Messages from the upstream across reconnects, in batches of whatever arrived since the last
  * pull (one async step per batch, not per message), until the signal aborts or the consumer
