@@ -2,7 +2,7 @@
 // README): 150 live subscribeRepos frames and production Jetstream's v1 JSON for the same events.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { corpusDir } from './fixtures.ts'
+import { corpusDir } from './fixture-paths.ts'
 
 /** frames.bin: a sequence of [u32 little-endian length][frame bytes]; each frame is a view of one fresh buffer */
 export function readCorpusFrames(): Uint8Array[] {

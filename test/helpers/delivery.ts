@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { readExpectedV1 } from './corpus.ts'
-import { repoRoot } from './fixtures.ts'
+import { repoRoot } from './fixture-paths.ts'
 import { brokerEnv } from './kafka.ts'
 
 /** the corpus has 150 frames carrying 150 record ops (+ 1 identity + 1 account event) */

@@ -236,6 +236,11 @@ export async function startFakeTap(options: FakeTapOptions = {}): Promise<FakeTa
   })
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 })
   server.on('upgrade', (req, socket, head) => {
+    // a client that gets a refusal may reset the socket before reading it all (atkafka's
+    // reader terminates a refused upgrade): that reset is the expected end, not a failure
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') throw err
+    })
     const path = new URL(req.url ?? '/', 'http://tap').pathname
     if (path !== CHANNEL_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')

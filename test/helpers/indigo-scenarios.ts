@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { writeCarStream } from '@atcute/car'
 import { BytesWrapper, encode, fromBytes, toCidLink } from '@atcute/cbor'
 import { type Cid, fromString } from '@atcute/cid'
-import { indigoDir } from './fixtures.ts'
+import { indigoDir } from './fixture-paths.ts'
 
 const scenariosDir = join(indigoDir, 'relay-scenarios')
 const commitsDir = join(indigoDir, 'firehose-commits')

@@ -20,7 +20,7 @@ import {
   relayChildArgs,
 } from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
-import { repoRoot } from '../helpers/fixtures.ts'
+import { repoRoot } from '../helpers/fixture-paths.ts'
 import { resequenced } from '../helpers/frame-tools.ts'
 import { freePort } from '../helpers/free-port.ts'
 import { uniqueTopic } from '../helpers/kafka.ts'

@@ -9,7 +9,7 @@ import { formatEvent } from '../../src/tail/format.ts'
 import { parseEventValue, type TailEvent } from '../../src/tail/read-event.ts'
 import { readCorpusFrames } from '../helpers/corpus.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
-import { repoRoot } from '../helpers/fixtures.ts'
+import { repoRoot } from '../helpers/fixture-paths.ts'
 import { brokerEnv, createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { startApp, waitFor } from '../helpers/run-app.ts'
 

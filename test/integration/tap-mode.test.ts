@@ -13,13 +13,13 @@ import { OSPREY_EPOCH_MS } from '../../src/encode/snowflake.ts'
 import { parseDatetimeMs, tidTimeMs } from '../../src/sources/tap/tap-timestamp.ts'
 import { readExpectedV1 } from '../helpers/corpus.ts'
 import { identityEvent, recordEvent, startFakeTap, type TapFrame } from '../helpers/fake-tap.ts'
-import { repoRoot } from '../helpers/fixtures.ts'
+import { repoRoot } from '../helpers/fixture-paths.ts'
 import { freePort } from '../helpers/free-port.ts'
 import { brokerEnv, createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
+import { startTap } from '../helpers/local-tap.ts'
 import { type ApplyWrite, PdsClient, type Session } from '../helpers/pds-client.ts'
 import { startApp, waitFor } from '../helpers/run-app.ts'
-import { startTap } from '../helpers/tap.ts'
 
 const fast = ['--reconnect-min-ms', '20', '--reconnect-max-ms', '200']
 

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test'
 import { decodeFirst } from '@atcute/cbor'
 import WebSocket from 'ws'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
+import { startTap } from '../helpers/local-tap.ts'
 import { PdsClient, type Session, type WriteResult } from '../helpers/pds-client.ts'
-import { startTap } from '../helpers/tap.ts'
 
 interface FrameHeader {
   op: number

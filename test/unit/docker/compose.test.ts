@@ -8,7 +8,7 @@ import { describe, test } from 'node:test'
 import { parse } from 'yaml'
 import { loadConfig } from '../../../src/config/load-config.ts'
 import { type FirehoseCommand, options, specsFor } from '../../../src/config/schema.ts'
-import { repoRoot } from '../../helpers/fixtures.ts'
+import { repoRoot } from '../../helpers/fixture-paths.ts'
 import { envOf, execForm, readCompose, readDockerfile } from './docker-files.ts'
 
 const metricsPort = Number((options.metricsAddress.default ?? '').split(':').pop())

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { repoRoot } from '../../helpers/fixtures.ts'
+import { repoRoot } from '../../helpers/fixture-paths.ts'
 
 export interface ComposeService {
   image?: string

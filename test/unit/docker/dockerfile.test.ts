@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { shippedNodeFlags } from '../../../scripts/shipped-node-flags.ts'
-import { repoRoot } from '../../helpers/fixtures.ts'
+import { repoRoot } from '../../helpers/fixture-paths.ts'
 import { envOf, execForm, readCompose, readDockerfile } from './docker-files.ts'
 
 const instructions = readDockerfile()

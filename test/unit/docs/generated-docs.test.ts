@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { configurationMarkdown } from '../../../src/config/config-docs.ts'
 import { options } from '../../../src/config/schema.ts'
-import { repoRoot } from '../../helpers/fixtures.ts'
+import { repoRoot } from '../../helpers/fixture-paths.ts'
 
 test('docs/configuration.md is what the schema generates (run `npm run docs`)', () => {
   const onDisk = readFileSync(join(repoRoot, 'docs/configuration.md'), 'utf8')

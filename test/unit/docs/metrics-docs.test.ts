@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { createMetrics } from '../../../src/metrics/metrics.ts'
 import { atkafkaMetrics, metricsMarkdown } from '../../../src/metrics/metrics-docs.ts'
-import { repoRoot } from '../../helpers/fixtures.ts'
+import { repoRoot } from '../../helpers/fixture-paths.ts'
 
 test('docs/metrics.md is what the metrics registry generates (run `npm run docs`)', async () => {
   const onDisk = readFileSync(join(repoRoot, 'docs/metrics.md'), 'utf8')

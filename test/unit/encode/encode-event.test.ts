@@ -6,7 +6,7 @@ import { RawJson } from '../../../src/encode/raw-json.ts'
 import { createSnowflake, OSPREY_EPOCH_MS, parseSnowflake } from '../../../src/encode/snowflake.ts'
 import { toStandardJson } from '../../../src/encode/standard-event.ts'
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
-import { cases, did, time } from './fixtures.ts'
+import { cases, did, time } from './encode-cases.ts'
 
 const clock = OSPREY_EPOCH_MS + 365 * 86_400_000
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import { ospreyActionName, sendTime, toOspreyEnvelope } from '../../../src/encode/osprey-envelope.ts'
 import { toStandardJson } from '../../../src/encode/standard-event.ts'
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
-import { cases, time } from './fixtures.ts'
+import { cases, time } from './encode-cases.ts'
 
 const id = '1949191828475904001' // > 2^53: a JS number would round it
 

@@ -5,7 +5,7 @@ import * as CID from '@atcute/cid'
 import { RawJson } from '../../../src/encode/raw-json.ts'
 import { messageKey, NO_DID_KEY, toStandardJson } from '../../../src/encode/standard-event.ts'
 import type { OperationEvent } from '../../../src/events/atproto-event.ts'
-import { cases, did, inner, time } from './fixtures.ts'
+import { cases, did, inner, time } from './encode-cases.ts'
 
 describe('standard JSON', () => {
   for (const c of cases) {

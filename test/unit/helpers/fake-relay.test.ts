@@ -2,6 +2,7 @@
 // bodies, and the relay must follow the real cursor rules and fault knobs the app tests rely on.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { encode } from '@atcute/cbor'
 import { WebSocket } from 'ws'
 import { readCorpusFrames } from '../../helpers/corpus.ts'
@@ -72,7 +73,6 @@ function subscribe(relay: FakeRelay, cursor?: number | string): Promise<Subscrip
 
 const seqs = (frames: readonly Uint8Array[]) => frames.map((f) => frameSeq(f))
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i)
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 // ---- frame tools ----------------------------------------------------------------------------
 

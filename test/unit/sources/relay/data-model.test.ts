@@ -10,7 +10,7 @@ import { CODEC_DCBOR, toString as cidToString, fromDigest, fromString } from '@a
 import type { OperationEvent } from '../../../../src/events/atproto-event.ts'
 import { blockMatchesCid } from '../../../../src/sources/relay/decode-commit.ts'
 import { decodeFrame } from '../../../../src/sources/relay/decode-frame.ts'
-import { interopDir } from '../../../helpers/fixtures.ts'
+import { interopDir } from '../../../helpers/fixture-paths.ts'
 import { encodeCar, encodeFrame } from '../../../helpers/indigo-scenarios.ts'
 
 interface Fixture {

@@ -8,7 +8,7 @@ import type { DropReason } from '../../../../src/errors.ts'
 import { MAX_RECORD_DEPTH } from '../../../../src/sources/relay/decode-commit.ts'
 import { isDid, isNsid, isRecordKey, parseTapMessage } from '../../../../src/sources/tap/parse-tap-message.ts'
 import { identityEvent, recordEvent } from '../../../helpers/fake-tap.ts'
-import { interopDir } from '../../../helpers/fixtures.ts'
+import { interopDir } from '../../../helpers/fixture-paths.ts'
 
 const NOW = Date.parse('2026-07-04T14:40:00.000Z')
 const RECEIVED = '2026-07-04T14:40:00.000Z'

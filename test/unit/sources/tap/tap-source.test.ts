@@ -4,6 +4,7 @@
 // --disable-acks, and through the real pipeline code: an event whose send fails is never acked.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import type { AtprotoEvent, OperationEvent } from '../../../../src/events/atproto-event.ts'
 import { createMetrics, type Metrics } from '../../../../src/metrics/metrics.ts'
@@ -63,8 +64,6 @@ function reader(source: TapSource) {
     },
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('tap source', () => {
   test('the channel URL: /channel appended to the tap host (path prefixes kept)', () => {

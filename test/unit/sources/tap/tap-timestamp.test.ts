@@ -11,7 +11,7 @@ import {
   parseDatetimeMs,
   tidTimeMs,
 } from '../../../../src/sources/tap/tap-timestamp.ts'
-import { corpusDir, interopDir } from '../../../helpers/fixtures.ts'
+import { corpusDir, interopDir } from '../../../helpers/fixture-paths.ts'
 
 function fixtureLines(name: string): string[] {
   return readFileSync(join(interopDir, 'syntax', name), 'utf8')
