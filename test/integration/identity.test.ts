@@ -27,7 +27,8 @@ interface Out {
   did: string
   timestamp: string
   seq?: number
-  eventMetadata?: Metadata
+  /** null when the event carries none (as the Go original) */
+  eventMetadata: Metadata | null
   operation?: { action: string; collection: string; rkey: string; uri: string }
   identity?: { handle: string }
   account?: { active: boolean }
@@ -340,7 +341,7 @@ describe('identity faults (a fake PLC): a slow or failing DID stalls nothing els
     assert.ok(
       slowEvents.every((e) => e.eventMetadata?.didDocument.id === SLOW && e.eventMetadata.accountAge > 0),
     )
-    assert.ok(events.filter((e) => e.did === FAILING).every((e) => e.eventMetadata === undefined))
+    assert.ok(events.filter((e) => e.did === FAILING).every((e) => e.eventMetadata === null))
     assert.equal(await run.metric('atkafka_enriched_events_total', { result: 'none' }), failingCount)
     assert.equal(
       await run.metric('atkafka_enriched_events_total', { result: 'complete' }),
@@ -375,14 +376,14 @@ describe('identity faults (a fake PLC): a slow or failing DID stalls nothing els
     assert.equal(events.length, total)
     const slowEvents = events.filter((e) => e.did === SLOW)
     assert.equal(slowEvents.length, slowCount)
-    assert.ok(slowEvents.every((e) => e.eventMetadata === undefined))
+    assert.ok(slowEvents.every((e) => e.eventMetadata === null))
     assert.ok(
       (await run.metric('atkafka_plc_requests', { kind: 'did_doc', status: 'timeout', cached: 'false' })) >=
         1,
     )
     // the held DID's events all miss the deadline; on a loaded machine other lookups may too,
     // so the counter is checked against what Kafka holds rather than a fixed number
-    const withoutMetadata = events.filter((e) => e.did && e.eventMetadata === undefined).length
+    const withoutMetadata = events.filter((e) => e.did && e.eventMetadata === null).length
     assert.ok(withoutMetadata >= slowCount)
     assert.equal(await run.metric('atkafka_enriched_events_total', { result: 'none' }), withoutMetadata)
 
@@ -404,7 +405,7 @@ describe('identity faults (a fake PLC): a slow or failing DID stalls nothing els
     })
     const kept = await read(closed.topic, total - slowCount)
     assert.equal(kept.length, total - slowCount)
-    assert.ok(kept.every((e) => e.did !== SLOW && e.eventMetadata === undefined))
+    assert.ok(kept.every((e) => e.did !== SLOW && e.eventMetadata === null))
     assert.equal(
       await closed.run.metric('atkafka_service_filter_unresolved_total', { decision: 'drop' }),
       slowCount,

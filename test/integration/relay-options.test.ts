@@ -90,6 +90,7 @@ describe('relay mode options', () => {
       assert.match(env.data.action_name, /^(operation#(create|update|delete)|identity|account)$/)
       assert.equal(env.send_time, env.data.data.timestamp)
       assert.deepEqual(env.data.secret_data, {})
+      assert.equal(env.data.encoding, 'UTF8', 'as the Go original')
       assert.equal(typeof env.data.data.did, 'string')
     }
     for (const id of ids) {

@@ -11,6 +11,7 @@ interface Out {
   did: string
   timestamp: string
   seq: number
+  eventMetadata?: unknown
   operation?: {
     action: string
     collection: string
@@ -142,11 +143,13 @@ describe('relay mode against a real PDS', () => {
         .map((x) => `operation ${x.e.operation?.action} ${x.e.operation?.collection}/${x.e.operation?.rkey}`)
       assert.deepEqual(got, want, `ops of ${did}`)
     }
-    // records are exactly what the PDS holds; deletes carry none
+    // records are exactly what the PDS holds; deletes carry "record": null (as the Go original)
     for (const { e } of events) {
+      assert.equal(e.eventMetadata, null, 'no enrichment: eventMetadata null, as the Go original')
       if (!e.operation) continue
       if (e.operation.action === 'delete') {
-        assert.equal(e.operation.record, undefined)
+        assert.ok('record' in e.operation)
+        assert.equal(e.operation.record, null)
         assert.equal(e.operation.cid, '')
       } else if (records.has(e.operation.uri)) {
         assert.deepEqual(e.operation.record, records.get(e.operation.uri), e.operation.uri)
