@@ -72,7 +72,7 @@ export function createLookups<K extends LookupKind>(options: LookupsOptions<K>):
 
   const run = async (did: string, flight: { current?: Flight<T> }): Promise<Outcome<T>> => {
     const starting = options.clientReady?.()
-    if (starting) {
+    if (starting !== undefined) {
       const bound = options.clientStartupMs ?? CLIENT_STARTUP_MS
       await Promise.race([starting, sleep(bound, undefined, { ref: false })])
     }

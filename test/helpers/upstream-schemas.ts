@@ -138,8 +138,9 @@ function undeclared(node: Node, value: unknown, path: string, out: string[]): vo
       return
     }
     case 'array':
-      if (Array.isArray(value) && node.validator)
-        value.forEach((item, i) => undeclared(node.validator!, item, `${path}[${i}]`, out))
+      if (Array.isArray(value) && node.validator) {
+        for (let i = 0; i < value.length; i++) undeclared(node.validator, value[i], `${path}[${i}]`, out)
+      }
       return
     case 'typedUnion': {
       const $type = (value as { $type?: unknown } | null)?.$type
