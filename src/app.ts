@@ -9,6 +9,7 @@ import type { CursorStore } from './cursor/cursor-store.ts'
 import { createFileCursorStore } from './cursor/file-cursor-store.ts'
 import { createKafkaCursorStore, type KafkaCursorStore } from './cursor/kafka-cursor-store.ts'
 import { encodeEvent } from './encode/encode-event.ts'
+import { createEventActionIds } from './encode/event-action-id.ts'
 import type { RawJson } from './encode/raw-json.ts'
 import { createSnowflake } from './encode/snowflake.ts'
 import { createIdentityStageFromConfig } from './enrich/create-identity-stage.ts'
@@ -280,7 +281,10 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
         log.info({ transactionalId: transactionalId(config) }, 'transactional producer registered')
         sink = transactional
       } else sink = createKafkaSink(producer, sinkOptions, sinkDeps)
-      const snowflake = createSnowflake({ workerId: config.ospreyWorkerId })
+      const snowflake =
+        config.ospreyActionId === 'event'
+          ? createEventActionIds()
+          : createSnowflake({ workerId: config.ospreyWorkerId })
       const format = config.ospreyCompatible ? 'osprey' : 'standard'
       const topic = config.outputTopic
       const encode = (event: AtprotoEvent, metadata?: RawJson): OutboundRecord => {

@@ -102,6 +102,36 @@ describe('relay mode options', () => {
     }
   })
 
+  test('--osprey-action-id event: the same frames produced twice (a redelivery) carry the same ids; 152 distinct ids with the event time', async () => {
+    const idsOf = (messages: { value: Buffer }[]) =>
+      new Map(
+        messages.map((m) => {
+          const raw = m.value.toString()
+          const env = JSON.parse(raw) as { data: { data: { seq: number; operation?: { path: string } } } }
+          const d = env.data.data
+          // the event's identity in the stream: its seq and, for an op, its path
+          return [`${d.seq} ${d.operation?.path ?? ''}`, /"action_id":(\d+),/.exec(raw)?.[1] ?? ''] as const
+        }),
+      )
+    const args = ['--osprey-compatible', '--osprey-action-id', 'event']
+    const { messages } = await runCorpus(args, 152)
+    const first = idsOf(messages)
+    const second = idsOf((await runCorpus(args, 152)).messages)
+    assert.equal(first.size, 152)
+    assert.equal(new Set(first.values()).size, 152, 'distinct events, distinct ids')
+    assert.deepEqual(second, first, 'a redelivered event keeps its id')
+    for (const m of messages) {
+      const raw = m.value.toString()
+      const env = JSON.parse(raw) as { send_time: string }
+      const id = BigInt(/"action_id":(\d+),/.exec(raw)?.[1] ?? '0')
+      assert.equal(
+        Number(id >> 22n) + OSPREY_EPOCH_MS,
+        Date.parse(env.send_time),
+        'time bits: the event time',
+      )
+    }
+  })
+
   test('a record larger than --max-message-bytes goes to the dead-letter topic with the reason', async () => {
     const { run, topic, messages } = await runCorpus(['--max-message-bytes', '1024'], 10)
     const big = messages.filter((m) => m.value.length > 1024)
