@@ -6,6 +6,7 @@ import { Registry } from 'prom-client'
 import type { Config, FirehoseCommand } from './config/schema.ts'
 import { type CursorWiring, wireCursor } from './cursor/wire-cursor.ts'
 import { encodeEvent } from './encode/encode-event.ts'
+import { createEventActionIds } from './encode/event-action-id.ts'
 import type { RawJson } from './encode/raw-json.ts'
 import { createSnowflake } from './encode/snowflake.ts'
 import { createIdentityStageFromConfig } from './enrich/create-identity-stage.ts'
@@ -245,7 +246,10 @@ function createSink(
 
 /** event (and its enrichment) → the record for the output topic, in the configured format */
 function createEncoder(config: Config): (event: AtprotoEvent, metadata?: RawJson) => OutboundRecord {
-  const snowflake = createSnowflake({ workerId: config.ospreyWorkerId })
+  const snowflake =
+    config.ospreyActionId === 'event'
+      ? createEventActionIds()
+      : createSnowflake({ workerId: config.ospreyWorkerId })
   const format = config.ospreyCompatible ? 'osprey' : 'standard'
   const topic = config.outputTopic
   return (event, metadata) => {

@@ -1,136 +1,15 @@
-// atkafka's entry point: parse the command line, run the command, set the exit code
-// (0 clean stop, 1 runtime failure, 2 bad configuration or usage).
+// atkafka's entry point (bin/atkafka.js in a checkout or package, dist/cli/main.js in the
+// image): checks the Node.js version before anything else loads (exit 2 with how to get the
+// right one), then runs the CLI (run-cli.ts). Only node:fs and node-version.ts load before it.
 import { readFileSync } from 'node:fs'
-import { createApp } from '../app.ts'
-import { loadConfig, redactedConfig } from '../config/load-config.ts'
-import type { Command, Config } from '../config/schema.ts'
-import { ConfigError } from '../errors.ts'
-import { createLogger } from '../logging/logger.ts'
-import { createRecentLog } from '../logging/recent-log.ts'
-import { commandHelp, commandName, mainHelp } from './help.ts'
+import { nodeVersionProblem } from './node-version.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-  version: string
+  engines?: { node?: string }
 }
-
-function usageError(message: string): void {
-  process.stderr.write(`atkafka: ${message}\n\n${mainHelp(pkg.version)}`)
-  process.exitCode = 2
+const problem = nodeVersionProblem(pkg.engines?.node ?? '', process.versions.node, process.execPath)
+if (problem) {
+  process.stderr.write(problem)
+  process.exit(2)
 }
-
-async function main(argv: string[]): Promise<void> {
-  if (argv[0] === '--version' || argv[0] === '-v') {
-    process.stdout.write(`${pkg.version}\n`)
-    return
-  }
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    process.stdout.write(mainHelp(pkg.version))
-    return
-  }
-  const [group, sub] = argv
-  let command: Command
-  let rest: string[]
-  if (group === 'tail') {
-    command = 'tail'
-    rest = argv.slice(1)
-  } else if (group === 'firehose' && (sub === 'relay' || sub === 'tap')) {
-    command = sub
-    rest = argv.slice(2)
-  } else {
-    usageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
-    return
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(commandHelp(command))
-    return
-  }
-  const printConfig = rest.includes('--print-config')
-  let config: ReturnType<typeof loadConfig>
-  try {
-    config = loadConfig(
-      command,
-      rest.filter((a) => a !== '--print-config'),
-      process.env,
-    )
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(
-        `atkafka: ${err.message}\n\nRun \`${commandName(command)} --help\` for the options.\n`,
-      )
-      process.exitCode = 2
-      return
-    }
-    throw err
-  }
-  if (printConfig) {
-    process.stdout.write(`${JSON.stringify(redactedConfig(command, config), null, 2)}\n`)
-    return
-  }
-  if (command === 'tail') {
-    await tail(config)
-    return
-  }
-
-  const recentLog = createRecentLog()
-  const logger = createLogger(config.logLevel, undefined, recentLog)
-  logger.info({ version: pkg.version, command, config: redactedConfig(command, config) }, 'starting')
-  const stop = new AbortController()
-  let forced: NodeJS.Timeout | undefined
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stop.signal.aborted) {
-      logger.warn({ signal: sig }, 'second signal; exiting now')
-      process.exit(1)
-    }
-    logger.info(
-      { signal: sig, deadlineMs: config.shutdownTimeoutMs },
-      'shutting down: draining in-flight events',
-    )
-    stop.abort()
-    forced = setTimeout(() => {
-      logger.error(
-        { deadlineMs: config.shutdownTimeoutMs },
-        'shutdown deadline passed; exiting with events in flight',
-      )
-      logger.flush()
-      process.exit(1)
-    }, config.shutdownTimeoutMs)
-    forced.unref()
-  }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
-  try {
-    const app = await createApp(command, config, { logger, recentLog })
-    await app.run(stop.signal)
-    logger.info('stopped')
-  } catch (err) {
-    logger.error({ err }, 'run failed')
-    process.exitCode = 1
-  } finally {
-    clearTimeout(forced)
-    logger.flush()
-  }
-}
-
-/** `atkafka tail`: events on stdout, logs on stderr; SIGINT/SIGTERM stop it with exit code 0. */
-async function tail(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel, process.stderr)
-  const stop = new AbortController()
-  const onSignal = () => {
-    if (stop.signal.aborted) process.exit(130)
-    stop.abort()
-  }
-  process.on('SIGTERM', onSignal)
-  process.on('SIGINT', onSignal)
-  try {
-    const { runTail } = await import('../tail/run-tail.ts')
-    const printed = await runTail(config, { logger, out: process.stdout, signal: stop.signal })
-    logger.debug({ printed }, 'tail stopped')
-  } catch (err) {
-    logger.error({ err }, 'tail failed')
-    process.exitCode = 1
-  } finally {
-    logger.flush()
-  }
-}
-
-await main(process.argv.slice(2))
+await import('./run-cli.ts')

@@ -352,6 +352,11 @@ export const options = {
       default: '0',
       help: 'worker id (0-1023) in the Snowflake action_id; give each atkafka instance writing to one Osprey its own',
     },
+    ospreyActionId: {
+      schema: oneOf(['snowflake', 'event']),
+      default: 'snowflake',
+      help: 'Osprey action_id: snowflake (a new id per message, from the clock and --osprey-worker-id) or event (derived from the event: its own time and relay seq + op index or Tap id, so an event produced again after a crash keeps its id; unique per source, see docs/osprey.md)',
+    },
   }),
 
   ...section('Operations', FIREHOSE, {

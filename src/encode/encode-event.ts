@@ -2,18 +2,18 @@
 // bytes written once: in flight they live outside the V8 heap, and the Kafka client does not
 // encode them again. Enrichment (a RawJson) is copied in as bytes, never spliced into strings.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
+import type { ActionIds } from './event-action-id.ts'
 import { ospreyEnvelopeAround } from './osprey-envelope.ts'
 import { RawJson } from './raw-json.ts'
-import type { Snowflake } from './snowflake.ts'
-import { messageKey, metadataOffset, toStandardEvent } from './standard-event.ts'
+import { messageKey, metadataOffset, SPLICED_METADATA, toStandardEvent } from './standard-event.ts'
 
 export type OutputFormat = 'standard' | 'osprey'
 
 export interface EncodeOptions {
   readonly format: OutputFormat
-  /** action ids for the Osprey format (not drawn from in the standard format) */
-  readonly snowflake: Snowflake
-  /** enrichment, written as `eventMetadata` when defined (a RawJson is written as it is) */
+  /** action ids for the Osprey format: Snowflakes or event-derived (not drawn from in the standard format) */
+  readonly snowflake: ActionIds
+  /** enrichment, written as `eventMetadata` (null when undefined; a RawJson is written as it is) */
   readonly metadata?: unknown
   /** Osprey send_time when the event's own time is unusable; defaults to the wall clock */
   readonly now?: () => Date
@@ -32,11 +32,11 @@ const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024)
 export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): EncodedEvent {
   const key = messageKey(event)
   const raw = options.metadata instanceof RawJson ? options.metadata : undefined
-  const json = JSON.stringify(toStandardEvent(event, raw ? undefined : options.metadata))
+  const json = JSON.stringify(toStandardEvent(event, raw ? SPLICED_METADATA : options.metadata))
   const at = raw ? metadataOffset(json, event) : -1
   const around =
     options.format === 'osprey'
-      ? ospreyEnvelopeAround(event, options.snowflake.next(), options.now)
+      ? ospreyEnvelopeAround(event, options.snowflake.next(event), options.now)
       : undefined
   // nothing to splice in: one string, encoded once
   if (!raw || at < 0) return { key, value: Buffer.from(around ? around[0] + json + around[1] : json) }

@@ -1,6 +1,7 @@
 // The envelope Osprey's Kafka worker parses: {send_time, data:{action_id, action_name, data}}.
-// timestamp, secret_data and encoding are kept for the Go original's consumers (Osprey's worker
-// ignores them). Built by concatenation so the Snowflake id stays a JSON integer with every digit.
+// timestamp, secret_data and encoding ("UTF8", as the Go original writes it) are kept for the
+// Go original's consumers (Osprey's worker ignores them). Built by concatenation so the
+// Snowflake id stays a JSON integer with every digit.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 
 // JSON-quoted action names, computed once
@@ -95,6 +96,6 @@ export function ospreyEnvelopeAround(
   const time = JSON.stringify(event.time)
   return [
     `{"data":{"action_name":${quotedActionName(event)},"action_id":${actionId},"data":`,
-    `,"timestamp":${time},"secret_data":{},"encoding":"json"},"send_time":"${sendTime(event.time, now)}"}`,
+    `,"timestamp":${time},"secret_data":{},"encoding":"UTF8"},"send_time":"${sendTime(event.time, now)}"}`,
   ]
 }

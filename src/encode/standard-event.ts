@@ -1,5 +1,8 @@
-// The Go original's JSON shapes (its README is a public contract), plus `seq` (relay),
-// `operation.rev` / `operation.live` (Tap) and `sync` events that its consumers could not see.
+// The Go original's JSON shapes (its README and atkafka/types.go are a public contract), plus
+// `seq` (relay), `operation.rev` / `operation.live` (Tap) and `sync` events that its consumers
+// could not see. As in the Go original, `eventMetadata` is always written (null when the event
+// carries none) and a delete's `record` is null: a consumer that indexes the key (Python's
+// event["eventMetadata"]) or tests it against null reads the same as it did (docs/drop-in.md).
 // Runs for every event: each kind is one object literal with a fixed key order, and optional
 // fields hold `undefined`, which JSON.stringify omits. Records are embedded as decoded, never
 // walked: @atcute/cbor's CID and bytes wrappers serialize themselves to {"$link"}/{"$bytes"}.
@@ -13,10 +16,17 @@ export function messageKey(event: AtprotoEvent): string {
 }
 
 /**
- * The standard event as a JSON-ready value. `metadata` (enrichment) becomes `eventMetadata`
- * and is left out when undefined; info events never carry it (they have no DID).
+ * Passed as `metadata` when the encoder writes `eventMetadata` into the bytes itself (a RawJson,
+ * see encode-event.ts): the key is then left out of the value, to be spliced in before the kind.
+ */
+export const SPLICED_METADATA: unique symbol = Symbol('eventMetadata spliced in by the encoder')
+
+/**
+ * The standard event as a JSON-ready value. `metadata` (enrichment) becomes `eventMetadata`,
+ * null when undefined; info events never carry any (they have no DID).
  */
 export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object {
+  const eventMetadata = metadata === SPLICED_METADATA ? undefined : (metadata ?? null)
   switch (event.kind) {
     case 'operation': {
       const path = `${event.collection}/${event.rkey}`
@@ -25,7 +35,7 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
         did: event.did,
         timestamp: event.time,
         seq: event.seq,
-        eventMetadata: metadata,
+        eventMetadata,
         operation: {
           action: event.action,
           collection: event.collection,
@@ -36,7 +46,8 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
           path,
           rev: event.rev,
           live: event.live,
-          record: isDelete ? undefined : event.record,
+          // the Go original writes null for deletes
+          record: isDelete ? null : event.record,
         },
       }
     }
@@ -45,7 +56,7 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
         did: event.did,
         timestamp: event.time,
         seq: event.seq,
-        eventMetadata: metadata,
+        eventMetadata,
         account: { active: event.active, seq: event.seq, status: event.status },
       }
     case 'identity':
@@ -53,7 +64,7 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
         did: event.did,
         timestamp: event.time,
         seq: event.seq,
-        eventMetadata: metadata,
+        eventMetadata,
         identity: {
           seq: event.seq,
           // the Go original always writes a string
@@ -67,19 +78,25 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
         did: event.did,
         timestamp: event.time,
         seq: event.seq,
-        eventMetadata: metadata,
+        eventMetadata,
         sync: { seq: event.seq, rev: event.rev },
       }
     case 'info':
-      // the Go original writes an empty did
-      return { did: '', timestamp: event.time, info: { name: event.name, message: event.message } }
+      // the Go original writes an empty did and a null eventMetadata
+      return {
+        did: '',
+        timestamp: event.time,
+        eventMetadata: null,
+        info: { name: event.name, message: event.message },
+      }
   }
 }
 
 /**
  * `metadata` as a RawJson is spliced in where JSON.stringify would have written it: right
  * before the kind's key (`,"operation":{` …), which is the first unescaped match since only
- * did, timestamp and seq precede it. -1 for info events (never enriched).
+ * did, timestamp and seq precede it (the JSON was made with SPLICED_METADATA, so it has no
+ * eventMetadata key). -1 for info events (never enriched).
  */
 export function metadataOffset(json: string, event: AtprotoEvent): number {
   return event.kind === 'info' ? -1 : json.indexOf(KIND_KEYS[event.kind])

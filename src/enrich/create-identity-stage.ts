@@ -49,6 +49,8 @@ export function createIdentityStageFromConfig(
   }
   const reasonOf = (err: unknown) => (err as Partial<LookupError>).reason ?? 'error'
   const timeoutMs = config.identityTimeoutMs
+  // deadlines start once the worker has loaded (its start-up would eat a short deadline)
+  const clientReady = client.whenReady
   const didDocs = createLookups({
     kind: 'did_doc',
     cache: { size: config.didCacheSize, ttlMs: config.didCacheTtlS * 1000 },
@@ -57,6 +59,7 @@ export function createIdentityStageFromConfig(
     fetch: client.resolveDid,
     observer,
     reasonOf,
+    clientReady,
   })
   const auditLogs = config.eventMetadata
     ? createLookups({
@@ -67,6 +70,7 @@ export function createIdentityStageFromConfig(
         fetch: client.didCreation,
         observer,
         reasonOf,
+        clientReady,
       })
     : undefined
   const profiles =
@@ -79,6 +83,7 @@ export function createIdentityStageFromConfig(
           fetch: client.profile,
           observer,
           reasonOf,
+          clientReady,
         })
       : undefined
   metrics.identityCacheSizes(() => ({

@@ -7,6 +7,10 @@ export interface OperationEvent {
   readonly did: string
   /** relay seq of the #commit this op came from; absent for Tap */
   readonly seq?: number
+  /** relay only: 0-based index of this op among its #commit's ops (with seq, the op's identity) */
+  readonly opIndex?: number
+  /** Tap only: Tap's outbox id of the event (what it is acked by; the same on redelivery) */
+  readonly tapId?: number
   /** the commit's rev (TID) */
   readonly rev: string
   /** RFC 3339 event time: the commit's `time` (relay) or the Tap timestamp rule */
@@ -30,6 +34,8 @@ interface IdentityEvent {
   readonly kind: 'identity'
   readonly did: string
   readonly seq?: number
+  /** Tap only: Tap's outbox id of the event (what it is acked by; the same on redelivery) */
+  readonly tapId?: number
   readonly time: string
   readonly handle?: string
   /** Tap only */

@@ -1,5 +1,6 @@
 // `eventMetadata`, as the Go original writes it and production Osprey rules read it
 // (haileyok/atproto-ruleset: handle, pdsHost, didCreatedAt, accountAge, profile.*): pure.
+// `profile` is the API host's getProfile answer as it came (see identity-types.ts).
 import type { DidDocument } from '@atcute/identity'
 import { RawJson } from '../encode/raw-json.ts'
 import { timeMs } from '../events/event-time.ts'
@@ -15,8 +16,8 @@ export interface EventMetadata {
   readonly didCreatedAt?: string
   /** whole seconds from didCreatedAt to the event's own time; -1 when either is unknown */
   readonly accountAge: number
-  /** null when there is no API host or the lookup failed */
-  readonly profile: Profile | null
+  /** the getProfile answer (ProfileViewDetailed); null when there is no API host or the lookup failed */
+  readonly profile: unknown
 }
 
 /** -1 when either time is missing or unparseable; never negative otherwise (clock skew) */
@@ -44,7 +45,7 @@ export function buildEventMetadata(
     handle: identity.handle,
     didCreatedAt: creation?.createdAt,
     accountAge: accountAgeSeconds(creation?.createdAt, eventTime),
-    profile: profile ?? null,
+    profile: profile ? JSON.parse(profile.json) : null,
   }
 }
 
@@ -95,7 +96,7 @@ export function eventMetadataJson(
   let tail: Buffer = NO_PROFILE
   if (profile) {
     const known = profileBytes.get(profile)
-    tail = known ?? Buffer.from(`,"profile":${JSON.stringify(profile)}}`)
+    tail = known ?? Buffer.from(`,"profile":${profile.json}}`)
     if (known === undefined) profileBytes.set(profile, tail)
   }
   // ASCII: its length is its size in bytes

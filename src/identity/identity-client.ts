@@ -38,6 +38,11 @@ export interface IdentityClientOptions {
 const MAX_DOCUMENT_BYTES = 20 * 1024
 const MAX_AUDIT_LOG_BYTES = 1024 * 1024
 const MAX_PROFILE_BYTES = 64 * 1024
+/**
+ * The bound of a profile as eventMetadata writes it. Re-serializing a parsed body can make it
+ * larger than the body was (`1e20` is written as 21 digits), so the JSON is measured again.
+ */
+export const MAX_PROFILE_JSON_BYTES = MAX_PROFILE_BYTES
 const DID_DOCUMENT_TYPES = 'application/did+ld+json,application/did+json,application/json'
 
 const reasonOf = (err: unknown, signal: AbortSignal): FailureReason =>
@@ -52,19 +57,22 @@ export function identityFromDocument(didDocument: DidDocument): ResolvedIdentity
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined)
 
-/** the fields kept from a getProfile answer (ProfileViewDetailed) */
-function profileFromView(view: Record<string, unknown>): Profile {
-  return {
-    displayName: str(view.displayName),
-    description: str(view.description),
-    followersCount: num(view.followersCount),
-    followingCount: num(view.followingCount),
-    postsCount: num(view.postsCount),
-    avatar: str(view.avatar),
-    banner: str(view.banner),
-  }
+/**
+ * A getProfile answer (ProfileViewDetailed) for `did`, passed through whole as compact JSON.
+ * It must be an object naming `did` with a string `handle` (the view's required fields), and
+ * its JSON must fit MAX_PROFILE_JSON_BYTES; the reason is thrown otherwise.
+ */
+export function profileFromView(did: string, view: unknown): Profile {
+  if (typeof view !== 'object' || view === null || Array.isArray(view)) throw new Error('not an object')
+  const { did: viewDid, handle } = view as Record<string, unknown>
+  if (viewDid !== did) throw new Error(`the answer is for ${JSON.stringify(viewDid)}`)
+  if (typeof handle !== 'string') throw new Error('no handle')
+  const json = JSON.stringify(view)
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long string is measured
+  if (json.length * 3 > MAX_PROFILE_JSON_BYTES && Buffer.byteLength(json) > MAX_PROFILE_JSON_BYTES)
+    throw new Error(`its JSON exceeds ${MAX_PROFILE_JSON_BYTES} bytes`)
+  return { json }
 }
 
 export function createIdentityClient(options: IdentityClientOptions): IdentityClient {
@@ -136,9 +144,11 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
       if (!apiHost) throw new LookupError('error', 'no API host configured')
       const url = `${apiHost}/xrpc/app.bsky.actor.getProfile?actor=${encodeURIComponent(did)}`
       const view = await get(url, `profile of ${did}`, signal, 'application/json', MAX_PROFILE_BYTES)
-      if (typeof view !== 'object' || view === null)
-        throw new LookupError('error', `profile of ${did}: not an object`)
-      return profileFromView(view as Record<string, unknown>)
+      try {
+        return profileFromView(did, view)
+      } catch (err) {
+        throw new LookupError('error', `profile of ${did}: ${(err as Error).message}`)
+      }
     },
   }
 }

@@ -3,6 +3,10 @@
 // rejects: it settles with an Outcome within `timeoutMs` (the deadline covers waiting for a
 // rate-limit token too). invalidate() drops the cached value and detaches an in-flight lookup,
 // whose answer then is handed to its waiters but not cached (it may predate the change).
+// The deadline starts once the HTTP client is ready (`clientReady`): its start-up is not the
+// lookup's. Waiting for it is bounded too (`clientStartupMs`): a client that never gets ready
+// cannot hold events longer than that plus one deadline.
+import { setTimeout as sleep } from 'node:timers/promises'
 import { LRUCache } from 'lru-cache'
 import type { FailureReason, LookupKind, LookupValues, Outcome } from './identity-types.ts'
 import type { TokenBucket } from './token-bucket.ts'
@@ -39,7 +43,13 @@ export interface LookupsOptions<K extends LookupKind> {
   readonly observer: LookupObserver
   /** failure reason of a rejected fetch (default 'error'; a deadline hit is always 'timeout') */
   readonly reasonOf?: (err: unknown) => FailureReason
+  /** undefined when the client can answer; else settles when it can (see worker-identity-client.ts) */
+  readonly clientReady?: () => Promise<void> | undefined
+  /** longest wait for clientReady before the deadline starts anyway (default 30 s) */
+  readonly clientStartupMs?: number
 }
+
+const CLIENT_STARTUP_MS = 30_000
 
 interface Flight<T> {
   readonly promise: Promise<Outcome<T>>
@@ -57,6 +67,11 @@ export function createLookups<K extends LookupKind>(options: LookupsOptions<K>):
   const flights = new Map<string, Flight<T>>()
 
   const run = async (did: string, flight: { current?: Flight<T> }): Promise<Outcome<T>> => {
+    const starting = options.clientReady?.()
+    if (starting !== undefined) {
+      const bound = options.clientStartupMs ?? CLIENT_STARTUP_MS
+      await Promise.race([starting, sleep(bound, undefined, { ref: false })])
+    }
     const signal = AbortSignal.timeout(options.timeoutMs)
     let outcome: Outcome<T>
     try {

@@ -18,15 +18,14 @@ export interface DidCreation {
   readonly createdAt: string
 }
 
-/** the fields of app.bsky.actor.getProfile that production Osprey rules read */
+/**
+ * The API host's app.bsky.actor.getProfile answer (app.bsky.actor.defs#profileViewDetailed:
+ * did, handle, displayName, followersCount, followsCount, postsCount, avatar, …) passed through
+ * whole, as the Go original does: kept as its compact JSON (at most MAX_PROFILE_JSON_BYTES), which
+ * is what crosses the worker thread and what eventMetadata writes.
+ */
 export interface Profile {
-  readonly displayName?: string
-  readonly description?: string
-  readonly followersCount?: number
-  readonly followingCount?: number
-  readonly postsCount?: number
-  readonly avatar?: string
-  readonly banner?: string
+  readonly json: string
 }
 
 export type LookupKind = 'did_doc' | 'audit_log' | 'profile'

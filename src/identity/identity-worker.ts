@@ -2,6 +2,8 @@
 // every cache miss (a re-resolution after #identity, a cold cache after a restart) stay off
 // the main thread, which only posts the DID and receives the answer. Requests are
 // { id, op, did }; { id, cancel: true } aborts one (its deadline passed on the main thread).
+// Its first message, { ready: true }, says its modules are loaded: until then the main thread
+// does not start the lookups' deadlines (worker-identity-client.ts).
 import { parentPort, workerData } from 'node:worker_threads'
 import { createIdentityClient, type IdentityClientOptions, LookupError } from './identity-client.ts'
 
@@ -10,12 +12,18 @@ export type WorkerRequest = { id: number; op: WorkerOp; did: string } | { id: nu
 export type WorkerAnswer =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; reason: LookupError['reason']; message: string }
+/** what the worker posts once, before any answer */
+export interface WorkerReady {
+  readonly ready: true
+}
 
 if (parentPort) {
   const port = parentPort
   const client = createIdentityClient(workerData as IdentityClientOptions)
   const running = new Map<number, AbortController>()
   const call = { did: client.resolveDid, audit: client.didCreation, profile: client.profile }
+  // the static imports above have loaded: requests are answered from here on
+  port.postMessage({ ready: true } satisfies WorkerReady)
   port.on('message', (request: WorkerRequest) => {
     if ('cancel' in request) {
       running.get(request.id)?.abort()

@@ -2,9 +2,14 @@
 // (identity-worker.ts) and answered from it. A deadline that passes here rejects at once with
 // a timeout and cancels the request there. A worker that dies fails what it had in flight
 // (counted as errors by the lookups) and is started again by the next call.
+//
+// The worker is started with the client, and whenReady() tells when it has loaded its modules
+// (0.1-0.3 s, seconds on a loaded machine): the lookups start their deadlines only then, or
+// every lookup of the first burst after a start would miss a short deadline while the worker
+// was still loading (test/integration/identity.test.ts, "a lookup past its deadline").
 import { Worker } from 'node:worker_threads'
 import { type IdentityClient, type IdentityClientOptions, LookupError } from './identity-client.ts'
-import type { WorkerAnswer, WorkerOp, WorkerRequest } from './identity-worker.ts'
+import type { WorkerAnswer, WorkerOp, WorkerReady, WorkerRequest } from './identity-worker.ts'
 
 // the worker runs from the same tree as this module: src/*.ts in development, dist/*.js built
 const WORKER_URL = new URL(
@@ -18,6 +23,11 @@ interface Pending {
 }
 
 export interface WorkerIdentityClient extends IdentityClient {
+  /**
+   * undefined while the worker can answer; else settles (never rejects) once it has loaded its
+   * modules, or has failed or exited (then its calls fail on their own)
+   */
+  whenReady(): Promise<void> | undefined
   /** stops the worker; calls after it start a new one */
   close(): Promise<void>
 }
@@ -26,6 +36,8 @@ export function createWorkerIdentityClient(
   options: Omit<IdentityClientOptions, 'fetch'>,
 ): WorkerIdentityClient {
   let worker: Worker | undefined
+  /** the current worker's start-up; undefined once it is ready */
+  let starting: Promise<void> | undefined
   const pending = new Map<number, Pending>()
   let nextId = 0
 
@@ -38,7 +50,20 @@ export function createWorkerIdentityClient(
     const w = new Worker(WORKER_URL, { workerData: { plcHost: options.plcHost, apiHost: options.apiHost } })
     // lookups in flight must not keep a stopping process alive
     w.unref()
-    w.on('message', (answer: WorkerAnswer) => {
+    let ready!: () => void
+    const started = new Promise<void>((resolve) => {
+      ready = resolve
+    })
+    starting = started
+    const settle = () => {
+      if (starting === started) starting = undefined
+      ready()
+    }
+    w.on('message', (answer: WorkerAnswer | WorkerReady) => {
+      if ('ready' in answer) {
+        settle()
+        return
+      }
       const p = pending.get(answer.id)
       if (!p) return // cancelled: its deadline already answered
       pending.delete(answer.id)
@@ -47,14 +72,18 @@ export function createWorkerIdentityClient(
     })
     w.on('error', (err) => {
       if (worker === w) worker = undefined
+      settle()
       failAll(`identity worker failed: ${err.message}`)
     })
     w.on('exit', (code) => {
       if (worker === w) worker = undefined
+      settle()
       failAll(`identity worker exited with code ${code}`)
     })
     return w
   }
+  // started now: it loads while the service connects to Kafka and its upstream
+  worker = start()
 
   const call = <T>(op: WorkerOp, did: string, signal: AbortSignal): Promise<T> => {
     const deadlinePassed = () => new LookupError('timeout', `${op} ${did}: deadline passed`)
@@ -84,12 +113,14 @@ export function createWorkerIdentityClient(
   }
 
   return {
+    whenReady: () => starting,
     resolveDid: (did, signal) => call('did', did, signal),
     didCreation: (did, signal) => call('audit', did, signal),
     profile: (did, signal) => call('profile', did, signal),
     async close() {
       const w = worker
       worker = undefined
+      starting = undefined
       failAll('identity worker stopped')
       if (w) await w.terminate()
     },

@@ -18,7 +18,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  * follows, blocks), its name; else its other fields as JSON.
  */
 export function recordPreview(record: unknown): string {
-  if (!isObject(record)) return record === undefined ? '' : shorten(JSON.stringify(record))
+  if (!isObject(record)) return record === undefined || record === null ? '' : shorten(JSON.stringify(record))
   if (typeof record.text === 'string' && record.text.trim() !== '')
     return JSON.stringify(shorten(record.text))
   const subject = record.subject

@@ -61,7 +61,8 @@ function readStandard(v: unknown): TailEvent | undefined {
       action: op.action as TailAction,
       collection: str(op.collection),
       rkey: str(op.rkey),
-      ...(op.record !== undefined ? { record: op.record } : {}),
+      // a delete's record is null (or absent, in older output): no record either way
+      ...(op.record !== undefined && op.record !== null ? { record: op.record } : {}),
       body: op,
     }
   }

@@ -3,8 +3,18 @@
 // requests hang until released, DIDs that answer 500. Every other DID gets a document naming
 // `pdsFor(did)` as its PDS. Profiles carry a per-DID counter (`displayName: "<did> #N"`, N = the
 // Nth profile request for that DID), so a test can tell a refetch from a cached answer.
+//
+// Its answers are what the real upstreams serve, not shapes typed from memory
+// (upstream-schemas.ts): each DID gets a genesis operation made by @did-plc/lib, its document
+// is that library's formatDidDoc of it and its audit log the PLC's exported-operation format,
+// both checked against @did-plc/lib's schemas; each profile is checked against the
+// app.bsky.actor.defs#profileViewDetailed lexicon, unknown keys refused. The operations carry
+// one real signature made at start (atkafka never verifies them): signing each DID's own
+// (~1 ms of pure-JS secp256k1) would stall the test process that runs atkafka, and with it the
+// lookups whose deadlines the tests check.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { checkExact, checkLexicon, type Keypair, loadUpstreamSchemas } from './upstream-schemas.ts'
 
 export interface FakeIdentityOptions {
   /** PDS endpoint in each DID's document (default https://pds.example.com) */
@@ -31,6 +41,8 @@ export interface FakeIdentity extends AsyncDisposable {
 }
 
 export async function startFakeIdentity(options: FakeIdentityOptions = {}): Promise<FakeIdentity> {
+  const schemas = await loadUpstreamSchemas()
+  const { plc } = schemas
   const hold = new Set<string>()
   const fail = new Set<string>()
   const requests = { doc: [] as string[], audit: [] as string[], profile: [] as string[] }
@@ -39,44 +51,88 @@ export async function startFakeIdentity(options: FakeIdentityOptions = {}): Prom
   const pdsFor = options.pdsFor ?? (() => 'https://pds.example.com')
   const handleFor =
     options.handleFor ?? ((did: string) => `${did.slice(-8).replace(/[^a-z0-9]/g, 'x')}.example.com`)
+  const createdAt = options.createdAt ?? '2024-01-01T00:00:00.000Z'
+  const key: Keypair = await schemas.createKeypair()
+  const rotationKeys = [key.did()]
+  const { sig } = await plc.atprotoOp({
+    signingKey: key.did(),
+    handle: 'template.example.com',
+    pds: 'https://pds.example.com',
+    rotationKeys,
+    prev: null,
+    signer: key,
+  })
 
-  const answer = (did: string, kind: 'doc' | 'audit' | 'profile', res: ServerResponse) => {
+  /** the DID's document and audit log, as @did-plc/server serves them */
+  const plcAnswers = new Map<string, Promise<{ doc: string; audit: string }>>()
+  const plcAnswer = (did: string) => {
+    let answer = plcAnswers.get(did)
+    if (!answer) {
+      answer = (async () => {
+        const unsigned = plc.formatAtprotoOp({
+          signingKey: key.did(),
+          handle: handleFor(did),
+          pds: pdsFor(did),
+          rotationKeys,
+          prev: null,
+        })
+        const operation = { ...unsigned, sig }
+        const doc = plc.formatDidDoc(plc.opToData(did, operation))
+        checkExact(plc.didDocument, doc, `the fake PLC's document of ${did}`)
+        const { cid } = await plc.getLastOpWithCid([operation])
+        const entry = { did, operation, cid: cid.toString(), nullified: false, createdAt }
+        checkExact(plc.exportedOp, entry, `the fake PLC's audit log entry of ${did}`)
+        return { doc: JSON.stringify(doc), audit: JSON.stringify([entry]) }
+      })()
+      plcAnswers.set(did, answer)
+    }
+    return answer
+  }
+
+  /** app.bsky.actor.getProfile's answer: a profileViewDetailed, checked against its lexicon */
+  const profileAnswer = (did: string): string => {
+    const n = (profileCount.get(did) ?? 0) + 1
+    profileCount.set(did, n)
+    const view = {
+      did,
+      handle: handleFor(did),
+      displayName: `${did} #${n}`,
+      description: 'a profile served by the fake API host',
+      avatar: `https://cdn.example.com/img/avatar/plain/${did}/avatar@jpeg`,
+      associated: {
+        lists: 0,
+        feedgens: 0,
+        starterPacks: 0,
+        labeler: false,
+        activitySubscription: { allowSubscriptions: 'followers' },
+      },
+      followersCount: 10,
+      followsCount: 5,
+      postsCount: n,
+      indexedAt: createdAt,
+      createdAt,
+      viewer: { muted: false, blockedBy: false },
+      labels: [],
+    }
+    checkLexicon(schemas.profileViewDetailed, view, `the fake API host's profile of ${did}`)
+    return JSON.stringify(view)
+  }
+
+  const answer = async (did: string, kind: 'doc' | 'audit' | 'profile', res: ServerResponse) => {
     if (fail.has(did)) {
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"InternalServerError"}')
       return
     }
-    let body: unknown
-    if (kind === 'doc') {
-      body = {
-        '@context': ['https://www.w3.org/ns/did/v1'],
-        id: did,
-        alsoKnownAs: [`at://${handleFor(did)}`],
-        verificationMethod: [],
-        service: [{ id: '#atproto_pds', type: 'AtprotoPersonalDataServer', serviceEndpoint: pdsFor(did) }],
-      }
-    } else if (kind === 'audit') {
-      body = [
-        {
-          did,
-          operation: {},
-          cid: 'bafy',
-          nullified: false,
-          createdAt: options.createdAt ?? '2024-01-01T00:00:00.000Z',
-        },
-      ]
-    } else {
-      const n = (profileCount.get(did) ?? 0) + 1
-      profileCount.set(did, n)
-      body = {
-        did,
-        handle: handleFor(did),
-        displayName: `${did} #${n}`,
-        followersCount: 10,
-        followingCount: 5,
-        postsCount: n,
-      }
+    let body: string
+    let type = 'application/json'
+    if (kind === 'profile') body = profileAnswer(did)
+    else {
+      const answers = await plcAnswer(did)
+      body = kind === 'doc' ? answers.doc : answers.audit
+      // what @did-plc/server sends a document as
+      if (kind === 'doc') type = 'application/did+ld+json'
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    if (!res.writableEnded && !res.destroyed) res.writeHead(200, { 'content-type': type }).end(body)
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -98,7 +154,7 @@ export async function startFakeIdentity(options: FakeIdentityOptions = {}): Prom
     requests[kind].push(did)
     if (hold.has(did)) {
       const list = waiting.get(did) ?? []
-      const reply = () => answer(did, kind, res)
+      const reply = () => void answer(did, kind, res)
       list.push(reply)
       waiting.set(did, list)
       // a request its client gave up on (aborted) is no longer held
@@ -107,7 +163,7 @@ export async function startFakeIdentity(options: FakeIdentityOptions = {}): Prom
       })
       return
     }
-    answer(did, kind, res)
+    void answer(did, kind, res)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`

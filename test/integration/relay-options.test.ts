@@ -90,6 +90,7 @@ describe('relay mode options', () => {
       assert.match(env.data.action_name, /^(operation#(create|update|delete)|identity|account)$/)
       assert.equal(env.send_time, env.data.data.timestamp)
       assert.deepEqual(env.data.secret_data, {})
+      assert.equal(env.data.encoding, 'UTF8', 'as the Go original')
       assert.equal(typeof env.data.data.did, 'string')
     }
     for (const id of ids) {
@@ -98,6 +99,36 @@ describe('relay mode options', () => {
       assert.equal((big >> 12n) & 0x3ffn, 7n, 'worker id bits')
       const ms = Number(big >> 22n) + OSPREY_EPOCH_MS
       assert.ok(ms >= before - 1000 && ms <= Date.now() + 1000, 'time bits are the generation time')
+    }
+  })
+
+  test('--osprey-action-id event: the same frames produced twice (a redelivery) carry the same ids; 152 distinct ids with the event time', async () => {
+    const idsOf = (messages: { value: Buffer }[]) =>
+      new Map(
+        messages.map((m) => {
+          const raw = m.value.toString()
+          const env = JSON.parse(raw) as { data: { data: { seq: number; operation?: { path: string } } } }
+          const d = env.data.data
+          // the event's identity in the stream: its seq and, for an op, its path
+          return [`${d.seq} ${d.operation?.path ?? ''}`, /"action_id":(\d+),/.exec(raw)?.[1] ?? ''] as const
+        }),
+      )
+    const args = ['--osprey-compatible', '--osprey-action-id', 'event']
+    const { messages } = await runCorpus(args, 152)
+    const first = idsOf(messages)
+    const second = idsOf((await runCorpus(args, 152)).messages)
+    assert.equal(first.size, 152)
+    assert.equal(new Set(first.values()).size, 152, 'distinct events, distinct ids')
+    assert.deepEqual(second, first, 'a redelivered event keeps its id')
+    for (const m of messages) {
+      const raw = m.value.toString()
+      const env = JSON.parse(raw) as { send_time: string }
+      const id = BigInt(/"action_id":(\d+),/.exec(raw)?.[1] ?? '0')
+      assert.equal(
+        Number(id >> 22n) + OSPREY_EPOCH_MS,
+        Date.parse(env.send_time),
+        'time bits: the event time',
+      )
     }
   })
 

@@ -2,15 +2,19 @@
 // Kafka exactly once, keyed by DID, in firehose order per DID, with the record as the PDS holds it.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { startFakeIdentity } from '../helpers/fake-identity.ts'
 import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
+import { assertValid } from '../helpers/output-schemas.ts'
 import { PdsClient, type Session } from '../helpers/pds-client.ts'
 import { startApp, waitFor } from '../helpers/run-app.ts'
+import { checkLexicon, loadUpstreamSchemas } from '../helpers/upstream-schemas.ts'
 
 interface Out {
   did: string
   timestamp: string
   seq: number
+  eventMetadata?: unknown
   operation?: {
     action: string
     collection: string
@@ -125,6 +129,11 @@ describe('relay mode against a real PDS', () => {
     const messages = await readTopic(topic, { count: 1000, timeoutMs: 5000 })
     const events = messages.map((m) => ({ key: m.key.toString(), e: JSON.parse(m.value.toString()) as Out }))
     for (const { key, e } of events) assert.equal(key, e.did)
+    // every message is what docs/schemas/event.schema.json describes
+    assertValid(
+      'event',
+      events.map((x) => x.e),
+    )
     // each DID's events are in seq order (one partition per DID)
     for (const did of [alice.did, bob.did]) {
       const seqs = events.filter((x) => x.e.did === did).map((x) => x.e.seq)
@@ -142,11 +151,13 @@ describe('relay mode against a real PDS', () => {
         .map((x) => `operation ${x.e.operation?.action} ${x.e.operation?.collection}/${x.e.operation?.rkey}`)
       assert.deepEqual(got, want, `ops of ${did}`)
     }
-    // records are exactly what the PDS holds; deletes carry none
+    // records are exactly what the PDS holds; deletes carry "record": null (as the Go original)
     for (const { e } of events) {
+      assert.equal(e.eventMetadata, null, 'no enrichment: eventMetadata null, as the Go original')
       if (!e.operation) continue
       if (e.operation.action === 'delete') {
-        assert.equal(e.operation.record, undefined)
+        assert.ok('record' in e.operation)
+        assert.equal(e.operation.record, null)
         assert.equal(e.operation.cid, '')
       } else if (records.has(e.operation.uri)) {
         assert.deepEqual(e.operation.record, records.get(e.operation.uri), e.operation.uri)
@@ -179,5 +190,62 @@ describe('relay mode against a real PDS', () => {
       drops.reduce((s, v) => s + v.value, 0),
       0,
     )
+  })
+
+  test('--event-metadata with the real PLC and a profile API, Osprey envelope: every message matches docs/schemas/enriched-osprey-envelope.schema.json', async (t) => {
+    const api = await startFakeIdentity()
+    t.after(() => api.close())
+    const client = new PdsClient(pds.pdsUrl)
+    const suffix = Math.random().toString(36).slice(2, 7)
+    const carol: Session = await client.createAccount(`carol${suffix}.test`)
+    const topic = uniqueTopic('pds-enriched')
+    await createTopic(topic, 1)
+    const base = pds.firehoseUrl.replace(/\/xrpc\/com\.atproto\.sync\.subscribeRepos$/, '')
+    await using run = await startApp('relay', [
+      '--relay-host',
+      base,
+      '--output-topic',
+      topic,
+      '--osprey-compatible',
+      '--event-metadata',
+      '--plc-host',
+      pds.plcUrl,
+      '--api-host',
+      api.url,
+    ])
+    await waitFor(async () => (await run.http('/readyz')).status === 200, 'atkafka ready')
+    const post = await client.createRecord(carol, 'app.bsky.feed.post', {
+      text: 'enriched',
+      createdAt: new Date().toISOString(),
+    })
+    await client.putRecord(carol, 'app.bsky.feed.post', post.rkey, {
+      text: 'enriched, edited',
+      createdAt: new Date().toISOString(),
+    })
+    await client.deleteRecord(carol, 'app.bsky.feed.post', post.rkey)
+    await client.updateHandle(carol, `carol2${suffix}.test`)
+    await client.deactivateAccount(carol)
+    await client.activateAccount(carol)
+    const produced = () => run.metric('atkafka_produced_events', { status: 'ok' })
+    await waitFor(async () => (await produced()) >= 6, 'events produced')
+    await new Promise((res) => setTimeout(res, 1000))
+    await run.stop()
+
+    const messages = await readTopic(topic, { count: await produced(), timeoutMs: 10_000 })
+    const envelopes = messages.map(
+      (m) =>
+        JSON.parse(m.value.toString()) as {
+          data: { action_name: string; data: { did: string; eventMetadata: { profile: unknown } | null } }
+        },
+    )
+    const mine = envelopes.filter((e) => e.data.data.did === carol.did)
+    const names = new Set(mine.map((e) => e.data.action_name))
+    for (const name of ['operation#create', 'operation#update', 'operation#delete', 'identity', 'account'])
+      assert.ok(names.has(name), `${name} among ${[...names].join(', ')}`)
+    assertValid('enriched-osprey-envelope', envelopes)
+    const { profileViewDetailed } = await loadUpstreamSchemas()
+    for (const e of mine)
+      checkLexicon(profileViewDetailed, e.data.data.eventMetadata?.profile, 'profile in Kafka')
+    assert.equal(await run.metric('atkafka_enriched_events_total', { result: 'complete' }), envelopes.length)
   })
 })

@@ -100,6 +100,7 @@ function corpusTapEvents(firstId = 1): TapEventObject[] {
 interface StandardOut {
   did: string
   timestamp: string
+  eventMetadata: null
   operation?: {
     action: string
     collection: string
@@ -121,6 +122,7 @@ function expectedOut(e: TapEventObject): Omit<StandardOut, 'timestamp'> {
     const path = `${r.collection}/${r.rkey}`
     return {
       did: r.did,
+      eventMetadata: null,
       operation: {
         action: r.action,
         collection: r.collection,
@@ -130,13 +132,15 @@ function expectedOut(e: TapEventObject): Omit<StandardOut, 'timestamp'> {
         path,
         rev: r.rev,
         live: r.live,
-        ...(r.action === 'delete' ? {} : { record: r.record }),
+        // deletes carry record: null, as in the Go original
+        record: r.action === 'delete' ? null : r.record,
       },
     }
   }
   const body = e.type === 'identity' ? e.identity : e.user
   return {
     did: body.did,
+    eventMetadata: null,
     identity: {
       handle: body.handle,
       isActive: (body.is_active ?? body.isActive) as boolean,

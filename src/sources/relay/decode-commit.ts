@@ -18,6 +18,7 @@ export const MAX_RECORD_DEPTH = 128
 
 /**
  * Appends the commit's op events to `events` and its drops to `drops`. `seq` is already checked.
+ * Each event carries its op's index in `ops` (`opIndex`), counting the ops that were dropped too.
  * Records keep the values @atcute/cbor decodes (CID links, bytes): they serialize to atproto JSON.
  */
 export function decodeCommit(
@@ -62,7 +63,7 @@ export function decodeCommit(
     const collection = path.slice(0, slash)
     const rkey = path.slice(slash + 1)
     if (action === 'delete') {
-      events.push({ kind: 'operation', did, seq, rev, time, action, collection, rkey })
+      events.push({ kind: 'operation', did, seq, opIndex: i, rev, time, action, collection, rkey })
       continue
     }
     const cid = op.cid
@@ -109,7 +110,19 @@ export function decodeCommit(
       )
       continue
     }
-    events.push({ kind: 'operation', did, seq, rev, time, action, collection, rkey, cid: cid.$link, record })
+    events.push({
+      kind: 'operation',
+      did,
+      seq,
+      opIndex: i,
+      rev,
+      time,
+      action,
+      collection,
+      rkey,
+      cid: cid.$link,
+      record,
+    })
   }
 }
 

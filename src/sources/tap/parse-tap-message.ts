@@ -1,5 +1,6 @@
-// One Tap /channel text frame (JSON) → its outbox id and at most one canonical event. Never
-// throws on bad input: what cannot be used becomes a DecodeError carrying its DropReason.
+// One Tap /channel text frame (JSON) → its outbox id and at most one canonical event (which
+// carries the id as `tapId`). Never throws on bad input: what cannot be used becomes a
+// DecodeError carrying its DropReason.
 //
 //   {"id":N,"type":"record","record":{live,did,rev,collection,rkey,action,cid?,record?}}
 //   {"id":N,"type":"identity"|"user","identity"|"user":{did,handle,is_active|isActive,status}}
@@ -126,6 +127,7 @@ function parseRecord(id: number, body: unknown, receivedAtMs: number, text: stri
       event: {
         kind: 'operation',
         did,
+        tapId: id,
         rev,
         time: operationTime(action, undefined, rkey, receivedAtMs),
         action,
@@ -155,6 +157,7 @@ function parseRecord(id: number, body: unknown, receivedAtMs: number, text: stri
     event: {
       kind: 'operation',
       did,
+      tapId: id,
       rev,
       time: operationTime(action, record, rkey, receivedAtMs),
       action,
@@ -185,6 +188,7 @@ function parseIdentity(id: number, type: string, body: unknown, receivedAtMs: nu
     event: {
       kind: 'identity',
       did,
+      tapId: id,
       time: isoTime(receivedAtMs),
       handle: handle ?? undefined,
       isActive,

@@ -1,5 +1,6 @@
 // One event of each kind and shape, with the standard JSON each must encode to (exact strings:
-// the Go original's README shapes are a public contract, key order included).
+// the Go original's README shapes and atkafka/types.go are a public contract, key order
+// included: `eventMetadata` is null when there is none, a delete's `record` is null).
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
 
 export const did = 'did:plc:alice'
@@ -34,9 +35,9 @@ export const cases: readonly EncodeCase[] = [
       cid: 'bafyrec',
       record: { $type: post, text: 'hi' },
     },
-    json: `{"did":"${did}","timestamp":"${time}","seq":7,"operation":{"action":"create","collection":"${post}","rkey":"k1","uri":"${uri(post, 'k1')}","cid":"bafyrec","path":"${post}/k1","rev":"3lrev1","record":{"$type":"${post}","text":"hi"}}}`,
+    json: `{"did":"${did}","timestamp":"${time}","seq":7,"eventMetadata":null,"operation":{"action":"create","collection":"${post}","rkey":"k1","uri":"${uri(post, 'k1')}","cid":"bafyrec","path":"${post}/k1","rev":"3lrev1","record":{"$type":"${post}","text":"hi"}}}`,
     actionName: 'operation#create',
-    keys: ['did', 'timestamp', 'seq', 'operation'],
+    keys: ['did', 'timestamp', 'seq', 'eventMetadata', 'operation'],
     innerKeys: ['action', 'collection', 'rkey', 'uri', 'cid', 'path', 'rev', 'record'],
   },
   {
@@ -60,7 +61,7 @@ export const cases: readonly EncodeCase[] = [
     innerKeys: ['action', 'collection', 'rkey', 'uri', 'cid', 'path', 'rev', 'record'],
   },
   {
-    name: 'relay delete: cid "", no record',
+    name: 'relay delete: cid "", record null',
     event: {
       kind: 'operation',
       did,
@@ -71,10 +72,10 @@ export const cases: readonly EncodeCase[] = [
       collection: post,
       rkey: 'k1',
     },
-    json: `{"did":"${did}","timestamp":"${time}","seq":9,"operation":{"action":"delete","collection":"${post}","rkey":"k1","uri":"${uri(post, 'k1')}","cid":"","path":"${post}/k1","rev":"3lrev3"}}`,
+    json: `{"did":"${did}","timestamp":"${time}","seq":9,"eventMetadata":null,"operation":{"action":"delete","collection":"${post}","rkey":"k1","uri":"${uri(post, 'k1')}","cid":"","path":"${post}/k1","rev":"3lrev3","record":null}}`,
     actionName: 'operation#delete',
-    keys: ['did', 'timestamp', 'seq', 'operation'],
-    innerKeys: ['action', 'collection', 'rkey', 'uri', 'cid', 'path', 'rev'],
+    keys: ['did', 'timestamp', 'seq', 'eventMetadata', 'operation'],
+    innerKeys: ['action', 'collection', 'rkey', 'uri', 'cid', 'path', 'rev', 'record'],
   },
   {
     name: 'Tap create: no seq, live',
@@ -90,13 +91,13 @@ export const cases: readonly EncodeCase[] = [
       record: { subject: 'did:plc:bob' },
       live: false,
     },
-    json: `{"did":"${did}","timestamp":"${time}","operation":{"action":"create","collection":"app.bsky.graph.follow","rkey":"k2","uri":"${uri('app.bsky.graph.follow', 'k2')}","cid":"bafyrec3","path":"app.bsky.graph.follow/k2","rev":"3lrev4","live":false,"record":{"subject":"did:plc:bob"}}}`,
+    json: `{"did":"${did}","timestamp":"${time}","eventMetadata":null,"operation":{"action":"create","collection":"app.bsky.graph.follow","rkey":"k2","uri":"${uri('app.bsky.graph.follow', 'k2')}","cid":"bafyrec3","path":"app.bsky.graph.follow/k2","rev":"3lrev4","live":false,"record":{"subject":"did:plc:bob"}}}`,
     actionName: 'operation#create',
-    keys: ['did', 'timestamp', 'operation'],
+    keys: ['did', 'timestamp', 'eventMetadata', 'operation'],
     innerKeys: ['action', 'collection', 'rkey', 'uri', 'cid', 'path', 'rev', 'live', 'record'],
   },
   {
-    name: 'Tap delete: live, no record',
+    name: 'Tap delete: live, record null',
     event: {
       kind: 'operation',
       did,
@@ -107,17 +108,17 @@ export const cases: readonly EncodeCase[] = [
       rkey: 'k2',
       live: true,
     },
-    json: `{"did":"${did}","timestamp":"${time}","operation":{"action":"delete","collection":"app.bsky.graph.follow","rkey":"k2","uri":"${uri('app.bsky.graph.follow', 'k2')}","cid":"","path":"app.bsky.graph.follow/k2","rev":"3lrev5","live":true}}`,
+    json: `{"did":"${did}","timestamp":"${time}","eventMetadata":null,"operation":{"action":"delete","collection":"app.bsky.graph.follow","rkey":"k2","uri":"${uri('app.bsky.graph.follow', 'k2')}","cid":"","path":"app.bsky.graph.follow/k2","rev":"3lrev5","live":true,"record":null}}`,
     actionName: 'operation#delete',
-    keys: ['did', 'timestamp', 'operation'],
-    innerKeys: ['action', 'collection', 'rkey', 'uri', 'cid', 'path', 'rev', 'live'],
+    keys: ['did', 'timestamp', 'eventMetadata', 'operation'],
+    innerKeys: ['action', 'collection', 'rkey', 'uri', 'cid', 'path', 'rev', 'live', 'record'],
   },
   {
     name: 'account with status',
     event: { kind: 'account', did, seq: 10, time, active: false, status: 'deactivated' },
-    json: `{"did":"${did}","timestamp":"${time}","seq":10,"account":{"active":false,"seq":10,"status":"deactivated"}}`,
+    json: `{"did":"${did}","timestamp":"${time}","seq":10,"eventMetadata":null,"account":{"active":false,"seq":10,"status":"deactivated"}}`,
     actionName: 'account',
-    keys: ['did', 'timestamp', 'seq', 'account'],
+    keys: ['did', 'timestamp', 'seq', 'eventMetadata', 'account'],
     innerKeys: ['active', 'seq', 'status'],
   },
   {
@@ -132,50 +133,50 @@ export const cases: readonly EncodeCase[] = [
   {
     name: 'relay identity without handle: handle ""',
     event: { kind: 'identity', did, seq: 12, time },
-    json: `{"did":"${did}","timestamp":"${time}","seq":12,"identity":{"seq":12,"handle":""}}`,
+    json: `{"did":"${did}","timestamp":"${time}","seq":12,"eventMetadata":null,"identity":{"seq":12,"handle":""}}`,
     actionName: 'identity',
-    keys: ['did', 'timestamp', 'seq', 'identity'],
+    keys: ['did', 'timestamp', 'seq', 'eventMetadata', 'identity'],
     innerKeys: ['seq', 'handle'],
   },
   {
     name: 'relay identity with handle',
     event: { kind: 'identity', did, seq: 13, time, handle: 'alice.test' },
-    json: `{"did":"${did}","timestamp":"${time}","seq":13,"identity":{"seq":13,"handle":"alice.test"}}`,
+    json: `{"did":"${did}","timestamp":"${time}","seq":13,"eventMetadata":null,"identity":{"seq":13,"handle":"alice.test"}}`,
     actionName: 'identity',
-    keys: ['did', 'timestamp', 'seq', 'identity'],
+    keys: ['did', 'timestamp', 'seq', 'eventMetadata', 'identity'],
     innerKeys: ['seq', 'handle'],
   },
   {
     name: 'Tap identity: no seq, isActive and status',
     event: { kind: 'identity', did, time, handle: 'alice.test', isActive: false, status: 'takendown' },
-    json: `{"did":"${did}","timestamp":"${time}","identity":{"handle":"alice.test","isActive":false,"status":"takendown"}}`,
+    json: `{"did":"${did}","timestamp":"${time}","eventMetadata":null,"identity":{"handle":"alice.test","isActive":false,"status":"takendown"}}`,
     actionName: 'identity',
-    keys: ['did', 'timestamp', 'identity'],
+    keys: ['did', 'timestamp', 'eventMetadata', 'identity'],
     innerKeys: ['handle', 'isActive', 'status'],
   },
   {
     name: 'sync',
     event: { kind: 'sync', did, seq: 14, rev: '3lrev6', time },
-    json: `{"did":"${did}","timestamp":"${time}","seq":14,"sync":{"seq":14,"rev":"3lrev6"}}`,
+    json: `{"did":"${did}","timestamp":"${time}","seq":14,"eventMetadata":null,"sync":{"seq":14,"rev":"3lrev6"}}`,
     actionName: 'sync',
-    keys: ['did', 'timestamp', 'seq', 'sync'],
+    keys: ['did', 'timestamp', 'seq', 'eventMetadata', 'sync'],
     innerKeys: ['seq', 'rev'],
   },
   {
     name: 'info without message: empty did',
     event: { kind: 'info', name: 'OutdatedCursor', time },
-    json: `{"did":"","timestamp":"${time}","info":{"name":"OutdatedCursor"}}`,
+    json: `{"did":"","timestamp":"${time}","eventMetadata":null,"info":{"name":"OutdatedCursor"}}`,
     actionName: 'info',
-    keys: ['did', 'timestamp', 'info'],
+    keys: ['did', 'timestamp', 'eventMetadata', 'info'],
     innerKeys: ['name'],
   },
   {
     name: 'info with message; metadata is not attached (no DID)',
     event: { kind: 'info', name: 'OutdatedCursor', message: 'cursor too old', time },
     metadata: { handle: 'x' },
-    json: `{"did":"","timestamp":"${time}","info":{"name":"OutdatedCursor","message":"cursor too old"}}`,
+    json: `{"did":"","timestamp":"${time}","eventMetadata":null,"info":{"name":"OutdatedCursor","message":"cursor too old"}}`,
     actionName: 'info',
-    keys: ['did', 'timestamp', 'info'],
+    keys: ['did', 'timestamp', 'eventMetadata', 'info'],
     innerKeys: ['name', 'message'],
   },
 ]

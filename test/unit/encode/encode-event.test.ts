@@ -27,7 +27,7 @@ describe('encodeEvent', () => {
       assert.deepEqual(parseSnowflake(id), { timeMs: clock, workerId: 7, sequence: 0 })
       assert.equal(
         value,
-        `{"data":{"action_name":"${c.actionName}","action_id":${id},"data":${c.json},"timestamp":"${time}","secret_data":{},"encoding":"json"},"send_time":"${time}"}`,
+        `{"data":{"action_name":"${c.actionName}","action_id":${id},"data":${c.json},"timestamp":"${time}","secret_data":{},"encoding":"UTF8"},"send_time":"${time}"}`,
       )
     })
   }

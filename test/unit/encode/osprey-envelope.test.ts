@@ -19,7 +19,7 @@ describe('Osprey envelope', () => {
       const json = toOspreyEnvelope(c.event, toStandardJson(c.event, c.metadata), id)
       assert.equal(
         json,
-        `{"data":{"action_name":"${c.actionName}","action_id":${id},"data":${c.json},"timestamp":"${time}","secret_data":{},"encoding":"json"},"send_time":"${time}"}`,
+        `{"data":{"action_name":"${c.actionName}","action_id":${id},"data":${c.json},"timestamp":"${time}","secret_data":{},"encoding":"UTF8"},"send_time":"${time}"}`,
       )
       const parsed = parseKeepingId(json)
       assert.deepEqual(Object.keys(parsed), ['data', 'send_time'])

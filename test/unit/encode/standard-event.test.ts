@@ -19,7 +19,7 @@ describe('standard JSON', () => {
     })
   }
 
-  test('a delete never carries a record or a cid, even if the event has them', () => {
+  test('a delete carries record null and cid "" (as the Go original), even if the event has them', () => {
     const json = toStandardJson({
       kind: 'operation',
       did,
@@ -33,7 +33,8 @@ describe('standard JSON', () => {
     })
     const op = (JSON.parse(json) as { operation: Record<string, unknown> }).operation
     assert.equal(op.cid, '')
-    assert.equal('record' in op, false)
+    assert.ok('record' in op)
+    assert.equal(op.record, null)
   })
 
   test('strings are JSON-escaped (quotes, control characters, non-ASCII)', () => {

@@ -64,8 +64,12 @@ function world(
   )
   const auditLogs = make('audit_log', () => ({ createdAt: '2024-01-01T00:00:00.000Z' }))
   const profiles = make('profile', (did) => ({
-    displayName: `name of ${did}`,
-    followersCount: fetched.profile.length,
+    json: JSON.stringify({
+      did,
+      handle: 'a.test',
+      displayName: `name of ${did}`,
+      followersCount: fetched.profile.length,
+    }),
   }))
   const errors: unknown[] = []
   const stage = createIdentityStage({

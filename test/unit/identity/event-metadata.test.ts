@@ -69,7 +69,18 @@ test('eventMetadataJson is JSON.stringify(buildEventMetadata(…)) for every com
     { didDocument },
   ]
   const creations = [undefined, { createdAt: '2024-01-01T00:00:00.000Z' }, { createdAt: 'garbage' }]
-  const profiles = [undefined, { displayName: 'A "quoted" name', followersCount: 3 }, {}]
+  const profiles = [
+    undefined,
+    {
+      json: JSON.stringify({
+        did: 'did:plc:abc',
+        handle: 'a.test',
+        displayName: 'A "quoted" name',
+        followersCount: 3,
+      }),
+    },
+    { json: '{"did":"did:plc:abc","handle":"a.test","labels":[],"associated":{"lists":0}}' },
+  ]
   for (const identity of identities)
     for (const creation of creations)
       for (const profile of profiles)

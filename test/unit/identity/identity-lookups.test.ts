@@ -99,3 +99,56 @@ test('the cache is bounded: least recently used entries go first', async () => {
   assert.ok(lookups.get('did:plc:1') instanceof Promise, 'evicted')
   assert.ok(!(lookups.get('did:plc:3') instanceof Promise), 'kept')
 })
+
+test('a lookup made while the client is still starting starts its deadline only once the client is ready', async () => {
+  let ready!: () => void
+  const starting = new Promise<void>((r) => {
+    ready = r
+  })
+  let isReady = false
+  void starting.then(() => {
+    isReady = true
+  })
+  const calls: string[] = []
+  const lookups = createLookups({
+    kind: 'audit_log',
+    cache: { size: 10, ttlMs: 60_000 },
+    timeoutMs: 50,
+    bucketFor: () => createTokenBucket(0),
+    // the client answers at once, once it is up
+    fetch: async (did) => {
+      calls.push(did)
+      return { createdAt: '2024-01-01T00:00:00Z' }
+    },
+    observer: { request: () => {} },
+    clientReady: () => (isReady ? undefined : starting),
+  })
+  let settled = false
+  const got = Promise.resolve(lookups.get('did:plc:a')).then((o) => {
+    settled = true
+    return o
+  })
+  // four deadlines pass while the client starts: the lookup is still waiting, not timed out
+  await new Promise((r) => setTimeout(r, 200))
+  assert.equal(settled, false)
+  assert.deepEqual(calls, [])
+  ready()
+  assert.deepEqual(await got, { ok: true, value: { createdAt: '2024-01-01T00:00:00Z' } })
+  assert.deepEqual(calls, ['did:plc:a'])
+  // a ready client costs nothing more: the next lookup runs at once
+  assert.ok((await lookups.get('did:plc:b')).ok)
+})
+
+test('a client that never gets ready holds a lookup at most its start-up bound plus one deadline', async () => {
+  const lookups = createLookups({
+    kind: 'audit_log',
+    cache: { size: 10, ttlMs: 60_000 },
+    timeoutMs: 20,
+    bucketFor: () => createTokenBucket(0),
+    fetch: (_did, signal) => new Promise((_, reject) => signal.addEventListener('abort', reject)),
+    observer: { request: () => {} },
+    clientReady: () => new Promise<void>(() => {}),
+    clientStartupMs: 20,
+  })
+  assert.deepEqual(await lookups.get('did:plc:a'), { ok: false, reason: 'timeout' })
+})

@@ -88,6 +88,8 @@ describe('formatEvent', () => {
     assert.ok(got.endsWith(`"${'x'.repeat(79)}…"`), got)
     assert.equal(recordPreview({ $type: 'x.y', createdAt: time, score: 3 }), '{"score":3}')
     assert.equal(recordPreview({ $type: 'x.y', createdAt: time }), '')
+    // a delete's record is null (as the Go original writes it): no preview
+    assert.equal(recordPreview(null), '')
     assert.equal(recordPreview(undefined), '')
     assert.equal(shorten('  a \t b  '), 'a b')
   })

@@ -13,12 +13,13 @@ function expectedEvents(t: string | undefined, body: Record<string, unknown>): u
   const { seq, time } = body
   switch (t) {
     case '#commit':
-      return (body.ops as { action: string; path: string; cid: { $link: string } | null }[]).map((op) => {
+      return (body.ops as { action: string; path: string; cid: { $link: string } | null }[]).map((op, i) => {
         const [collection, rkey] = op.path.split('/')
         const base = {
           kind: 'operation',
           did: body.repo,
           seq,
+          opIndex: i,
           rev: body.rev,
           time,
           action: op.action,

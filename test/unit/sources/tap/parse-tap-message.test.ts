@@ -40,6 +40,7 @@ describe('valid events', () => {
       event: {
         kind: 'operation',
         did: DID,
+        tapId: 7,
         rev: '3mptbypluud2a',
         time: '2026-07-04T14:38:08.999Z',
         action: 'create',
@@ -68,6 +69,7 @@ describe('valid events', () => {
       event: {
         kind: 'operation',
         did: DID,
+        tapId: 9,
         rev: '3mptbypluud2a',
         time: '2026-07-04T14:38:07.502Z', // the rkey TID's time
         action: 'delete',
@@ -93,6 +95,7 @@ describe('valid events', () => {
       event: {
         kind: 'identity',
         did: DID,
+        tapId: 11,
         time: RECEIVED,
         handle: 'alice.test',
         isActive: true,
@@ -125,6 +128,7 @@ describe('valid events', () => {
     assert.deepEqual(got.event, {
       kind: 'identity',
       did: DID,
+      tapId: 12,
       time: RECEIVED,
       handle: 'handle.invalid',
       isActive: false,
@@ -142,6 +146,7 @@ describe('valid events', () => {
     assert.deepEqual(bare.event, {
       kind: 'identity',
       did: DID,
+      tapId: 1,
       time: RECEIVED,
       handle: undefined,
       isActive: true,

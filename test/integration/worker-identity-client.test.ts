@@ -3,9 +3,9 @@
 // request in the worker, and a worker that is gone is started again by the next call.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { LookupError } from '../../../src/identity/identity-client.ts'
-import { createWorkerIdentityClient } from '../../../src/identity/worker-identity-client.ts'
-import { type FakeIdentity, startFakeIdentity } from '../../helpers/fake-identity.ts'
+import { LookupError } from '../../src/identity/identity-client.ts'
+import { createWorkerIdentityClient } from '../../src/identity/worker-identity-client.ts'
+import { type FakeIdentity, startFakeIdentity } from '../helpers/fake-identity.ts'
 
 const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'
 let plc: FakeIdentity
@@ -32,7 +32,9 @@ test('documents, audit logs and profiles come back from the worker', async () =>
     assert.equal(identity.pdsHost, 'pds.example.org')
     assert.equal(identity.didDocument.id, did)
     assert.deepEqual(await client.didCreation(did, deadline()), { createdAt: '2023-05-06T07:08:09.000Z' })
-    assert.equal((await client.profile(did, deadline())).displayName, `${did} #1`)
+    const profile = JSON.parse((await client.profile(did, deadline())).json)
+    assert.equal(profile.did, did)
+    assert.equal(profile.displayName, `${did} #1`)
   } finally {
     await client.close()
   }
@@ -75,4 +77,17 @@ test('after the worker is gone, the next call starts a new one', async () => {
   await client.close()
   assert.equal((await client.resolveDid(did, deadline())).didDocument.id, did)
   await client.close()
+})
+
+test('the worker starts with the client and says when it is ready; after that whenReady() is undefined', async () => {
+  const client = createWorkerIdentityClient({ plcHost: plc.url, apiHost: plc.url })
+  try {
+    const starting = client.whenReady()
+    assert.ok(starting instanceof Promise, 'loading its modules')
+    await starting
+    assert.equal(client.whenReady(), undefined)
+    assert.equal((await client.resolveDid(did, deadline())).didDocument.id, did)
+  } finally {
+    await client.close()
+  }
 })
