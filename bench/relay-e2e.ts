@@ -86,6 +86,8 @@ try {
         `127.0.0.1:${port}`,
         '--log-level',
         'warn',
+        // relay mode enriches by default; the base run measures the plain pipeline
+        ...(flags.includes('--event-metadata') ? [] : ['--event-metadata=false']),
         ...withPlc(flags),
       ],
       { stdio: ['ignore', 'inherit', 'inherit'] },

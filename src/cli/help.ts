@@ -1,4 +1,5 @@
 // --help text, generated from the config schema.
+import { defaultOf } from '../config/option.ts'
 import { type Command, specsFor } from '../config/schema.ts'
 
 const COMMANDS: Record<Command, { usage: string; summary: string }> = {
@@ -47,7 +48,8 @@ export function commandHelp(command: Command): string {
     }
     const value = spec.boolean ? '' : ' <value>'
     const flags = spec.flags.map((f) => `--${f}`).join(', ')
-    const def = spec.required ? ' (required)' : spec.default ? ` (default: ${spec.default})` : ''
+    const shown = defaultOf(spec, command)
+    const def = spec.required ? ' (required)' : shown ? ` (default: ${shown})` : ''
     lines.push(`  ${flags}${value}`, `      ${spec.description}${def}`, `      env: ${spec.env.join(', ')}`)
   }
   lines.push(

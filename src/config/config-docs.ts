@@ -1,5 +1,6 @@
 // docs/configuration.md, generated from the schema (scripts/gen-docs.ts writes it; a unit test
 // fails when the file and the schema disagree).
+import { shownDefault } from './option.ts'
 import { type OptionSpec, options } from './schema.ts'
 
 export function configurationMarkdown(): string {
@@ -28,7 +29,8 @@ export function configurationMarkdown(): string {
     }
     const flags = spec.flags.map((f) => `\`--${f}\``).join(', ')
     const env = spec.env.map((e) => `\`${e}\``).join(', ')
-    const def = spec.required ? '*required*' : spec.default ? `\`${spec.default}\`` : ''
+    const shown = shownDefault(spec)
+    const def = spec.required ? '*required*' : shown ? `\`${shown}\`` : ''
     const cmds = spec.commands.join(', ')
     lines.push(
       `| ${flags} | ${env} | ${def} | ${cmds} | ${spec.description.replaceAll('|', '\\|')}${spec.secret ? ' (secret: redacted in logs)' : ''} |`,

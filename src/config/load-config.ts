@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
+import { defaultOf } from './option.ts'
 import {
   type Command,
   type Config,
@@ -50,7 +51,7 @@ function rawValues(command: Command, argv: readonly string[], env: NodeJS.Proces
   return own.map(([key, spec]) => {
     const fromFlag = spec.flags.map((f) => parsed[f]).find((x) => x !== undefined)
     const fromEnv = spec.env.map((e) => env[e]).find((x) => x !== undefined)
-    return [key, spec, fromFlag ?? fromEnv ?? spec.default] as const
+    return [key, spec, fromFlag ?? fromEnv ?? defaultOf(spec, command)] as const
   })
 }
 

@@ -20,6 +20,8 @@ export interface OptionSpec<T = unknown> {
   readonly env: readonly string[]
   /** the default as it would be written on the command line; undefined: none */
   readonly default: string | undefined
+  /** commands whose default differs from `default` */
+  readonly defaultFor: Readonly<Partial<Record<Command, string>>>
   readonly required: boolean
   /** may be given bare (`--tls`) */
   readonly boolean: boolean
@@ -36,6 +38,8 @@ export interface OptionInput<T> {
   readonly schema: ValueSchema<T>
   readonly help: string
   readonly default?: string
+  /** commands whose default differs (the Go original's behaviour in that mode) */
+  readonly defaultFor?: Partial<Record<Command, string>>
   readonly required?: true
   readonly secret?: true
   /** extra flags (the Go original's spellings) */
@@ -54,6 +58,20 @@ const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()
 
 /** A help group of options taken by `commands`; `keyPrefix` is left out of the flags only. */
+/** the default of an option when `command` runs */
+export function defaultOf(spec: OptionSpec, command: Command): string | undefined {
+  return spec.defaultFor[command] ?? spec.default
+}
+
+/** the default as help and docs show it, e.g. `false (relay: true)` */
+export function shownDefault(spec: OptionSpec, commands: readonly Command[] = spec.commands): string {
+  const general = spec.default ?? ''
+  const special = commands.filter((c) => spec.defaultFor[c] !== undefined && spec.defaultFor[c] !== general)
+  if (special.length === 0) return general
+  const own = special.map((c) => `${c}: ${spec.defaultFor[c]}`).join(', ')
+  return special.length === commands.length ? own : `${general} (${own})`
+}
+
 export function section<S extends Record<string, OptionInput<unknown>>>(
   group: string,
   commands: readonly Command[],
@@ -67,6 +85,7 @@ export function section<S extends Record<string, OptionInput<unknown>>>(
       flags: [kebab(bare.charAt(0).toLowerCase() + bare.slice(1)), ...(input.aliases ?? [])],
       env: [`ATKAFKA_${snake(key)}`, ...(input.env ?? [])],
       default: input.default,
+      defaultFor: input.defaultFor ?? {},
       required: input.required ?? false,
       boolean: input.schema === bool,
       secret: input.secret ?? false,

@@ -277,7 +277,9 @@ export const options = {
     eventMetadata: {
       schema: bool,
       default: 'false',
-      help: 'add `eventMetadata` (DID document, pdsHost, handle, didCreatedAt, accountAge, profile) to every event with a DID, from cached lookups',
+      // the Go original looked metadata up for every relay event, and never in Tap mode
+      defaultFor: { relay: 'true' },
+      help: 'add `eventMetadata` (DID document, pdsHost, handle, didCreatedAt, accountAge, profile) to every event with a DID, from cached lookups (on by default in relay mode, as in the Go original)',
     },
     eventMetadataDidDocument: {
       schema: bool,

@@ -7,6 +7,7 @@ import type { TestContext } from 'node:test'
 import { readExpectedV1 } from './corpus.ts'
 import { repoRoot } from './fixture-paths.ts'
 import { brokerEnv } from './kafka.ts'
+import { offlineRelayArgs } from './run-app.ts'
 
 /** the corpus has 150 frames carrying 150 record ops (+ 1 identity + 1 account event) */
 export const CORPUS_FRAMES = 150
@@ -153,7 +154,15 @@ export function atkafkaChildren(t: TestContext): Children {
     start(args) {
       const child = spawn(
         process.execPath,
-        [join(repoRoot, 'bin', 'atkafka.js'), 'firehose', 'relay', '--log-level', 'info', ...args],
+        [
+          join(repoRoot, 'bin', 'atkafka.js'),
+          'firehose',
+          'relay',
+          '--log-level',
+          'info',
+          ...offlineRelayArgs(args, process.env),
+          ...args,
+        ],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       )
       const lines: string[] = []

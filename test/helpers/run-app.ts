@@ -22,6 +22,18 @@ export interface RunningApp extends AsyncDisposable {
   metric(name: string, labels?: Record<string, string>): Promise<number>
 }
 
+/**
+ * Relay mode looks up eventMetadata by default (as the Go original) from plc.directory, which
+ * tests cannot reach: a test turns it on by naming --event-metadata (or its variable).
+ */
+export function offlineRelayArgs(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): string[] {
+  const named = args.some((a) => a === '--event-metadata' || a.startsWith('--event-metadata='))
+  return named || env.ATKAFKA_EVENT_METADATA !== undefined ? [] : ['--event-metadata=false']
+}
+
 export async function startApp(
   command: FirehoseCommand,
   args: string[],
@@ -39,6 +51,7 @@ export async function startApp(
       ...(command === 'relay' && !args.some((a) => a.startsWith('--cursor-'))
         ? ['--cursor-store', 'none']
         : []),
+      ...(command === 'relay' ? offlineRelayArgs(args, env) : []),
       ...args,
     ],
     env,

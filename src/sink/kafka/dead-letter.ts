@@ -3,6 +3,7 @@
 import type { Logger } from 'pino'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { OutboundRecord } from '../../pipeline/types.ts'
+import { findKafkaError } from './kafka-errors.ts'
 
 export type PermanentReason = 'oversized_message' | 'broker_rejected'
 
@@ -16,18 +17,9 @@ const PERMANENT: Record<string, PermanentReason> = {
   POLICY_VIOLATION: 'broker_rejected',
 }
 
-/** Walks an error tree (cause / AggregateError.errors) for a permanent per-record Kafka error. */
-export function isPermanentRecordError(err: unknown, depth = 0): PermanentReason | undefined {
-  if (!err || typeof err !== 'object' || depth > 8) return undefined
-  const e = err as { apiId?: unknown; errors?: unknown; cause?: unknown }
-  if (typeof e.apiId === 'string' && e.apiId in PERMANENT) return PERMANENT[e.apiId]
-  if (Array.isArray(e.errors)) {
-    for (const inner of e.errors) {
-      const found = isPermanentRecordError(inner, depth + 1)
-      if (found) return found
-    }
-  }
-  return isPermanentRecordError(e.cause, depth + 1)
+/** the permanent per-record Kafka error in a produce failure, if there is one */
+export function isPermanentRecordError(err: unknown): PermanentReason | undefined {
+  return findKafkaError(err, (apiId) => PERMANENT[apiId])
 }
 
 /** more bytes than the broker takes in one message (keys are DIDs: ASCII) */

@@ -3,6 +3,7 @@ import { Admin } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { SinkError } from '../../errors.ts'
 import { connectionOptions, type KafkaConfig } from './kafka-client-options.ts'
+import { findKafkaError } from './kafka-errors.ts'
 
 export interface TopicSpec {
   readonly name: string
@@ -32,10 +33,11 @@ export async function ensureTopics(config: KafkaConfig, topics: readonly TopicSp
           'topic created',
         )
       } catch (err) {
-        // another instance may have created it in between
-        if (!(await admin.listTopics()).includes(t.name)) {
+        // another client created it in between (the listing can lag behind the controller)
+        if (!findKafkaError(err, (id) => (id === 'TOPIC_ALREADY_EXISTS' ? true : undefined))) {
           throw new SinkError(`cannot create topic; topic=${t.name}`, { cause: err })
         }
+        logger.info({ topic: t.name }, 'topic exists')
       }
     }
   } catch (err) {

@@ -75,5 +75,8 @@ test('config: MATCHED_ and WATCHED_ spellings, both lists given is an error nami
   const c = loadConfig('relay', ['--plc-host', 'http://localhost:2582/'], base)
   assert.equal(c.plcHost, 'http://localhost:2582')
   assert.equal(c.serviceFilterOnError, 'open')
-  assert.equal(c.eventMetadata, false)
+  // eventMetadata: on in relay mode and off in Tap mode by default, as the Go original did
+  assert.equal(c.eventMetadata, true)
+  assert.equal(loadConfig('tap', [], base).eventMetadata, false)
+  assert.equal(loadConfig('relay', ['--event-metadata=false'], base).eventMetadata, false)
 })
