@@ -5,7 +5,7 @@
 // watches its parent, the cluster has a watchdog).
 import { type LocalOzone, startLocalOzone } from './local-ozone.ts'
 import { type LocalPds, type StartLocalPdsOptions, startLocalPds } from './local-pds.ts'
-import { OzoneDriver, type PdsSession, repoRef, type Subject } from './ozone-driver.ts'
+import { type ModEventView, OzoneDriver, type PdsSession, repoRef, type Subject } from './ozone-driver.ts'
 import { type PgCluster, startPgCluster } from './pg-cluster.ts'
 
 export interface Account {
@@ -125,4 +125,36 @@ export async function emitMixedEvents(world: OzoneWorld, rounds = 1): Promise<vo
     }
     await driver.muteReporter(mod, users[0]!.did, 1)
   }
+}
+
+/**
+ * `count` comment events straight at Ozone (admin auth), `concurrency` at a time, spread over
+ * the users: how a burst or a backlog is made quickly. Resolves the views in id order.
+ */
+export async function emitBurst(
+  world: OzoneWorld,
+  count: number,
+  concurrency = 32,
+  label = 'burst',
+): Promise<ModEventView[]> {
+  const views: ModEventView[] = []
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const user = world.users[i % world.users.length]!
+      views.push(
+        await world.driver.emitDirect(
+          world.ozone,
+          world.moderator.did,
+          {
+            $type: 'tools.ozone.moderation.defs#modEventComment',
+            comment: `${label} ${i}`,
+          },
+          repoRef(user.did),
+        ),
+      )
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  return views.sort((a, b) => a.id - b.id)
 }

@@ -38,23 +38,26 @@ function sourceConfig(world: OzoneWorld, over: Partial<OzoneSourceConfig> = {}):
     retryMaxMs: 1000,
     giveUpAfterMs: 0,
     key: 'subject-did',
-    start: undefined,
     ...over,
   }
 }
 
-/** runs a source, acking every delivery at once, until `done` says so */
+/** runs a source (from `opts.start`), acking every delivery at once, until `done` says so */
 async function run(
   source: OzoneSource,
   done: (events: ModerationEvent[]) => boolean,
-  opts: { timeoutMs?: number; during?: (events: ModerationEvent[]) => Promise<void> } = {},
+  opts: {
+    timeoutMs?: number
+    start?: OzonePosition
+    during?: (events: ModerationEvent[]) => Promise<void>
+  } = {},
 ): Promise<ModerationEvent[]> {
   const events: ModerationEvent[] = []
   const stop = new AbortController()
   const timer = setTimeout(() => stop.abort(new Error('timeout')), opts.timeoutMs ?? 60_000)
   const during = opts.during?.(events)
   try {
-    for await (const d of source.deliveries(stop.signal)) {
+    for await (const d of source.deliveries(stop.signal, opts.start)) {
       events.push(...(d.events as ModerationEvent[]))
       d.ack()
       if (done(events)) break
@@ -131,17 +134,17 @@ describe('ozone-events source against a real Ozone', () => {
     const sharedMs = burst.length - new Set(burst.map((e) => e.createdAt)).size
     assert.ok(sharedMs > 0, 'events share milliseconds')
     // first run: stop part way, keep the safe position; second run resumes from it
-    const first = createOzoneSource(sourceConfig(world, { start, pageLimit: 3 }), {
+    const first = createOzoneSource(sourceConfig(world, { pageLimit: 3 }), {
       metrics: createMetrics(),
       logger,
     })
-    const part = await run(first, (evs) => evs.length >= 150)
-    const saved = parseOzonePosition(formatOzonePosition(first.window.safe()))
-    const second = createOzoneSource(sourceConfig(world, { start: saved, pageLimit: 3 }), {
+    const part = await run(first, (evs) => evs.length >= 150, { start })
+    const saved = parseOzonePosition(formatOzonePosition(first.checkpoint()!))
+    const second = createOzoneSource(sourceConfig(world, { pageLimit: 3 }), {
       metrics: createMetrics(),
       logger,
     })
-    const rest = await run(second, (evs) => part.length + evs.length >= burst.length)
+    const rest = await run(second, (evs) => part.length + evs.length >= burst.length, { start: saved })
     const all = [...ids(part), ...ids(rest)]
     assert.deepEqual(dupes(all), [])
     assert.deepEqual(
@@ -160,7 +163,7 @@ describe('ozone-events source against a real Ozone', () => {
       createdAfter: tip.createdAt,
       seen: all.filter((e) => e.createdAt >= tip.createdAt).map((e) => e.id),
     }
-    const source = createOzoneSource(sourceConfig(world, { start }), { metrics: createMetrics(), logger })
+    const source = createOzoneSource(sourceConfig(world), { metrics: createMetrics(), logger })
     const release = await world.pg.holdTransaction(
       `SELECT 1 FROM ozone.moderation_subject_status WHERE did = '${a!.did}' FOR UPDATE`,
     )
@@ -169,6 +172,7 @@ describe('ozone-events source against a real Ozone', () => {
     const early = await world.driver.comment(mod, repoRef(b!.did), 'early')
     let lateView: ModEventView | undefined
     const got = await run(source, (evs) => lateView !== undefined && evs.some((e) => e.id === lateView!.id), {
+      start,
       during: async (evs) => {
         // release once the source has produced the event behind which the late one lands
         while (!evs.some((e) => e.id === early.id)) await new Promise((r) => setTimeout(r, 50))
@@ -179,11 +183,13 @@ describe('ozone-events source against a real Ozone', () => {
     assert.ok(lateView!.createdAt < early.createdAt)
     assert.deepEqual(ids(got), [early.id, lateView!.id])
     // a few more passes over the overlap: nothing twice
-    const more = createOzoneSource(sourceConfig(world, { start: first(source) }), {
+    const more = createOzoneSource(sourceConfig(world), {
       metrics: createMetrics(),
       logger,
     })
-    const extra = await run(more, () => false, { timeoutMs: 1500 }).catch((e: Error) => e)
+    const extra = await run(more, () => false, { timeoutMs: 1500, start: source.checkpoint() }).catch(
+      (e: Error) => e,
+    )
     assert.match(String(extra), /got 0 events/)
   })
 
@@ -196,10 +202,11 @@ describe('ozone-events source against a real Ozone', () => {
       seen: all.filter((e) => e.createdAt >= tip.createdAt).map((e) => e.id),
     }
     const metrics = createMetrics()
-    const source = createOzoneSource(sourceConfig(world, { start }), { metrics, logger })
+    const source = createOzoneSource(sourceConfig(world), { metrics, logger })
     const first = await world.driver.comment(mod, repoRef(world.users[1]!.did), 'before the stop')
     let second: ModEventView | undefined
     const got = await run(source, (evs) => second !== undefined && evs.some((e) => e.id === second!.id), {
+      start,
       during: async (evs) => {
         while (!evs.some((e) => e.id === first.id)) await new Promise((r) => setTimeout(r, 50))
         await world.ozone.stop()
@@ -225,10 +232,11 @@ describe('ozone-events source against a real Ozone', () => {
       createdAfter: tip.createdAt,
       seen: all.filter((e) => e.createdAt >= tip.createdAt).map((e) => e.id),
     }
-    const source = createOzoneSource(sourceConfig(world, { start }), { metrics: createMetrics(), logger })
+    const source = createOzoneSource(sourceConfig(world), { metrics: createMetrics(), logger })
     const first = await world.driver.comment(mod, repoRef(world.users[1]!.did), 'before the PDS stop')
     let second: ModEventView | undefined
     const got = await run(source, (evs) => second !== undefined && evs.some((e) => e.id === second!.id), {
+      start,
       during: async (evs) => {
         while (!evs.some((e) => e.id === first.id)) await new Promise((r) => setTimeout(r, 50))
         await world.pds.pause()
@@ -273,11 +281,6 @@ describe('ozone-events source against a real Ozone', () => {
     }
   })
 })
-
-/** the window's safe position */
-function first(source: OzoneSource): OzonePosition {
-  return source.window.safe()
-}
 
 describe('ozone-events source: sessions that expire (real PDS, short-lived tokens)', () => {
   test('access tokens refreshed before they expire; a refused refresh falls back to a new login', async () => {

@@ -45,8 +45,6 @@ export interface OzoneSourceConfig {
   /** failing without a single success for this long ends the run; 0: never */
   readonly giveUpAfterMs: number
   readonly key: OzoneKey
-  /** where to resume; undefined: from the labeler's first event */
-  readonly start: OzonePosition | undefined
 }
 
 /** what the source reports; Metrics satisfies it (the ozone* extras are optional) */
@@ -60,8 +58,11 @@ export interface OzoneSourceMetrics {
   ozoneWindow?(tracked: number, shortened: number): void
 }
 
-export interface OzoneSource extends Source {
-  readonly window: OzoneWindow
+export interface OzoneSource extends Source<OzonePosition> {
+  /** the window's safe position: what the cursor is saved at */
+  checkpoint(): OzonePosition | undefined
+  /** the high-water mark of the run under way (undefined before deliveries() started) */
+  readonly window: OzoneWindow | undefined
   readonly session: OzoneSession
   /** pages read, events read (with re-reads), events handed on */
   readonly counts: { readonly pages: number; readonly read: number; readonly fresh: number }
@@ -108,10 +109,7 @@ export function createOzoneSource(
   const now = deps.now ?? Date.now
   const ctx: FailureContext = config
   const session = createOzoneSession(config, { call, logger: logger.child({ part: 'session' }), now })
-  const window = createOzoneWindow(config.start, {
-    overlapMs: config.overlapMs,
-    maxTracked: config.maxTracked,
-  })
+  let window: OzoneWindow | undefined
   const counts = { pages: 0, read: 0, fresh: 0 }
   let connected = false
   let everSucceeded = false
@@ -221,20 +219,22 @@ export function createOzoneSource(
     return refs
   }
 
-  async function* deliveries(signal: AbortSignal): AsyncGenerator<Delivery> {
+  async function* deliveries(signal: AbortSignal, after?: OzonePosition): AsyncGenerator<Delivery> {
+    const w = createOzoneWindow(after, { overlapMs: config.overlapMs, maxTracked: config.maxTracked })
+    window = w
     metrics.upstreamState('ozone', 'connecting')
     logger.info(
       {
         pdsHost: config.pdsHost,
         identifier: config.identifier,
         labelerDid: config.labelerDid,
-        createdAfter: config.start?.createdAfter ?? null,
-        seen: config.start?.seen.length ?? 0,
+        createdAfter: after?.createdAfter ?? null,
+        seen: after?.seen.length ?? 0,
       },
-      config.start ? 'resuming Ozone events' : 'reading Ozone events from the first one',
+      after ? 'resuming Ozone events' : 'reading Ozone events from the first one',
     )
     while (!signal.aborted) {
-      const createdAfter = window.beginPass(now())
+      const createdAfter = w.beginPass(now())
       let cursor: string | undefined
       for (;;) {
         const page = await fetchPage(createdAfter, cursor, signal)
@@ -242,10 +242,10 @@ export function createOzoneSource(
         counts.pages++
         counts.read += page.events.length
         if (page.events.length === 0) break
-        const { fresh, ack } = window.admit(checkViews(page.events))
+        const { fresh, ack } = w.admit(checkViews(page.events))
         counts.fresh += fresh.length
         metrics.ozonePage?.(page.events.length, fresh.length)
-        metrics.ozoneWindow?.(window.tracked, window.shortened)
+        metrics.ozoneWindow?.(w.tracked, w.shortened)
         const events: ModerationEvent[] = fresh.map((r) => toModerationEvent(r.view, r, config.key))
         yield { events, ack }
         if (!page.cursor || page.events.length < config.pageLimit) break
@@ -261,7 +261,10 @@ export function createOzoneSource(
     get connected() {
       return connected
     },
-    window,
+    checkpoint: () => window?.safe(),
+    get window() {
+      return window
+    },
     session,
     counts,
   }

@@ -107,6 +107,7 @@ export function createOzoneWindow(
     order.push(entry)
   }
 
+  let cached: { key: string; position: OzonePosition } | undefined
   const marks: DeliveryMark[] = []
   let marksHead = 0
   let nextSeq = 1
@@ -256,6 +257,10 @@ export function createOzoneWindow(
     },
 
     safe() {
+      // the same object while nothing moved (the cursor saver and the transactional sink
+      // compare checkpoints with ===)
+      const key = `${safeSeq}|${safeEdge}|${floor}|${shortened}|${entries.size}`
+      if (cached && cached.key === key) return cached.position
       const seen: number[] = []
       for (const e of entries.values()) {
         if (e.seq > safeSeq) continue
@@ -263,7 +268,13 @@ export function createOzoneWindow(
         if (e.createdAt === undefined || safeEdge === undefined || e.createdAt >= safeEdge) seen.push(e.id)
       }
       seen.sort((a, b) => a - b)
-      return { createdAfter: safeEdge, seen, ...(safeLast ? { last: safeLast } : {}) }
+      const position: OzonePosition = {
+        createdAfter: safeEdge,
+        seen,
+        ...(safeLast ? { last: safeLast } : {}),
+      }
+      cached = { key, position }
+      return position
     },
 
     get tracked() {
