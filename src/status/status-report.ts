@@ -9,7 +9,7 @@ import type { OzonePosition } from '../sources/ozone/ozone-position.ts'
 import { ratesBetween, type Sample } from './throughput.ts'
 
 /** ozone-events: where the run is in the labeler's event log */
-export interface OzoneStatusInfo {
+interface OzoneStatusInfo {
   readonly labelerDid: string
   /** the position Kafka holds everything before (what is saved) */
   readonly safe: OzonePosition | undefined

@@ -55,11 +55,6 @@ export type Subject =
   | { $type: 'com.atproto.repo.strongRef'; uri: string; cid: string }
 
 export const repoRef = (did: string): Subject => ({ $type: 'com.atproto.admin.defs#repoRef', did })
-export const recordRef = (uri: string, cid: string): Subject => ({
-  $type: 'com.atproto.repo.strongRef',
-  uri,
-  cid,
-})
 
 const DEFS = 'tools.ozone.moderation.defs'
 

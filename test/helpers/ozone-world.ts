@@ -8,7 +8,7 @@ import { type LocalPds, type StartLocalPdsOptions, startLocalPds } from './local
 import { type ModEventView, OzoneDriver, type PdsSession, repoRef, type Subject } from './ozone-driver.ts'
 import { type PgCluster, startPgCluster } from './pg-cluster.ts'
 
-export interface Account {
+interface Account {
   did: string
   handle: string
   password: string

@@ -19,7 +19,7 @@ import {
   type OzoneSourceConfig,
 } from '../../src/sources/ozone/ozone-source.ts'
 import { type ModEventView, repoRef } from '../helpers/ozone-driver.ts'
-import { emitMixedEvents, type OzoneWorld, startOzoneWorld } from '../helpers/ozone-world.ts'
+import { emitBurst, emitMixedEvents, type OzoneWorld, startOzoneWorld } from '../helpers/ozone-world.ts'
 
 const logger = pino({ level: process.env.ATKAFKA_TEST_LOG_LEVEL ?? 'silent' })
 
@@ -125,12 +125,9 @@ describe('ozone-events source against a real Ozone', () => {
       createdAfter: lastBefore.createdAt,
       seen: before.filter((e) => e.createdAt >= lastBefore.createdAt).map((e) => e.id),
     }
-    const mods = [mod, await world.login(world.moderator2)]
-    const burst: ModEventView[] = await Promise.all(
-      Array.from({ length: 400 }, (_, i) =>
-        world.driver.comment(mods[i % 2]!, repoRef(world.users[i % world.users.length]!.did), `burst ${i}`),
-      ),
-    )
+    // straight at Ozone, 48 at a time: hundreds of simultaneous calls through one local PDS
+    // make it answer UpstreamFailure under load
+    const burst: ModEventView[] = await emitBurst(world, 400, 48)
     const sharedMs = burst.length - new Set(burst.map((e) => e.createdAt)).size
     assert.ok(sharedMs > 0, 'events share milliseconds')
     // first run: stop part way, keep the safe position; second run resumes from it

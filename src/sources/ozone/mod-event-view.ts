@@ -51,7 +51,7 @@ export function toModerationEvent(
 
 const DID = /^did:[a-z]+:[a-zA-Z0-9._:%-]+$/
 
-export function subjectDid(subject: unknown): string | undefined {
+function subjectDid(subject: unknown): string | undefined {
   if (typeof subject !== 'object' || subject === null) return undefined
   const s = subject as { did?: unknown; uri?: unknown }
   if (typeof s.did === 'string' && DID.test(s.did)) return s.did

@@ -29,7 +29,7 @@ const describe = (a: FailedAnswer) =>
 const transient = (a: FailedAnswer): boolean =>
   a.status === 408 || a.status === 429 || a.status >= 500 || a.error === 'UpstreamFailure'
 
-export const FLAGS = {
+const FLAGS = {
   pdsHost: '--pds-host / ATKAFKA_OZONE_PDS_HOST',
   identifier: '--identifier / ATKAFKA_OZONE_IDENTIFIER',
   password: '--password / ATKAFKA_OZONE_PASSWORD',

@@ -17,7 +17,7 @@ export interface OzonePosition {
   readonly last?: { readonly id: number; readonly createdAt: string }
 }
 
-export const OZONE_POSITION_VERSION = 1
+const OZONE_POSITION_VERSION = 1
 
 export function formatOzonePosition(position: OzonePosition): string {
   return JSON.stringify({
@@ -79,7 +79,7 @@ export function encodeIdRanges(ids: readonly number[]): string {
 }
 
 /** more ids than any window keeps (ozone-window.ts bounds it far lower) */
-export const MAX_POSITION_IDS = 1_000_000
+const MAX_POSITION_IDS = 1_000_000
 
 export function decodeIdRanges(text: string): number[] {
   if (text === '') return []

@@ -45,7 +45,7 @@ interface Tokens {
 }
 
 /** exp and iat of a JWT, read without verifying it (the PDS verifies its own tokens) */
-export function jwtTimes(jwt: string): { expMs: number; iatMs: number } | undefined {
+function jwtTimes(jwt: string): { expMs: number; iatMs: number } | undefined {
   try {
     const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
       exp?: unknown

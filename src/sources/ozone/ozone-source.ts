@@ -68,7 +68,7 @@ export interface OzoneSource extends Source<OzonePosition> {
   readonly counts: { readonly pages: number; readonly read: number; readonly fresh: number }
 }
 
-export const QUERY_EVENTS = 'tools.ozone.moderation.queryEvents'
+const QUERY_EVENTS = 'tools.ozone.moderation.queryEvents'
 
 interface CheckedView {
   readonly id: number

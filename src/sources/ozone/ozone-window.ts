@@ -35,7 +35,7 @@ export interface OzoneWindowOptions {
   readonly maxTracked: number
 }
 
-export interface Admitted<T> {
+interface Admitted<T> {
   /** the page's events not produced before, in page order */
   readonly fresh: T[]
   /** call once Kafka holds every fresh event */

@@ -107,7 +107,7 @@ async function readBounded(res: Response, maxBytes: number): Promise<string> {
 }
 
 /** Retry-After (seconds) or RateLimit-Reset (epoch seconds, as atproto servers send it) */
-export function retryAfter(headers: Headers, nowMs = Date.now()): number | undefined {
+function retryAfter(headers: Headers, nowMs = Date.now()): number | undefined {
   const after = headers.get('retry-after')
   if (after && /^\d+$/.test(after.trim())) return Number(after) * 1000
   const reset = headers.get('ratelimit-reset')

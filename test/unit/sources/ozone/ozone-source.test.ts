@@ -26,7 +26,6 @@ const config: OzoneSourceConfig = {
   retryMaxMs: 20,
   giveUpAfterMs: 0,
   key: 'subject-did',
-  start: undefined,
 }
 
 const view = (id: number, ms = id) => ({
