@@ -4,9 +4,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { encodeEvent } from '../../../src/encode/encode-event.ts'
+import { eventActionId, identityBits } from '../../../src/encode/event-action-id.ts'
 import { moderationActionName } from '../../../src/encode/moderation-event.ts'
 import { ospreyActionName } from '../../../src/encode/osprey-envelope.ts'
-import { createSnowflake } from '../../../src/encode/snowflake.ts'
+import { createSnowflake, OSPREY_EPOCH_MS } from '../../../src/encode/snowflake.ts'
 import type { ModerationEvent } from '../../../src/events/atproto-event.ts'
 
 // as queryEvents answered in test/integration/ozone-api.test.ts (no handles: no AppView there)
@@ -66,4 +67,12 @@ test('action names: ozone defs shortened, other lexicons whole, none: ozone#unkn
   assert.equal(named('com.example.moderation#strike'), 'com.example.moderation#strike')
   assert.equal(named(undefined), 'ozone#unknown')
   assert.equal(ospreyActionName(event), 'ozone#modEventTakedown')
+})
+
+test('--osprey-action-id event: the id carries the event’s createdAt and its Ozone id', () => {
+  assert.equal(identityBits(event), 1)
+  assert.equal(identityBits({ ...event, id: 2 ** 22 + 5 }), 5)
+  const id = BigInt(eventActionId(event))
+  assert.equal(Number(id >> 22n) + OSPREY_EPOCH_MS, Date.parse(view.createdAt))
+  assert.equal(eventActionId(event), eventActionId({ ...event }), 'the same event, the same id')
 })
