@@ -3,9 +3,12 @@
 #   - test/upstreams/pds: a local PLC + PDS (@did-plc/server, @atproto/pds) as a separate npm
 #     package, `npm ci` from its committed lockfile; better-sqlite3 compiles from source against
 #     Node's headers (npm_config_nodedir from scripts/node-env.sh). ~1.5-2 min cold.
+#   - test/upstreams/ozone: a real Ozone moderation service (@atproto/ozone, on PostgreSQL from
+#     scripts/setup-postgres.sh), likewise a separate npm package with a committed lockfile;
+#     no native modules. ~30 s cold.
 #   - Tap (bluesky-social/indigo cmd/tap) at a pinned revision, `go install`ed with cgo (SQLite)
 #     into .cache/go/bin/tap; GOPATH, GOCACHE and GOMODCACHE all live under .cache/go. ~2 min cold.
-# Everything lands in .cache/ or test/upstreams/pds/node_modules (both git-ignored).
+# Everything lands in .cache/ or test/upstreams/*/node_modules (git-ignored).
 # ATKAFKA_SKIP_UPSTREAMS=1 skips it all.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -37,6 +40,18 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   (cd "$pds_dir" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$want" >"$stamp"
   echo "setup-upstreams: PDS dependencies installed in $((SECONDS - start)) s" >&2
+fi
+
+# --- Ozone -------------------------------------------------------------------------------------
+ozone_dir=test/upstreams/ozone
+stamp="$ozone_dir/node_modules/.atkafka-installed"
+want="node $(node --version) lock $(sha1sum "$ozone_dir/package-lock.json" | cut -c1-12)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup-upstreams: npm ci in $ozone_dir ($want)" >&2
+  start=$SECONDS
+  (cd "$ozone_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+  echo "setup-upstreams: Ozone dependencies installed in $((SECONDS - start)) s" >&2
 fi
 
 # --- Tap --------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what atkafka's build, tests and demo need into the repo (idempotent, cached):
 # Node >= 22 (scripts/node-env.sh), npm dependencies, the Kafka broker jars, the test upstreams
-# (scripts/setup-upstreams.sh) and the status page test's browser (scripts/setup-browser.sh).
+# (scripts/setup-upstreams.sh), PostgreSQL for the Ozone tests (scripts/setup-postgres.sh) and the
+# status page test's browser (scripts/setup-browser.sh).
 # --node-only: Node and the npm dependencies, all that the unit tests need.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,4 +20,5 @@ fi
 [ "${1:-}" = "--node-only" ] && exit 0
 bash scripts/kafka-broker.sh fetch
 bash scripts/setup-upstreams.sh
+bash scripts/setup-postgres.sh
 bash scripts/setup-browser.sh

@@ -65,6 +65,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
     ...(entry.cursor
       ? { cursorLocation: running?.cursor?.location ?? 'none', savedCursor: running?.cursor?.saved() }
       : { acksDisabled: config.disableAcks }),
+    ...(running && entry.status ? entry.status(running.source, config) : {}),
   })
   const status = startStatusService({
     metrics,
@@ -150,13 +151,15 @@ async function stream(
   }
   const start = cursor ? await cursor.start(entry.override?.(config)) : undefined
   const stopOnError = new AbortController()
-  const identity = createIdentityStageFromConfig(config, {
-    metrics,
-    onError: (err) => {
-      log.error({ err }, 'identity stage failed')
-      stopOnError.abort(err)
-    },
-  })
+  const identity = entry.withoutIdentity
+    ? undefined
+    : createIdentityStageFromConfig(config, {
+        metrics,
+        onError: (err) => {
+          log.error({ err }, 'identity stage failed')
+          stopOnError.abort(err)
+        },
+      })
   if (identity) {
     const { eventMetadata, plcHost, apiHost, matchedServices, ignoredServices } = config
     log.info(

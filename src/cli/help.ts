@@ -13,6 +13,11 @@ const COMMANDS: Record<Command, { usage: string; summary: string }> = {
     summary:
       'read Tap’s /channel (backfill and live) and produce every event to Kafka, acking after Kafka holds it',
   },
+  ozone: {
+    usage: 'atkafka ozone-events [options]',
+    summary:
+      'read a labeler’s moderation events from Ozone (queryEvents through the moderator’s PDS) and produce each once to Kafka',
+  },
   tail: {
     usage: 'atkafka tail [options]',
     summary:

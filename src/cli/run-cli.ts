@@ -44,6 +44,10 @@ async function main(argv: string[]): Promise<void> {
   } else if (group === 'firehose' && (sub === 'relay' || sub === 'tap')) {
     command = sub
     rest = argv.slice(2)
+  } else if (group === 'ozone-events') {
+    // the Go original's command
+    command = 'ozone'
+    rest = argv.slice(1)
   } else {
     usageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
     return
@@ -116,7 +120,9 @@ async function main(argv: string[]): Promise<void> {
     logger.info('stopped')
   } catch (err) {
     logger.error({ err }, 'run failed')
-    process.exitCode = 1
+    // a configuration problem found only by asking the upstream (ozone-events: a refused login,
+    // a DID that is not a labeler) is still a configuration problem
+    process.exitCode = err instanceof ConfigError ? 2 : 1
   } finally {
     unwatch()
     clearTimeout(forced)

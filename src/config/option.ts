@@ -5,8 +5,11 @@
 // Values are parsed from the raw string by valibot schemas.
 import * as v from 'valibot'
 
-/** the commands that stream an upstream into Kafka (`atkafka firehose <command>`) */
-export type FirehoseCommand = 'relay' | 'tap'
+/**
+ * the commands that stream an upstream into Kafka: `atkafka firehose relay|tap` and
+ * `atkafka ozone-events` (command 'ozone': a labeler's moderation events)
+ */
+export type FirehoseCommand = 'relay' | 'tap' | 'ozone'
 /** `tail` reads the output topic back and prints it */
 export type Command = FirehoseCommand | 'tail'
 

@@ -24,11 +24,18 @@ import {
 
 export type { Command, FirehoseCommand, OptionSpec } from './option.ts'
 
+// the network's event streams (filters and identity lookups apply to them)
 const FIREHOSE: readonly Command[] = ['relay', 'tap']
+// every command that produces to Kafka: the firehose and `ozone-events`
+const STREAMS: readonly Command[] = [...FIREHOSE, 'ozone']
 // the Kafka connection and its security: what `atkafka tail` needs too
-const WITH_TAIL: readonly Command[] = [...FIREHOSE, 'tail']
+const WITH_TAIL: readonly Command[] = [...STREAMS, 'tail']
 const RELAY: readonly Command[] = ['relay']
 const TAP: readonly Command[] = ['tap']
+const OZONE: readonly Command[] = ['ozone']
+// the cursor store and exactly-once: relay seqs and Ozone positions
+const CURSORED: readonly Command[] = ['relay', 'ozone']
+const DID = /^did:[a-z]+:[a-zA-Z0-9._:%-]+$/
 
 const TAIL_ACTIONS = ['create', 'update', 'delete', 'account', 'identity', 'sync', 'info'] as const
 const collectionPatterns = listOf(validateCollectionPattern)
@@ -49,19 +56,19 @@ export const options = {
     deadLetterTopic: {
       schema: matching(/^([a-zA-Z0-9._-]{1,249})?$/, 'expected a Kafka topic name'),
       default: '',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'topic for messages the broker refuses for good (e.g. too large), wrapped in JSON with the reason; default <output-topic>.dlq',
     },
     topicPartitions: {
       schema: intOrBrokerDefault(100_000),
       default: '16',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'partitions of the output topic when atkafka creates it (-1: the broker default)',
     },
     topicReplicationFactor: {
       schema: intOrBrokerDefault(32),
       default: '-1',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'replication factor when atkafka creates a topic (-1: the broker default.replication.factor)',
     },
     topicConfig: {
@@ -70,38 +77,38 @@ export const options = {
         v.transform((pairs) => pairs.map((p) => p.split('=') as [string, string])),
       ),
       default: '',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'topic configs applied when atkafka creates the output topic, e.g. retention.ms=604800000,min.insync.replicas=2',
     },
     compression: {
       schema: oneOf(['none', 'gzip', 'snappy', 'lz4', 'zstd']),
       default: 'lz4',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'producer compression: none, gzip, snappy, lz4 or zstd',
     },
     batchSize: {
       schema: int(1, 100_000),
       default: '2000',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'most messages in one produce request',
     },
     lingerMs: {
       schema: int(0, 60_000),
       default: '5',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'how long a partial batch waits for more messages before it is sent',
     },
     maxMessageBytes: {
       schema: int(1024, 100_000_000),
       default: '1000000',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'larger messages go to the dead-letter topic (truncated) instead of failing the batch; match the topic max.message.bytes',
     },
     produceRetries: {
       // the idempotent producer turns retries <= 1 into "forever"
       schema: int(2, 1_000_000),
       default: '10',
-      commands: FIREHOSE,
+      commands: STREAMS,
       help: 'retries of a failing produce request (with backoff) before the run ends with exit code 1',
     },
     clientId: { schema: matching(/./, 'must not be empty'), default: 'atkafka', help: 'Kafka client id' },
@@ -125,7 +132,7 @@ export const options = {
     tlsKeyFile: { schema: text, default: '', help: 'PEM private key of the client certificate' },
   }),
 
-  ...section('Upstream', FIREHOSE, {
+  ...section('Upstream', STREAMS, {
     relayHost: {
       schema: wsUrl,
       default: 'wss://bsky.network',
@@ -168,38 +175,48 @@ export const options = {
     reconnectMinMs: {
       schema: int(0, 600_000),
       default: '500',
-      help: 'first reconnect delay after the upstream socket drops (doubles each failed attempt, with jitter)',
+      help: 'first reconnect delay after the upstream socket drops, or first retry delay of a failed Ozone request (doubles each failed attempt, with jitter)',
     },
-    reconnectMaxMs: { schema: int(0, 3_600_000), default: '30000', help: 'longest reconnect delay' },
+    reconnectMaxMs: {
+      schema: int(0, 3_600_000),
+      default: '30000',
+      help: 'longest reconnect (or retry) delay',
+    },
     idleTimeoutMs: {
       schema: int(0, 3_600_000),
       default: '60000',
+      commands: FIREHOSE,
       help: 'reconnect when the upstream sends nothing (not even a ping answer) for this long; 0 disables',
     },
   }),
 
   ...section('Cursor', RELAY, {
     sourceId: {
+      commands: CURSORED,
       schema: matching(/^[\w.:@/-]{0,200}$/, 'expected letters, digits and ._:@/-'),
       default: '',
-      help: 'name of this stream’s cursor (seqs of different relays are unrelated); default relay:<relay host>',
+      help: 'name of this stream’s cursor (seqs of different relays are unrelated); default relay:<relay host>, or ozone:<labeler did>',
     },
     cursorStore: {
+      commands: CURSORED,
       schema: oneOf(['kafka', 'file', 'none']),
       default: 'kafka',
-      help: 'where the cursor is kept between runs: kafka (a compacted topic), file, or none (start at the live head every time)',
+      help: 'where the cursor is kept between runs: kafka (a compacted topic), file, or none (relay: start at the live head every time; ozone-events: from the labeler’s first event)',
     },
     cursorTopic: {
+      commands: CURSORED,
       schema: topicName,
       default: 'atkafka-cursors',
       help: 'compacted topic holding cursors (one record per source id), created if missing',
     },
     cursorFile: {
+      commands: CURSORED,
       schema: matching(/./, 'must not be empty'),
       default: 'atkafka-cursor.json',
       help: 'cursor file with --cursor-store file (written atomically)',
     },
     cursorSaveIntervalMs: {
+      commands: CURSORED,
       schema: int(50, 3_600_000),
       default: '1000',
       help: 'how often the cursor is saved while it moves (and always on a clean stop)',
@@ -215,16 +232,19 @@ export const options = {
       help: 'when the relay says OutdatedCursor (events between the cursor and its oldest were lost): continue from what it offers, or stop (exit 1)',
     },
     exactlyOnce: {
+      commands: CURSORED,
       schema: bool,
       default: 'false',
-      help: 'transactional producer: each transaction holds a batch of events and the cursor, so a read_committed consumer sees every event once across crashes (needs --cursor-store kafka; relay only)',
+      help: 'transactional producer: each transaction holds a batch of events and the cursor, so a read_committed consumer sees every event once across crashes (needs --cursor-store kafka; relay and ozone-events)',
     },
     transactionIntervalMs: {
+      commands: CURSORED,
       schema: int(10, 600_000),
       default: '500',
       help: 'with --exactly-once, commit the open transaction (events + cursor) at least this often; read_committed consumers see events this much later',
     },
     transactionMaxEvents: {
+      commands: CURSORED,
       schema: int(1, 10_000_000),
       default: '20000',
       help: 'with --exactly-once, commit the open transaction once it holds this many messages',
@@ -343,7 +363,74 @@ export const options = {
     },
   }),
 
-  ...section('Output', FIREHOSE, {
+  ...section(
+    'Ozone',
+    OZONE,
+    {
+      ozonePdsHost: {
+        schema: httpUrl(),
+        required: true,
+        help: 'PDS of the moderator account atkafka logs in as; it proxies the Ozone calls to the labeler',
+      },
+      ozoneIdentifier: {
+        schema: matching(/^\S+$/, 'expected a handle, DID or email'),
+        required: true,
+        help: 'handle (or DID, or email) of an account that is a moderator of the labeler’s Ozone',
+      },
+      ozonePassword: {
+        schema: matching(/./, 'must not be empty'),
+        required: true,
+        secret: true,
+        help: 'its password; an app password is best (never logged)',
+      },
+      ozoneLabelerDid: {
+        schema: matching(DID, 'expected a DID such as did:plc:…'),
+        required: true,
+        help: 'the labeler whose Ozone is read: calls go through the PDS with `atproto-proxy: <did>#atproto_labeler`',
+      },
+    },
+    // the Go original's four flags have no prefix; their env names keep ATKAFKA_OZONE_
+    'ozone',
+  ),
+  ...section('Ozone', OZONE, {
+    ozoneKey: {
+      schema: oneOf(['subject-did', 'event-id']),
+      default: 'subject-did',
+      help: 'Kafka key: the subject’s DID (one subject’s history stays in order on one partition, next to its firehose events) or the event id (the Go original’s key)',
+    },
+    ozonePollIntervalMs: {
+      schema: int(50, 3_600_000),
+      default: '1000',
+      help: 'wait between two reads once caught up (a backlog is read page after page without waiting)',
+    },
+    ozoneOverlapMs: {
+      schema: int(0, 86_400_000),
+      default: '10000',
+      help: 'each read starts this far behind the previous read’s start, so that events committed late (createdAt is stamped before Ozone’s transaction commits) are not missed; covers the slowest moderation transaction plus the clock skew between atkafka and Ozone',
+    },
+    ozoneMaxTracked: {
+      schema: int(100, 10_000_000),
+      default: '100000',
+      help: 'most event ids kept to skip events read again in the overlap (~100 bytes each); past it the overlap is shortened for the oldest (counted)',
+    },
+    ozonePageLimit: {
+      schema: int(1, 100),
+      default: '100',
+      help: 'events per queryEvents page (Ozone allows 1-100)',
+    },
+    ozoneRequestTimeoutMs: {
+      schema: int(100, 600_000),
+      default: '30000',
+      help: 'how long one call to the PDS may take',
+    },
+    ozoneGiveUpAfterMs: {
+      schema: int(0, 86_400_000),
+      default: '600000',
+      help: 'exit 1 when no call succeeded for this long (retries go on until then); 0: retry forever',
+    },
+  }),
+
+  ...section('Output', STREAMS, {
     ospreyCompatible: {
       schema: bool,
       default: 'false',
@@ -361,7 +448,7 @@ export const options = {
     },
   }),
 
-  ...section('Operations', FIREHOSE, {
+  ...section('Operations', STREAMS, {
     metricsAddress: {
       schema: listenAddress,
       default: '0.0.0.0:2112',
@@ -454,6 +541,7 @@ export function specsFor(command: Command): [OptionKey, OptionSpec][] {
 /** the cursor's name when --source-id is empty: positions of different upstreams are unrelated */
 const DEFAULT_SOURCE_ID: Partial<Record<Command, (config: Values) => string>> = {
   relay: (c) => `relay:${new URL(c.relayHost).host}`,
+  ozone: (c) => `ozone:${c.ozoneLabelerDid}`,
 }
 
 /** the option values → Config: the defaults that depend on other options */

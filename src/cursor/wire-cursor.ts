@@ -81,7 +81,9 @@ export function wireCursor<P>(
       const shown = (p: P | undefined) => (p === undefined ? null : codec.toNumber(p))
       logger.info(
         { store: location, stored: shown(stored), cursor: shown(after) },
-        after === undefined ? 'no cursor: starting at the live head' : 'resuming after cursor',
+        after === undefined
+          ? 'no cursor: starting where the source starts without one (relay: the live head; ozone-events: the first event)'
+          : 'resuming after cursor',
       )
       if (store && !transactional) {
         saver = startCursorSaver(store, checkpoint, config.cursorSaveIntervalMs, { logger, onSaved })

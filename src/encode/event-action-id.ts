@@ -5,6 +5,7 @@
 //
 //   relay (seq):   (seq mod 2^14) * 2^8 + (opIndex mod 2^8)   op index within its #commit
 //   Tap (tapId):   tapId mod 2^22                              Tap's outbox id
+//   Ozone (id):    id mod 2^22                                 the moderation event's id
 //   otherwise:     a 22-bit FNV-1a hash of the event           (relay #info only, today)
 //
 // The time bits are the event's own time (what send_time carries), clamped to the 41 bits
@@ -14,7 +15,8 @@
 // Collision bound. Two distinct events get the same id only if their times fall in the same
 // millisecond AND their low bits are equal: for relay events, seqs congruent mod 16,384 and op
 // indexes congruent mod 256 (a relay #commit holds at most 200 ops); for Tap events, ids
-// congruent mod 4,194,304; for hashed events, a 2^-22 chance per pair. So relay events less
+// congruent mod 4,194,304 (Ozone events likewise by their ids); for hashed events, a 2^-22
+// chance per pair. So relay events less
 // than 16,384 seqs apart, and Tap events less than 4,194,304 ids apart, never share an id. On
 // the live firehose, events stamped with the same millisecond are a few seqs apart; a PDS
 // whose commits reach the relay 16,384 seqs late with a repeated millisecond is the case left.
@@ -36,6 +38,7 @@ const MAX_ELAPSED_MS = 2 ** 41 - 1
 
 /** the 22 low bits: the event's identity (see the table above) */
 export function identityBits(event: AtprotoEvent): number {
+  if (event.kind === 'moderation') return event.id % TAP_WINDOW
   if (event.kind !== 'info') {
     if (event.seq !== undefined) {
       const opIndex = event.kind === 'operation' ? (event.opIndex ?? 0) : 0

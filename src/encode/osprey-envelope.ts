@@ -3,6 +3,7 @@
 // Go original's consumers (Osprey's worker ignores them). Built by concatenation so the
 // Snowflake id stays a JSON integer with every digit.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
+import { moderationActionName } from './moderation-event.ts'
 
 // JSON-quoted action names, computed once
 const ACTION_NAMES = {
@@ -16,11 +17,14 @@ const ACTION_NAMES = {
 } as const
 
 export function ospreyActionName(event: AtprotoEvent): string {
+  if (event.kind === 'moderation') return moderationActionName(event)
   return event.kind === 'operation' ? `operation#${event.action}` : event.kind
 }
 
 const quotedActionName = (event: AtprotoEvent): string =>
-  ACTION_NAMES[event.kind === 'operation' ? event.action : event.kind]
+  event.kind === 'moderation'
+    ? JSON.stringify(moderationActionName(event))
+    : ACTION_NAMES[event.kind === 'operation' ? event.action : event.kind]
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:(Z)|([+-])(\d{2}):(\d{2})|z)$/
 

@@ -12,6 +12,7 @@ import type { AtprotoEvent } from '../events/atproto-event.ts'
 export const NO_DID_KEY = '<unknown>'
 
 export function messageKey(event: AtprotoEvent): string {
+  if (event.kind === 'moderation') return event.key
   return event.kind === 'info' ? NO_DID_KEY : event.did
 }
 
@@ -89,6 +90,9 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
         eventMetadata: null,
         info: { name: event.name, message: event.message },
       }
+    case 'moderation':
+      // Ozone's ModEventView as returned, as the Go original produced it (never enriched)
+      return event.view
   }
 }
 
@@ -96,10 +100,10 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
  * `metadata` as a RawJson is spliced in where JSON.stringify would have written it: right
  * before the kind's key (`,"operation":{` …), which is the first unescaped match since only
  * did, timestamp and seq precede it (the JSON was made with SPLICED_METADATA, so it has no
- * eventMetadata key). -1 for info events (never enriched).
+ * eventMetadata key). -1 for info and moderation events (never enriched).
  */
 export function metadataOffset(json: string, event: AtprotoEvent): number {
-  return event.kind === 'info' ? -1 : json.indexOf(KIND_KEYS[event.kind])
+  return event.kind === 'info' || event.kind === 'moderation' ? -1 : json.indexOf(KIND_KEYS[event.kind])
 }
 
 const KIND_KEYS = {

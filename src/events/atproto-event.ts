@@ -1,4 +1,4 @@
-// The one event type past the sources. Sources (relay firehose, Tap) decode their wire
+// The one event type past the sources. Sources (relay firehose, Tap, Ozone) decode their wire
 // formats into these; everything downstream (filter, enrich, encode, sink) sees only these.
 
 /** A record operation: one per op of a relay #commit, one per Tap record event. */
@@ -70,4 +70,28 @@ interface InfoEvent {
   readonly time: string
 }
 
-export type AtprotoEvent = OperationEvent | IdentityEvent | AccountEvent | SyncEvent | InfoEvent
+/**
+ * An Ozone moderation event (`ozone-events` mode): one `tools.ozone.moderation.defs#modEventView`
+ * from `tools.ozone.moderation.queryEvents`, carried as Ozone returned it.
+ */
+export interface ModerationEvent {
+  readonly kind: 'moderation'
+  /** Ozone's event id (unique per labeler, assigned in insert order, not in commit order) */
+  readonly id: number
+  /** the subject's DID (a repo, or the author of a record or chat message) */
+  readonly did: string
+  /** the Kafka key: the subject's DID, or the event id with --ozone-key event-id */
+  readonly key: string
+  /** the event's createdAt */
+  readonly time: string
+  /** the ModEventView JSON exactly as queryEvents returned it (no field renamed or dropped) */
+  readonly view: Readonly<Record<string, unknown>>
+}
+
+export type AtprotoEvent =
+  | OperationEvent
+  | IdentityEvent
+  | AccountEvent
+  | SyncEvent
+  | InfoEvent
+  | ModerationEvent

@@ -69,6 +69,20 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       <tr><th>kept in</th><td class="mono" data-field="relay.cursorLocation">…</td></tr>
     </table>
   </section>
+  <section data-mode="ozone">
+    <h2>Ozone position</h2>
+    <table>
+      <tr><th>labeler</th><td class="mono" data-field="ozone.labelerDid">…</td></tr>
+      <tr><th>last event id in Kafka</th><td class="n" data-field="ozone.lastEventId">…</td></tr>
+      <tr><th>window edge (safe)</th><td class="mono" data-field="ozone.safeCreatedAfter">…</td></tr>
+      <tr><th>ids past the edge</th><td class="n" data-field="ozone.safeSeenIds">…</td></tr>
+      <tr><th>window edge (saved, epoch ms)</th><td class="mono" data-field="ozone.savedCursor">…</td></tr>
+      <tr><th>pages read</th><td class="n" data-field="ozone.pages">…</td></tr>
+      <tr><th>events read (with overlap)</th><td class="n" data-field="ozone.eventsRead">…</td></tr>
+      <tr><th>window cut short</th><td class="n" data-field="ozone.windowShortened">…</td></tr>
+      <tr><th>kept in</th><td class="mono" data-field="ozone.cursorLocation">…</td></tr>
+    </table>
+  </section>
   <section data-mode="tap">
     <h2>Tap acks</h2>
     <table>

@@ -5,7 +5,19 @@ import type { FirehoseCommand } from '../config/schema.ts'
 import type { DropReason } from '../errors.ts'
 import type { LogEntry } from '../logging/recent-log.ts'
 import type { MetricsSnapshot, ProducedStatus, UpstreamState } from '../metrics/metrics.ts'
+import type { OzonePosition } from '../sources/ozone/ozone-position.ts'
 import { ratesBetween, type Sample } from './throughput.ts'
+
+/** ozone-events: where the run is in the labeler's event log */
+interface OzoneStatusInfo {
+  readonly labelerDid: string
+  /** the position Kafka holds everything before (what is saved) */
+  readonly safe: OzonePosition | undefined
+  readonly trackedIds: number
+  readonly windowShortened: number
+  readonly pages: number
+  readonly eventsRead: number
+}
 
 /** What the app knows about its run, beside the metrics. */
 export interface StatusInfo {
@@ -22,6 +34,7 @@ export interface StatusInfo {
   readonly savedCursor?: number
   /** tap: --disable-acks */
   readonly acksDisabled?: boolean
+  readonly ozone?: OzoneStatusInfo
 }
 
 export interface StatusReport {
@@ -63,6 +76,24 @@ export interface StatusReport {
     /** the seq at or below which Kafka holds everything: what the cursor is saved at */
     readonly safeCursor: number | null
     readonly savedCursor: number | null
+    readonly cursorLocation: string
+  }
+  /** ozone-events mode (docs/ozone.md) */
+  readonly ozone?: {
+    readonly labelerDid: string
+    /** every event created before it is in Kafka; null: from the first event */
+    readonly safeCreatedAfter: string | null
+    /** ids at or after it already in Kafka */
+    readonly safeSeenIds: number
+    /** the newest event in Kafka: its id */
+    readonly lastEventId: number | null
+    /** the window edge last written to the store this run (epoch ms), as relay's savedCursor */
+    readonly savedCursor: number | null
+    readonly trackedIds: number
+    readonly windowShortened: number
+    readonly pages: number
+    /** events read, re-reads of the overlap included */
+    readonly eventsRead: number
     readonly cursorLocation: string
   }
   /** Tap mode */
@@ -155,15 +186,17 @@ export function buildStatusReport(input: StatusInput): StatusReport {
             cursorLocation: info.cursorLocation ?? 'none',
           },
         }
-      : {
-          tap: {
-            acksSent: s.acks.ok,
-            ackErrors: s.acks.error,
-            unacked: s.tapEventBuffer,
-            acksWaiting: s.tapAckBuffer,
-            acksDisabled: info.acksDisabled ?? false,
-          },
-        }),
+      : info.command === 'ozone'
+        ? { ozone: ozoneReport(info) }
+        : {
+            tap: {
+              acksSent: s.acks.ok,
+              ackErrors: s.acks.error,
+              unacked: s.tapEventBuffer,
+              acksWaiting: s.tapAckBuffer,
+              acksDisabled: info.acksDisabled ?? false,
+            },
+          }),
     dropped: s.dropped,
     filtered: s.filtered,
     logs: {
@@ -193,5 +226,28 @@ export function progressFields(report: StatusReport): Record<string, unknown> {
         }
       : {}),
     ...(report.tap ? { acksSent: report.tap.acksSent, unacked: report.tap.unacked } : {}),
+    ...(report.ozone
+      ? {
+          createdAfter: report.ozone.safeCreatedAfter,
+          lastEventId: report.ozone.lastEventId,
+          trackedIds: report.ozone.trackedIds,
+        }
+      : {}),
+  }
+}
+
+function ozoneReport(info: StatusInfo): NonNullable<StatusReport['ozone']> {
+  const o = info.ozone
+  return {
+    labelerDid: o?.labelerDid ?? '',
+    safeCreatedAfter: o?.safe?.createdAfter ?? null,
+    safeSeenIds: o?.safe?.seen.length ?? 0,
+    lastEventId: o?.safe?.last?.id ?? null,
+    savedCursor: info.savedCursor ?? null,
+    trackedIds: o?.trackedIds ?? 0,
+    windowShortened: o?.windowShortened ?? 0,
+    pages: o?.pages ?? 0,
+    eventsRead: o?.eventsRead ?? 0,
+    cursorLocation: info.cursorLocation ?? 'none',
   }
 }

@@ -11,6 +11,7 @@ import { createStopper } from './stop-child.ts'
 const pdsDir = join(import.meta.dirname, '..', 'upstreams', 'pds')
 const serverScript = join(pdsDir, 'pds-server.mjs')
 const keepStatementsPreload = join(pdsDir, 'keep-statements.mjs')
+const tokenTtlPreload = join(pdsDir, 'token-ttl.mjs')
 
 /** a PDS started next to the first one, on the same PLC, under another host name */
 interface ExtraPds {
@@ -41,6 +42,10 @@ export interface LocalPds extends AsyncDisposable {
   startMs: number
   /** last lines the server wrote on stderr (for failure messages) */
   logs(): string
+  /** stop the (first) PDS: its port closes, the PLC stays up; resolves once it is down */
+  pause(): Promise<void>
+  /** start it again on the same port, data and secrets; resolves once it listens */
+  resume(): Promise<void>
   /** stop the servers and remove their data; idempotent */
   stop(): Promise<void>
 }
@@ -58,6 +63,12 @@ export interface StartLocalPdsOptions {
    * on Node 24 crashing the PDS when V8 finalizes a collected Statement (see keep-statements.mjs)
    */
   keepStatements?: boolean
+  /**
+   * lifetimes of the sessions the PDS issues, as jose durations ('6s', '2m'); default 120 min
+   * for access and 90 days for refresh tokens, as the real PDS (see token-ttl.mjs)
+   */
+  accessTokenTtl?: string
+  refreshTokenTtl?: string
   /** echo the server's stderr (also with ATKAFKA_TEST_UPSTREAM_LOGS=1); PDS logs need LOG_ENABLED=true */
   echoLogs?: boolean
 }
@@ -91,6 +102,11 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
   if (opts.keepStatements !== false) {
     env.NODE_OPTIONS = [env.NODE_OPTIONS, `--import=${keepStatementsPreload}`].filter(Boolean).join(' ')
   }
+  if (opts.accessTokenTtl || opts.refreshTokenTtl) {
+    env.NODE_OPTIONS = [env.NODE_OPTIONS, `--import=${tokenTtlPreload}`].filter(Boolean).join(' ')
+    if (opts.accessTokenTtl) env.ATKAFKA_TEST_PDS_ACCESS_TTL = opts.accessTokenTtl
+    if (opts.refreshTokenTtl) env.ATKAFKA_TEST_PDS_REFRESH_TTL = opts.refreshTokenTtl
+  }
   const child = spawn(process.execPath, args, { cwd: pdsDir, env, stdio: ['pipe', 'pipe', 'pipe'] })
   children.add(child)
   const echo = opts.echoLogs || process.env.ATKAFKA_TEST_UPSTREAM_LOGS === '1'
@@ -103,6 +119,12 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.once('exit', () => children.delete(child))
 
+  // the JSON lines after the ready line answer pause() and resume()
+  const lineWaiters: { key: string; resolve: () => void }[] = []
+  const onLine = (parsed: Record<string, unknown>) => {
+    const i = lineWaiters.findIndex((w) => parsed[w.key] === true)
+    if (i >= 0) lineWaiters.splice(i, 1)[0]?.resolve()
+  }
   let ready: ReadyLine
   try {
     ready = await new Promise<ReadyLine>((resolve, reject) => {
@@ -123,8 +145,7 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
             if (parsed.ready === true) {
               clearTimeout(timer)
               resolve(parsed as ReadyLine)
-              return
-            }
+            } else onLine(parsed as Record<string, unknown>)
           } catch {
             // not the ready line
           }
@@ -153,8 +174,22 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
   }
 
   const stop = createStopper(child, exited)
+  const toggle = (signal: NodeJS.Signals, key: string) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`pds-server: no ${key} line after 30 s`)), 30_000)
+      lineWaiters.push({
+        key,
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+      })
+      child.kill(signal)
+    })
 
   return {
+    pause: () => toggle('SIGUSR1', 'paused'),
+    resume: () => toggle('SIGUSR2', 'resumed'),
     pdsUrl: ready.pdsUrl,
     plcUrl: ready.plcUrl,
     firehoseUrl: ready.firehoseUrl,

@@ -1,4 +1,4 @@
-// docker-compose.yml and docker-compose.tap.yml, checked without Docker: they parse, have the
+// docker-compose.yml, docker-compose.tap.yml and docker-compose.ozone.yml, checked without Docker: they parse, have the
 // services the README promises, set only options atkafka has (and with valid values), document
 // every ATKAFKA_* variable of their command, and agree on ports with the code.
 import assert from 'node:assert/strict'
@@ -16,13 +16,39 @@ const metricsPort = Number((options.metricsAddress.default ?? '').split(':').pop
 const files: { file: string; command: FirehoseCommand; services: string[] }[] = [
   { file: 'docker-compose.yml', command: 'relay', services: ['kafka', 'atkafka', 'prometheus', 'grafana'] },
   { file: 'docker-compose.tap.yml', command: 'tap', services: ['kafka', 'tap', 'atkafka'] },
+  { file: 'docker-compose.ozone.yml', command: 'ozone', services: ['kafka', 'atkafka'] },
 ]
+
+/**
+ * values for the variables a compose file requires from the shell (`${NAME:?why}`), as an
+ * operator would export them: compose interpolates them before atkafka sees them
+ */
+const FROM_SHELL: Record<string, string> = {
+  ATKAFKA_OZONE_PDS_HOST: 'https://pds.example.com',
+  ATKAFKA_OZONE_IDENTIFIER: 'mod.example.com',
+  ATKAFKA_OZONE_PASSWORD: 'xxxx-xxxx-xxxx-xxxx',
+  ATKAFKA_OZONE_LABELER_DID: 'did:plc:ar7c4by46qjdydhdevvrndac',
+}
+const interpolated = (env: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(env).map(([k, v]) => {
+      const required = /^\$\{(\w+):\?[^}]*\}$/.exec(v)
+      if (!required) return [k, v]
+      const value = FROM_SHELL[required[1]!]
+      assert.ok(value !== undefined, `${k} requires ${required[1]} from the shell`)
+      return [k, value]
+    }),
+  )
+
+/** how compose starts the command: `firehose relay`, or the Go original's `ozone-events` */
+const commandArgs = (command: FirehoseCommand) =>
+  command === 'ozone' ? ['ozone-events'] : ['firehose', command]
 
 for (const { file, command, services } of files) {
   describe(file, () => {
     const { text, compose } = readCompose(file)
     const atkafka = compose.services.atkafka!
-    const env = envOf(atkafka)
+    const env = interpolated(envOf(atkafka))
 
     test('has the services, Kafka in KRaft mode on one node, atkafka built from the Dockerfile', () => {
       assert.deepEqual(Object.keys(compose.services).sort(), [...services].sort())
@@ -35,7 +61,7 @@ for (const { file, command, services } of files) {
       assert.match(kenv.CLUSTER_ID ?? '', /^[A-Za-z0-9_-]{22}$/)
       assert.ok(kafka.healthcheck, 'atkafka waits for a healthy broker')
       assert.deepEqual(atkafka.build, { context: '.', dockerfile: 'Dockerfile' })
-      assert.deepEqual(atkafka.command, ['firehose', command])
+      assert.deepEqual(atkafka.command, commandArgs(command))
       assert.deepEqual(atkafka.depends_on && !Array.isArray(atkafka.depends_on) && atkafka.depends_on.kafka, {
         condition: 'service_healthy',
       })
@@ -43,7 +69,7 @@ for (const { file, command, services } of files) {
         assert.ok(text.includes(`${name}:/`), `volume ${name} used`)
     })
 
-    test(`every variable set for atkafka is an option of \`firehose ${command}\`, with a valid value`, () => {
+    test(`every variable set for atkafka is an option of \`${commandArgs(command).join(' ')}\`, with a valid value`, () => {
       const known = new Set(specsFor(command).flatMap(([, s]) => s.env))
       for (const name of Object.keys(env))
         assert.ok(known.has(name), `${name} is not an option of ${command}`)
@@ -56,7 +82,7 @@ for (const { file, command, services } of files) {
       )
     })
 
-    test(`every ATKAFKA_* variable of \`firehose ${command}\` is documented inline (set or commented out)`, () => {
+    test(`every ATKAFKA_* variable of \`${commandArgs(command).join(' ')}\` is documented inline (set or commented out)`, () => {
       for (const [, spec] of specsFor(command)) {
         const name = spec.env[0]!
         assert.match(text, new RegExp(`^ +(# )?${name}: `, 'm'), `${name} in ${file}`)

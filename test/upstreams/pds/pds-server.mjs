@@ -17,6 +17,9 @@
 // --ignore-stdin: the parent holds the other end, so a killed parent closes it), and when its
 // parent process dies (re-parenting is polled), so no orphan survives a killed test run.
 // Logs (LOG_ENABLED=true) go to stderr so that stdout carries only the ready line.
+// SIGUSR1 stops the (first) PDS, closing its port, and SIGUSR2 starts it again on the same
+// port, data and secrets (the PLC stays up): a test's "PDS down, PDS back". Each prints one
+// JSON line on stdout when done: {"paused":true} / {"resumed":true}.
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
 import net from 'node:net'
@@ -169,6 +172,38 @@ try {
     }
   }
   const pdsUrl = `http://localhost:${pdsPort}`
+  let toggling = Promise.resolve()
+  process.on('SIGUSR1', () => {
+    toggling = toggling.then(async () => {
+      if (!pds) return
+      const old = pds
+      pds = undefined
+      await old.destroy().catch((e) => console.error('pds-server: pause', e))
+      process.stdout.write(`${JSON.stringify({ paused: true })}\n`)
+    })
+  })
+  process.on('SIGUSR2', () => {
+    toggling = toggling.then(async () => {
+      if (pds) return
+      for (let attempt = 1; ; attempt++) {
+        const candidate = await PDS.fromEnv({ ...baseEnv, port: pdsPort })
+        try {
+          await candidate.start()
+          pds = candidate
+          break
+        } catch (err) {
+          await candidate.destroy().catch(() => {})
+          // the port may linger for a moment after the close
+          if (err?.code !== 'EADDRINUSE' || attempt >= 20) {
+            console.error('pds-server: resume failed', err)
+            return stop(1, 'resume failed')
+          }
+          await new Promise((r) => setTimeout(r, 250))
+        }
+      }
+      process.stdout.write(`${JSON.stringify({ resumed: true })}\n`)
+    })
+  })
 
   const health = await fetch(`${pdsUrl}/xrpc/_health`)
   if (!health.ok) throw new Error(`PDS health check answered ${health.status}`)
