@@ -28,13 +28,13 @@ describe('recordHeaders', () => {
 
   test('the op index (relay) and the Tap id come after seq when the event has them', () => {
     const op = cases.find((c) => c.name === 'relay delete: cid "", no record')!.event
-    assert.deepEqual(entries({ ...op, opIndex: 2 } as AtprotoEvent, 'jetstream').slice(-3), [
+    assert.deepEqual(entries({ ...op, opIndex: 2 } as unknown as AtprotoEvent, 'jetstream').slice(-3), [
       ['seq', '9'],
       ['op-index', '2'],
       ['format', 'jetstream/v1'],
     ])
     const tap = cases.find((c) => c.name === 'Tap create: no seq, live')!.event
-    const headers = recordHeaders({ ...tap, tapId: 1234567 } as AtprotoEvent, 'osprey')
+    const headers = recordHeaders({ ...tap, tapId: 1234567 } as unknown as AtprotoEvent, 'osprey')
     assert.equal(headers.get(HEADER.tapId), '1234567')
     assert.equal(headers.has(HEADER.seq), false)
     assert.equal(headers.get(HEADER.format), 'osprey/v1')

@@ -93,7 +93,7 @@ describe('parseTopicRoutes', () => {
       /^route x\.y\.r: invalid topic name ""/,
     ]
     assert.equal(problems.length, expected.length, problems.join('\n'))
-    expected.forEach((re, i) => assert.match(problems[i]!, re))
+    for (const [i, re] of expected.entries()) assert.match(problems[i]!, re)
   })
 })
 
