@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
+import { topicCollisions } from '../sink/topic-router.ts'
 import { defaultOf } from './option.ts'
 import {
   type Command,
@@ -112,8 +113,38 @@ function crossFieldProblems(c: Partial<Config>): string[] {
       c.standby === true && c.cursorStore !== undefined && c.cursorStore !== 'kafka',
       `${label(o.standby)}: needs --cursor-store kafka (the instances share the cursor through Kafka)`,
     ],
+    [
+      c.format === 'jetstream' && c.ospreyCompatible === true,
+      `${both('format', 'ospreyCompatible')}: one format only (--format jetstream or --osprey-compatible)`,
+    ],
+    [
+      c.format === 'jetstream' && c.eventMetadata === true,
+      `${both('format', 'eventMetadata')}: Jetstream’s events have no eventMetadata (service filters work with any format)`,
+    ],
+    ...routedTopicProblems(c),
   ]
   return rules.filter(([broken]) => broken).map(([, problem]) => problem)
+}
+
+/** routed topics must not be atkafka's own topics, nor names Kafka refuses beside them */
+function routedTopicProblems(c: Partial<Config>): [boolean, string][] {
+  const routed = c.topicRoutes?.literalTopics ?? []
+  if (routed.length === 0 || c.outputTopic === undefined) return []
+  const where = label(options.topicRoutes)
+  const own = [
+    c.deadLetterTopic || `${c.outputTopic}.dlq`,
+    ...(c.cursorTopic !== undefined && c.cursorStore === 'kafka' ? [c.cursorTopic] : []),
+  ]
+  return [
+    ...routed.map((t): [boolean, string] => [
+      own.includes(t),
+      `${where}: ${JSON.stringify(t)} is atkafka’s dead-letter or cursor topic`,
+    ]),
+    ...topicCollisions([c.outputTopic, ...own, ...routed]).map((p): [boolean, string] => [
+      true,
+      `${where}: ${p}`,
+    ]),
+  ]
 }
 
 /** The effective configuration with secrets redacted, for logs and --print-config. */

@@ -4,6 +4,7 @@
 import * as v from 'valibot'
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 import { validateServicePattern } from '../filters/service-filter.ts'
+import { parseTopicRoutes, type TopicRoutes } from '../sink/topic-router.ts'
 import {
   bool,
   type Command,
@@ -32,6 +33,20 @@ const TAP: readonly Command[] = ['tap']
 
 const TAIL_ACTIONS = ['create', 'update', 'delete', 'account', 'identity', 'sync', 'info'] as const
 const collectionPatterns = listOf(validateCollectionPattern)
+const OUTPUT_FORMATS = ['standard', 'osprey', 'jetstream'] as const
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+
+/** --topic-routes: every problem of the spec at once; an empty spec routes nothing */
+const topicRoutes = v.pipe(
+  list,
+  v.check(
+    (entries) => parseTopicRoutes(entries).problems.length === 0,
+    (issue) => parseTopicRoutes(issue.input as string[]).problems.join('; '),
+  ),
+  v.transform((entries): TopicRoutes | undefined =>
+    entries.length === 0 ? undefined : parseTopicRoutes(entries).routes,
+  ),
+)
 const servicePatterns = listOf(validateServicePattern)
 
 export const options = {
@@ -72,6 +87,17 @@ export const options = {
       default: '',
       commands: FIREHOSE,
       help: 'topic configs applied when atkafka creates the output topic, e.g. retention.ms=604800000,min.insync.replicas=2',
+    },
+    topicRoutes: {
+      schema: topicRoutes,
+      default: '',
+      help: 'send events to other topics than --output-topic (comma-separated selector=topic; `tail` follows them all): a collection (`app.bsky.feed.post=posts`) or namespace (`app.bsky.graph.*=graph`; the most specific wins), `*` for every other collection, `#account`, `#identity`, `#sync`, `#info` for those events; a collection route’s topic may hold {collection} (`*=atproto.{collection}`: a topic per collection); unrouted events go to --output-topic. Routed topics are created like the output topic',
+    },
+    topicRoutesMaxTopics: {
+      schema: int(1, 100_000),
+      default: '100',
+      commands: FIREHOSE,
+      help: 'most topics the {collection} templates of --topic-routes create (collections are upstream input); events of further collections go to --output-topic (counted in atkafka_routed_to_output_total)',
     },
     compression: {
       schema: oneOf(['none', 'gzip', 'snappy', 'lz4', 'zstd']),
@@ -344,6 +370,16 @@ export const options = {
   }),
 
   ...section('Output', FIREHOSE, {
+    format: {
+      schema: oneOf(OUTPUT_FORMATS),
+      default: 'standard',
+      help: 'message value format: standard (the Go original’s JSON), osprey (same as --osprey-compatible) or jetstream (what Jetstream v1’s /subscribe sends: commit, identity and account events only)',
+    },
+    recordHeaders: {
+      schema: bool,
+      default: 'true',
+      help: 'give every record the headers kind, did, collection, action, rev, seq, op-index, tap-id and format (what the event has of them), so consumers filter without parsing values',
+    },
     ospreyCompatible: {
       schema: bool,
       default: 'false',
@@ -419,6 +455,15 @@ export const options = {
         default: '',
         help: `only these kinds of event (comma-separated): ${TAIL_ACTIONS.join(', ')}`,
       },
+      tailTopics: {
+        schema: listOf((t) =>
+          /^[a-zA-Z0-9._*-]{1,249}$/.test(t)
+            ? undefined
+            : 'expected topic names or patterns with * (a-z A-Z 0-9 . _ - *)',
+        ),
+        default: '',
+        help: 'topics to follow (comma-separated; `*` matches any characters, e.g. `atproto.*`, expanded when tail starts); default: --output-topic and every topic --topic-routes names',
+      },
       tailLimit: {
         schema: int(0, Number.MAX_SAFE_INTEGER),
         default: '0',
@@ -436,6 +481,8 @@ type Values = { readonly [K in OptionKey]: v.InferOutput<(typeof options)[K]['sc
 interface Derived {
   /** exactly-once: stable per source id, so a restarted or standby instance fences the old one */
   readonly transactionalId: string
+  /** --format, or osprey with --osprey-compatible */
+  readonly outputFormat: OutputFormat
 }
 
 /**
@@ -464,5 +511,6 @@ export function derive(command: Command, values: Values): Config {
     deadLetterTopic: values.deadLetterTopic || `${values.outputTopic}.dlq`,
     sourceId,
     transactionalId: `atkafka:${sourceId}`,
+    outputFormat: values.ospreyCompatible ? 'osprey' : (values.format ?? 'standard'),
   }
 }
