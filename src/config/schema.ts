@@ -34,7 +34,7 @@ const TAP: readonly Command[] = ['tap']
 const TAIL_ACTIONS = ['create', 'update', 'delete', 'account', 'identity', 'sync', 'info'] as const
 const collectionPatterns = listOf(validateCollectionPattern)
 const OUTPUT_FORMATS = ['standard', 'osprey', 'jetstream'] as const
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 
 /** --topic-routes: every problem of the spec at once; an empty spec routes nothing */
 const topicRoutes = v.pipe(

@@ -7,10 +7,10 @@
 // Jetstream sorts them: same JSON value). Jetstream v1 sends no #sync and no #info, so neither
 // has a shape here (the pipeline leaves them out in this format). `time_us` is atkafka's own
 // clock, as Jetstream's is its own: see createMicrosClock.
-import type { AccountEvent, AtprotoEvent, IdentityEvent, OperationEvent } from '../events/atproto-event.ts'
+import type { AtprotoEvent } from '../events/atproto-event.ts'
 
 /** the events Jetstream v1 has a shape for */
-export type JetstreamSourceEvent = OperationEvent | IdentityEvent | AccountEvent
+export type JetstreamSourceEvent = Extract<AtprotoEvent, { kind: 'operation' | 'identity' | 'account' }>
 
 export function isJetstreamEvent(event: AtprotoEvent): event is JetstreamSourceEvent {
   return event.kind === 'operation' || event.kind === 'identity' || event.kind === 'account'
@@ -21,7 +21,7 @@ export function isJetstreamEvent(event: AtprotoEvent): event is JetstreamSourceE
  * `omitempty` does). Tap identity events have no relay seq: `seq` is left out; their
  * isActive/status have no place in Jetstream's identity shape.
  */
-export function toJetstreamEvent(event: JetstreamSourceEvent, timeUs: number): object {
+function toJetstreamEvent(event: JetstreamSourceEvent, timeUs: number): object {
   switch (event.kind) {
     case 'operation': {
       const isDelete = event.action === 'delete'

@@ -4,7 +4,7 @@
 // make at most `maxTemplateTopics` topics (collections are upstream input: anyone can write a
 // record in a new one); past that, and when Kafka refuses to create one, the records go to the
 // default topic, and keep going there for the rest of the run (counted, logged once per topic).
-import type { KafkaSink, OutboundRecord } from './kafka/kafka-sink.ts'
+import type { OutboundRecord, Sink } from '../pipeline/types.ts'
 
 export type FallbackReason = 'topic_limit' | 'create_failed'
 
@@ -20,13 +20,13 @@ export interface TopicGateOptions {
   readonly create: (topic: string) => Promise<void>
   /** a topic the records of which go to the default topic from now on */
   readonly onFallback: (topic: string, reason: FallbackReason, err?: unknown) => void
-  /** records sent to the default topic instead of their own */
-  readonly onRerouted: (count: number) => void
+  /** records sent to the default topic instead of their own, by why */
+  readonly onRerouted: (reason: FallbackReason, count: number) => void
 }
 
-export function createTopicGate(inner: KafkaSink, options: TopicGateOptions): KafkaSink {
+export function createTopicGate(inner: Sink, options: TopicGateOptions): Sink {
   const ready = new Set(options.ready)
-  const fallback = new Set<string>()
+  const fallback = new Map<string, FallbackReason>()
   let made = options.templateTopicsAtStart
   // sends waiting behind a topic creation, in call order; none: the fast path
   let waiting = 0
@@ -40,7 +40,7 @@ export function createTopicGate(inner: KafkaSink, options: TopicGateOptions): Ka
   const settle = async (topic: string) => {
     if (ready.has(topic) || fallback.has(topic)) return
     if (made >= options.maxTemplateTopics) {
-      fallback.add(topic)
+      fallback.set(topic, 'topic_limit')
       options.onFallback(topic, 'topic_limit')
       return
     }
@@ -50,7 +50,7 @@ export function createTopicGate(inner: KafkaSink, options: TopicGateOptions): Ka
       ready.add(topic)
     } catch (err) {
       made--
-      fallback.add(topic)
+      fallback.set(topic, 'create_failed')
       options.onFallback(topic, 'create_failed', err)
     }
   }
@@ -58,20 +58,21 @@ export function createTopicGate(inner: KafkaSink, options: TopicGateOptions): Ka
   /** the records with every topic settled: fallback topics replaced by the default */
   const admit = async (records: readonly OutboundRecord[]) => {
     for (const r of records) await settle(r.topic)
-    let rerouted = 0
+    const rerouted = { topic_limit: 0, create_failed: 0 }
     const out = records.map((r) => {
-      if (!fallback.has(r.topic)) return r
-      rerouted++
+      const reason = fallback.get(r.topic)
+      if (reason === undefined) return r
+      rerouted[reason]++
       return { ...r, topic: options.defaultTopic }
     })
-    if (rerouted > 0) options.onRerouted(rerouted)
+    for (const reason of ['topic_limit', 'create_failed'] as const) {
+      if (rerouted[reason] > 0) options.onRerouted(reason, rerouted[reason])
+    }
     return out
   }
 
   return {
-    get pending() {
-      return inner.pending
-    },
+    ...(inner.ready ? { ready: () => inner.ready!() } : {}),
     send(records) {
       if (waiting === 0 && allReady(records)) return inner.send(records)
       waiting++
@@ -90,9 +91,6 @@ export function createTopicGate(inner: KafkaSink, options: TopicGateOptions): Ka
     async close() {
       await turn
       await inner.close()
-    },
-    async [Symbol.asyncDispose]() {
-      await this.close()
     },
   }
 }

@@ -13,10 +13,10 @@
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 
 /** the event kinds a route can select; record operations are routed by collection */
-export const ROUTABLE_KINDS = ['account', 'identity', 'sync', 'info'] as const
-export type RoutableKind = (typeof ROUTABLE_KINDS)[number]
+const ROUTABLE_KINDS = ['account', 'identity', 'sync', 'info'] as const
+type RoutableKind = (typeof ROUTABLE_KINDS)[number]
 
-export const COLLECTION_PLACEHOLDER = '{collection}'
+const COLLECTION_PLACEHOLDER = '{collection}'
 
 /** what Kafka accepts as a topic name (kafka.common.internals.Topic) */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/

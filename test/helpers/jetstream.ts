@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { JetstreamEvent } from './corpus.ts'
-import { corpusDir } from './fixtures.ts'
+import { corpusDir } from './fixture-paths.ts'
 
 /** expected_v1.jsonl as its lines, verbatim */
 export function corpusV1Lines(): string[] {

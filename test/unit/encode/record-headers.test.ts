@@ -6,7 +6,7 @@ import { FORMAT_VERSIONS, HEADER, recordHeaders } from '../../../src/encode/reco
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
 import { decodeFrame } from '../../../src/sources/relay/decode-frame.ts'
 import { readCorpusFrames } from '../../helpers/corpus.ts'
-import { cases, did } from './fixtures.ts'
+import { cases, did } from './encode-cases.ts'
 
 const entries = (event: AtprotoEvent, format: 'standard' | 'osprey' | 'jetstream' = 'standard') => [
   ...recordHeaders(event, format),

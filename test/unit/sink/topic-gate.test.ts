@@ -2,7 +2,7 @@
 // order, the template limit and Kafka's refusals send records to the default topic.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import type { KafkaSink, OutboundRecord } from '../../../src/sink/kafka/kafka-sink.ts'
+import type { OutboundRecord, Sink } from '../../../src/pipeline/types.ts'
 import { createTopicGate, type FallbackReason } from '../../../src/sink/topic-gate.ts'
 
 const rec = (topic: string, key = 'did:plc:a'): OutboundRecord => ({ topic, key, value: Buffer.from('{}') })
@@ -10,13 +10,11 @@ const rec = (topic: string, key = 'did:plc:a'): OutboundRecord => ({ topic, key,
 /** a sink that keeps what it was given, in order (the real one is tested against the broker) */
 function recordingSink() {
   const sent: string[][] = []
-  const sink: KafkaSink = {
-    pending: 0,
+  const sink: Sink = {
     send: async (records) => {
       sent.push(records.map((r) => r.topic))
     },
     close: async () => {},
-    [Symbol.asyncDispose]: async () => {},
   }
   return { sink, sent }
 }
@@ -68,7 +66,7 @@ describe('createTopicGate', () => {
   test('past the limit, and when Kafka refuses a topic, its records go to the default topic for the rest of the run', async () => {
     const { sink, sent } = recordingSink()
     const fallbacks: [string, FallbackReason][] = []
-    let rerouted = 0
+    const rerouted = { topic_limit: 0, create_failed: 0 }
     const gate = createTopicGate(sink, {
       defaultTopic: 'out',
       ready: ['out', 't.existing'],
@@ -78,8 +76,8 @@ describe('createTopicGate', () => {
         if (t === 't.refused') throw new Error('InvalidTopicException')
       },
       onFallback: (t, reason) => fallbacks.push([t, reason]),
-      onRerouted: (n) => {
-        rerouted += n
+      onRerouted: (reason, n) => {
+        rerouted[reason] += n
       },
     })
     await gate.send([rec('t.a'), rec('t.refused'), rec('t.b'), rec('t.c'), rec('t.a'), rec('t.c')])
@@ -92,17 +90,15 @@ describe('createTopicGate', () => {
       ['t.a', 'out', 't.b', 'out', 't.a', 'out'],
       ['out', 'out', 't.existing'],
     ])
-    assert.equal(rerouted, 5)
+    assert.deepEqual(rerouted, { topic_limit: 3, create_failed: 2 })
   })
 
   test('a send the sink rejects rejects for its caller; the gate keeps going', async () => {
-    const failing: KafkaSink = {
-      pending: 0,
+    const failing: Sink = {
       send: async (records) => {
         if (records.some((r) => r.topic === 'bad')) throw new Error('produce failed')
       },
       close: async () => {},
-      [Symbol.asyncDispose]: async () => {},
     }
     const gate = createTopicGate(failing, {
       defaultTopic: 'out',
