@@ -36,7 +36,7 @@ export interface OutboundRecord {
   /** UTF-8 JSON */
   readonly value: Buffer
   /** record headers (src/encode/record-headers.ts) */
-  readonly headers?: Map<string, string>
+  readonly headers?: Map<Buffer, Buffer>
 }
 
 export interface Sink {

@@ -2,15 +2,16 @@
 // the recorded relay frames carries enough to filter and place it without reading the value.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { FORMAT_VERSIONS, HEADER, recordHeaders } from '../../../src/encode/record-headers.ts'
-import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
+import { FORMAT_VERSIONS, HEADER, headerStrings, recordHeaders } from '../../../src/encode/record-headers.ts'
+import type { AtprotoEvent, OperationEvent } from '../../../src/events/atproto-event.ts'
 import { decodeFrame } from '../../../src/sources/relay/decode-frame.ts'
 import { readCorpusFrames } from '../../helpers/corpus.ts'
 import { cases, did } from './encode-cases.ts'
 
-const entries = (event: AtprotoEvent, format: 'standard' | 'osprey' | 'jetstream' = 'standard') => [
-  ...recordHeaders(event, format),
-]
+const entries = (event: AtprotoEvent, format: 'standard' | 'osprey' | 'jetstream' = 'standard') =>
+  headerStrings(recordHeaders(event, format))
+const asMap = (event: AtprotoEvent, format: 'standard' | 'osprey' | 'jetstream' = 'standard') =>
+  new Map(entries(event, format))
 
 describe('recordHeaders', () => {
   test('an operation: kind, did, collection, action, rev, seq, format, in that order', () => {
@@ -34,7 +35,7 @@ describe('recordHeaders', () => {
       ['format', 'jetstream/v1'],
     ])
     const tap = cases.find((c) => c.name === 'Tap create: no seq, live')!.event
-    const headers = recordHeaders({ ...tap, tapId: 1234567 } as unknown as AtprotoEvent, 'osprey')
+    const headers = asMap({ ...tap, tapId: 1234567 } as unknown as AtprotoEvent, 'osprey')
     assert.equal(headers.get(HEADER.tapId), '1234567')
     assert.equal(headers.has(HEADER.seq), false)
     assert.equal(headers.get(HEADER.format), 'osprey/v1')
@@ -53,12 +54,26 @@ describe('recordHeaders', () => {
     for (const [name, keys] of Object.entries(want)) {
       const c = cases.find((x) => x.name === name)
       assert.ok(c, name)
-      const headers = recordHeaders(c.event, 'standard')
+      const headers = asMap(c.event)
       assert.deepEqual([...headers.keys()], keys, name)
       assert.equal(headers.get('kind'), c.event.kind, name)
       if ('did' in c.event) assert.equal(headers.get('did'), c.event.did, name)
       if ('seq' in c.event && c.event.seq !== undefined) assert.equal(headers.get('seq'), String(c.event.seq))
     }
+  })
+
+  test('recurring values are encoded once; past the cache bound, every value is still right', () => {
+    const op = cases.find((c) => c.name === 'relay create')!.event as OperationEvent
+    const a = recordHeaders(op, 'standard')
+    const b = recordHeaders(op, 'standard')
+    const value = (h: Map<Buffer, Buffer>, name: string) => [...h].find(([k]) => k.toString() === name)?.[1]
+    assert.equal(value(a, 'collection'), value(b, 'collection'))
+    assert.notEqual(value(a, 'did'), value(b, 'did'))
+    for (let i = 0; i < 5000; i++) {
+      const collection = `com.example.c${i}`
+      assert.equal(asMap({ ...op, collection }).get('collection'), collection)
+    }
+    assert.equal(asMap(op).get('collection'), 'app.bsky.feed.post')
   })
 
   test('names are short lowercase tokens; every format has a version', () => {
@@ -71,7 +86,7 @@ describe('recordHeaders', () => {
     const events = readCorpusFrames().flatMap((f) => decodeFrame(f, () => 'unused').events)
     assert.equal(events.length, 152)
     for (const e of events) {
-      const h = recordHeaders(e, 'standard')
+      const h = asMap(e)
       assert.equal(h.get('kind'), e.kind)
       assert.ok('seq' in e && e.seq !== undefined)
       assert.equal(h.get('seq'), String(e.seq))
