@@ -8,7 +8,7 @@ import { encodeEvent } from '../encode/encode-event.ts'
 import type { ActionIds } from '../encode/event-action-id.ts'
 import { createMicrosClock, isJetstreamEvent } from '../encode/jetstream-event.ts'
 import type { RawJson } from '../encode/raw-json.ts'
-import { recordHeaders } from '../encode/record-headers.ts'
+import { createHeaderBuilder } from '../encode/record-headers.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { OutboundRecord, Sink } from '../pipeline/types.ts'
@@ -52,7 +52,10 @@ export function createRoutedOutput(
     defaultTopic: config.outputTopic,
     reserved: [config.deadLetterTopic, config.cursorTopic],
   })
-  const headers = config.recordHeaders
+  const headers =
+    config.recordHeaders === 'all' || config.recordHeaders.length > 0
+      ? createHeaderBuilder(format, config.recordHeaders)
+      : undefined
   const templates = routes?.templates ?? []
 
   return {
@@ -61,7 +64,7 @@ export function createRoutedOutput(
     encode(event, metadata) {
       const { key, value } = encodeEvent(event, { format, snowflake, metadata, clock })
       const topic = route(event)
-      return headers ? { topic, key, value, headers: recordHeaders(event, format) } : { topic, key, value }
+      return headers ? { topic, key, value, headers: headers(event) } : { topic, key, value }
     },
     wrap(sink, existing, create) {
       const counted = countByTopic(sink, metrics)

@@ -96,12 +96,18 @@ describe('record headers', () => {
     assert.equal(byKey.size, 0)
   })
 
-  test('--record-headers=false: no headers at all', async () => {
-    const topic = uniqueTopic('no-headers')
-    await runCorpus(['--output-topic', topic, '--record-headers=false'])
-    const messages = await readTopic(topic, { count: TOTAL })
+  test('--record-headers none: no headers at all; a list: only those', async () => {
+    const none = uniqueTopic('no-headers')
+    await runCorpus(['--output-topic', none, '--record-headers', 'none'])
+    const messages = await readTopic(none, { count: TOTAL })
     assert.equal(messages.length, TOTAL)
     for (const m of messages) assert.equal(m.headers.size, 0)
+    const some = uniqueTopic('some-headers')
+    await runCorpus(['--output-topic', some, '--record-headers', 'collection,kind'])
+    for (const m of await readTopic(some, { count: TOTAL })) {
+      const names = [...m.headers.keys()].map(String)
+      assert.deepEqual(names, headerValue(m, 'kind') === 'operation' ? ['kind', 'collection'] : ['kind'])
+    }
   })
 })
 

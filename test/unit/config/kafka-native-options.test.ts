@@ -43,10 +43,17 @@ describe('Kafka-native output options', () => {
     )
   })
 
-  test('--record-headers: on by default', () => {
-    assert.equal(loadConfig('relay', [], base).recordHeaders, true)
-    assert.equal(loadConfig('relay', ['--record-headers=false'], base).recordHeaders, false)
-    assert.equal(loadConfig('tap', [], { ...base, ATKAFKA_RECORD_HEADERS: 'false' }).recordHeaders, false)
+  test('--record-headers: all by default, none, or a list of names', () => {
+    assert.equal(loadConfig('relay', [], base).recordHeaders, 'all')
+    assert.deepEqual(loadConfig('relay', ['--record-headers', 'none'], base).recordHeaders, [])
+    assert.deepEqual(
+      loadConfig('tap', [], { ...base, ATKAFKA_RECORD_HEADERS: 'collection, action' }).recordHeaders,
+      ['collection', 'action'],
+    )
+    assert.deepEqual(problems(['--record-headers', 'collection,nope', '--format', 'jetstream']), [
+      '--record-headers / ATKAFKA_RECORD_HEADERS: expected all, none or header names (kind, did, collection, action, rev, seq, op-index, tap-id, format), got "collection,nope"',
+    ])
+    assert.match(problems(['--record-headers', 'all,kind'])[0]!, /all and none stand alone/)
   })
 
   test('--topic-routes: parsed once; empty routes nothing', () => {

@@ -2,7 +2,13 @@
 // the recorded relay frames carries enough to filter and place it without reading the value.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { FORMAT_VERSIONS, HEADER, headerStrings, recordHeaders } from '../../../src/encode/record-headers.ts'
+import {
+  createHeaderBuilder,
+  FORMAT_VERSIONS,
+  HEADER,
+  headerStrings,
+  recordHeaders,
+} from '../../../src/encode/record-headers.ts'
 import type { AtprotoEvent, OperationEvent } from '../../../src/events/atproto-event.ts'
 import { decodeFrame } from '../../../src/sources/relay/decode-frame.ts'
 import { readCorpusFrames } from '../../helpers/corpus.ts'
@@ -74,6 +80,23 @@ describe('recordHeaders', () => {
       assert.equal(asMap({ ...op, collection }).get('collection'), collection)
     }
     assert.equal(asMap(op).get('collection'), 'app.bsky.feed.post')
+  })
+
+  test('a builder for some headers writes only those, in the usual order', () => {
+    const op = cases.find((c) => c.name === 'relay create')!.event
+    const account = cases.find((c) => c.name === 'account with status')!.event
+    const some = createHeaderBuilder('jetstream', ['format', 'collection', 'seq'])
+    assert.deepEqual(headerStrings(some(op)), [
+      ['collection', 'app.bsky.feed.post'],
+      ['seq', '7'],
+      ['format', 'jetstream/v1'],
+    ])
+    assert.deepEqual(headerStrings(some(account)), [
+      ['seq', String((account as { seq: number }).seq)],
+      ['format', 'jetstream/v1'],
+    ])
+    assert.deepEqual(headerStrings(createHeaderBuilder('standard', [])(op)), [])
+    assert.deepEqual(headerStrings(createHeaderBuilder('standard', 'all')(op)), entries(op))
   })
 
   test('names are short lowercase tokens; every format has a version', () => {
