@@ -88,7 +88,7 @@ export const options = {
       schema: intOrBrokerDefault(100_000),
       default: '16',
       commands: FIREHOSE,
-      help: 'partitions of the output topic when atkafka creates it (-1: the broker default)',
+      help: 'partitions of the output topic (and routed topics) when atkafka creates it (-1: the broker default)',
     },
     topicReplicationFactor: {
       schema: intOrBrokerDefault(32),
@@ -103,7 +103,7 @@ export const options = {
       ),
       default: '',
       commands: FIREHOSE,
-      help: 'topic configs applied when atkafka creates the output topic, e.g. retention.ms=604800000,min.insync.replicas=2',
+      help: 'topic configs applied when atkafka creates the output topic (and routed topics), e.g. retention.ms=604800000,min.insync.replicas=2',
     },
     topicRoutes: {
       schema: topicRoutes,
