@@ -66,7 +66,7 @@ function bytes(value: string): Buffer {
   return b
 }
 
-export type HeaderKey = keyof typeof HEADER
+type HeaderKey = keyof typeof HEADER
 export type HeaderName = (typeof HEADER)[HeaderKey]
 export const HEADER_NAMES = Object.values(HEADER) as readonly HeaderName[]
 const KEY_OF = Object.fromEntries(Object.entries(HEADER).map(([k, v]) => [v, k])) as Record<
