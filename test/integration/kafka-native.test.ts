@@ -13,6 +13,7 @@ import { createTopicRouter } from '../../src/sink/topic-router.ts'
 import { decodeFrame } from '../../src/sources/relay/decode-frame.ts'
 import { type JetstreamEvent, readCorpusFrames } from '../helpers/corpus.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
+import { identityEvent, recordEvent, startFakeTap } from '../helpers/fake-tap.ts'
 import { repoRoot } from '../helpers/fixture-paths.ts'
 import { corpusV1Lines, jetstreamMatchKey, normalizeJson } from '../helpers/jetstream.ts'
 import { brokerEnv, headerValue, readTopic, uniqueTopic } from '../helpers/kafka.ts'
@@ -297,6 +298,75 @@ describe('topic routing', () => {
     const want = new Map<string, number>()
     for (const e of corpusEvents) want.set(route(e), (want.get(route(e)) ?? 0) + 1)
     assert.deepEqual(new Map([...perTopic].sort()), new Map([...want].sort()))
+  })
+})
+
+describe('topic routing in Tap mode', () => {
+  test('an event is acked only when its routed topic holds it: a topic deleted under the run stops the acks', async () => {
+    const p = uniqueTopic('tap-route')
+    const output = `${p}.out`
+    const likes = `${p}.likes`
+    const event = (id: number) =>
+      id % 10 === 0
+        ? identityEvent(id, { did: `did:plc:tap${id % 7}` })
+        : recordEvent(id, {
+            did: `did:plc:tap${id % 7}`,
+            rkey: `k${id}`,
+            collection: id % 2 ? 'app.bsky.feed.like' : 'app.bsky.feed.post',
+            ...(id % 2
+              ? {}
+              : {
+                  record: {
+                    $type: 'app.bsky.feed.post',
+                    text: `post ${id}`,
+                    createdAt: '2026-07-04T14:38:08.999Z',
+                  },
+                }),
+          })
+    const first = Array.from({ length: 30 }, (_, i) => event(i + 1))
+    const second = Array.from({ length: 30 }, (_, i) => event(i + 31))
+    await using tap = await startFakeTap({ events: first })
+    await using run = await startApp('tap', [
+      '--tap-host',
+      tap.url,
+      '--output-topic',
+      output,
+      '--topic-routes',
+      `app.bsky.feed.like=${likes},#identity=${p}.identity`,
+      '--produce-retries',
+      '2',
+      '--reconnect-min-ms',
+      '20',
+    ])
+    await tap.waitForAcks(first.map((e) => (e as { id: number }).id))
+    const where = (id: number) => (id % 10 === 0 ? `${p}.identity` : id % 2 ? likes : output)
+    const held = async (topic: string) =>
+      new Set(
+        (await readTopic(topic, { count: 1000, timeoutMs: 10_000, idleMs: 1500 })).map(
+          (m) =>
+            `${headerValue(m, 'kind')} ${m.value.toString().match(/"rkey":"k(\d+)"/)?.[1] ?? m.value.length}`,
+        ),
+      )
+    // every first-batch record in its topic, with its headers
+    const likesHeld = await held(likes)
+    const outputHeld = await held(output)
+    for (let id = 1; id <= 30; id++) {
+      if (id % 10 === 0) continue
+      assert.ok((id % 2 ? likesHeld : outputHeld).has(`operation ${id}`), `record ${id} in ${where(id)}`)
+    }
+    // the likes topic goes away: producing to it fails, so nothing with a like may be acked
+    const admin = new Admin({ clientId: 'test-admin', bootstrapBrokers: [brokerEnv().bootstrap] })
+    await admin.deleteTopics({ topics: [likes] })
+    await admin.close()
+    tap.send(second)
+    await assert.rejects(run.done, (err: Error) => err.name === 'SinkError')
+    const acked = [...tap.ackedIds].filter((id) => id > 30)
+    assert.ok(tap.sent > first.length, 'the second batch reached atkafka')
+    for (const id of acked) assert.ok(id % 2 === 0, `like ${id} acked although its topic never held it`)
+    // whatever was acked is held in its topic
+    const outputNow = await held(output)
+    for (const id of acked)
+      if (id % 10 !== 0) assert.ok(outputNow.has(`operation ${id}`), `acked ${id} in ${output}`)
   })
 })
 
