@@ -41,12 +41,6 @@ export const FORMAT_VERSIONS: Readonly<Record<OutputFormat, string>> = {
 /** header names and values as the producer writes them */
 export type RecordHeaders = Map<Buffer, Buffer>
 
-/** fields some sources add (the relay's op index, Tap's event id) */
-interface Positions {
-  readonly tapId?: number
-  readonly opIndex?: number
-}
-
 const NAME = Object.fromEntries(Object.entries(HEADER).map(([k, v]) => [k, Buffer.from(v)])) as Record<
   keyof typeof HEADER,
   Buffer
@@ -115,11 +109,12 @@ export function createHeaderBuilder(
       case 'info':
         break
     }
-    const at = event as AtprotoEvent & Positions
     if (seq && 'seq' in event && event.seq !== undefined)
       headers.set(NAME.seq, Buffer.from(String(event.seq)))
-    if (opIndex && at.opIndex !== undefined) headers.set(NAME.opIndex, Buffer.from(String(at.opIndex)))
-    if (tapId && at.tapId !== undefined) headers.set(NAME.tapId, Buffer.from(String(at.tapId)))
+    if (opIndex && event.kind === 'operation' && event.opIndex !== undefined)
+      headers.set(NAME.opIndex, Buffer.from(String(event.opIndex)))
+    if (tapId && 'tapId' in event && event.tapId !== undefined)
+      headers.set(NAME.tapId, Buffer.from(String(event.tapId)))
     if (formatValue) headers.set(NAME.format, formatValue)
     return headers
   }

@@ -88,6 +88,7 @@ describe('record headers', () => {
         assert.equal(h('collection'), e.collection)
         assert.equal(h('action'), e.action)
         assert.equal(h('rev'), e.rev)
+        assert.equal(h('op-index'), String(e.opIndex))
       } else {
         assert.equal(h('collection'), undefined)
         assert.equal(h('action'), undefined)
@@ -340,13 +341,17 @@ describe('topic routing in Tap mode', () => {
     ])
     await tap.waitForAcks(first.map((e) => (e as { id: number }).id))
     const where = (id: number) => (id % 10 === 0 ? `${p}.identity` : id % 2 ? likes : output)
-    const held = async (topic: string) =>
-      new Set(
-        (await readTopic(topic, { count: 1000, timeoutMs: 10_000, idleMs: 1500 })).map(
-          (m) =>
-            `${headerValue(m, 'kind')} ${m.value.toString().match(/"rkey":"k(\d+)"/)?.[1] ?? m.value.length}`,
-        ),
-      )
+    // a record by its Tap id, from the header, checked against the rkey the test gave it
+    const held = async (topic: string) => {
+      const ids = new Set<string>()
+      for (const m of await readTopic(topic, { count: 1000, timeoutMs: 10_000, idleMs: 1500 })) {
+        const id = headerValue(m, 'tap-id')
+        const rkey = /"rkey":"k(\d+)"/.exec(m.value.toString())?.[1]
+        if (rkey !== undefined) assert.equal(id, rkey, 'tap-id header = the Tap event id')
+        ids.add(`${headerValue(m, 'kind')} ${id}`)
+      }
+      return ids
+    }
     // every first-batch record in its topic, with its headers
     const likesHeld = await held(likes)
     const outputHeld = await held(output)

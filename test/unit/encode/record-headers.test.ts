@@ -34,14 +34,14 @@ describe('recordHeaders', () => {
   })
 
   test('the op index (relay) and the Tap id come after seq when the event has them', () => {
-    const op = cases.find((c) => c.name === 'relay delete: cid "", no record')!.event
-    assert.deepEqual(entries({ ...op, opIndex: 2 } as unknown as AtprotoEvent, 'jetstream').slice(-3), [
+    const op = cases.find((c) => c.name === 'relay delete: cid "", record null')!.event
+    assert.deepEqual(entries({ ...op, opIndex: 2 } as AtprotoEvent, 'jetstream').slice(-3), [
       ['seq', '9'],
       ['op-index', '2'],
       ['format', 'jetstream/v1'],
     ])
     const tap = cases.find((c) => c.name === 'Tap create: no seq, live')!.event
-    const headers = asMap({ ...tap, tapId: 1234567 } as unknown as AtprotoEvent, 'osprey')
+    const headers = asMap({ ...tap, tapId: 1234567 } as AtprotoEvent, 'osprey')
     assert.equal(headers.get(HEADER.tapId), '1234567')
     assert.equal(headers.has(HEADER.seq), false)
     assert.equal(headers.get(HEADER.format), 'osprey/v1')
@@ -50,7 +50,7 @@ describe('recordHeaders', () => {
   test('every kind: kind and format always; did except info; rev on sync; seq when the event has one', () => {
     const want: Record<string, string[]> = {
       'Tap create: no seq, live': ['kind', 'did', 'collection', 'action', 'rev', 'format'],
-      'Tap delete: live, no record': ['kind', 'did', 'collection', 'action', 'rev', 'format'],
+      'Tap delete: live, record null': ['kind', 'did', 'collection', 'action', 'rev', 'format'],
       'account with status': ['kind', 'did', 'seq', 'format'],
       'relay identity with handle': ['kind', 'did', 'seq', 'format'],
       'Tap identity: no seq, isActive and status': ['kind', 'did', 'format'],
@@ -118,6 +118,7 @@ describe('recordHeaders', () => {
         assert.equal(h.get('collection'), e.collection)
         assert.equal(h.get('action'), e.action)
         assert.equal(h.get('rev'), e.rev)
+        assert.equal(h.get('op-index'), String(e.opIndex))
       }
     }
   })
