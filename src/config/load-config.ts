@@ -52,14 +52,17 @@ function rawValues(command: Command, argv: readonly string[], env: NodeJS.Proces
   return own.map(([key, spec]) => {
     const fromFlag = spec.flags.map((f) => parsed[f]).find((x) => x !== undefined)
     const fromEnv = spec.env.map((e) => env[e]).find((x) => x !== undefined)
-    return [key, spec, fromFlag ?? fromEnv ?? defaultOf(spec, command)] as const
+    const given = fromFlag ?? fromEnv
+    return [key, spec, given ?? defaultOf(spec, command), given !== undefined] as const
   })
 }
 
 export function loadConfig(command: Command, argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const problems: string[] = []
   const values: Record<string, unknown> = {}
-  for (const [key, spec, value] of rawValues(command, argv, env, problems)) {
+  const given = new Set<OptionKey>()
+  for (const [key, spec, value, isGiven] of rawValues(command, argv, env, problems)) {
+    if (isGiven) given.add(key)
     if (value === undefined || (spec.required && value.trim() === '')) {
       if (spec.required) problems.push(`${label(spec)}: required`)
       continue
@@ -71,6 +74,8 @@ export function loadConfig(command: Command, argv: readonly string[], env: NodeJ
       problems.push(`${label(spec)}: ${result.issues.map((i) => i.message).join('; ')}, got ${shown}`)
     }
   }
+  // relay's eventMetadata default is the Go original's shape; Jetstream's has no place for it
+  if (values.format === 'jetstream' && !given.has('eventMetadata')) values.eventMetadata = false
   problems.push(...crossFieldProblems(values as Partial<Config>))
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(derive(command, values as unknown as Config))

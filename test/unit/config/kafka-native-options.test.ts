@@ -36,6 +36,13 @@ describe('Kafka-native output options', () => {
       got[1]!,
       /^--format \/ ATKAFKA_FORMAT and --event-metadata .*: Jetstream’s events have no eventMetadata/,
     )
+    // relay's default eventMetadata (the Go original's) is off with jetstream; a given one is refused
+    assert.equal(loadConfig('relay', ['--format', 'jetstream'], base).eventMetadata, false)
+    assert.equal(loadConfig('relay', [], base).eventMetadata, true)
+    assert.match(
+      problems(['--format', 'jetstream'], { ...base, ATKAFKA_EVENT_METADATA: 'true' })[0]!,
+      /Jetstream’s events have no eventMetadata/,
+    )
     // a service filter is fine
     assert.equal(
       loadConfig('relay', ['--format', 'jetstream', '--matched-services', 'bsky.network'], base).outputFormat,
