@@ -5,9 +5,7 @@ import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import type { Config, FirehoseCommand } from './config/schema.ts'
 import { type CursorWiring, wireCursor } from './cursor/wire-cursor.ts'
-import { encodeEvent } from './encode/encode-event.ts'
 import { createEventActionIds } from './encode/event-action-id.ts'
-import type { RawJson } from './encode/raw-json.ts'
 import { createSnowflake } from './encode/snowflake.ts'
 import { createIdentityStageFromConfig } from './enrich/create-identity-stage.ts'
 import { SinkError } from './errors.ts'
@@ -18,11 +16,12 @@ import { startOpsServer } from './metrics/http-server.ts'
 import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { createInFlightWindow } from './pipeline/in-flight-window.ts'
 import { runPipeline } from './pipeline/run-pipeline.ts'
-import type { OutboundRecord, Sink, Source } from './pipeline/types.ts'
+import type { Sink, Source } from './pipeline/types.ts'
 import { type AtkafkaProducer, createProducer } from './sink/kafka/create-producer.ts'
 import { ensureTopics, type TopicSpec } from './sink/kafka/ensure-topics.ts'
 import { createKafkaSink } from './sink/kafka/kafka-sink.ts'
 import { createTransactionalSink } from './sink/kafka/transactional-sink.ts'
+import { createRoutedOutput, type RoutedOutput } from './sink/routed-output.ts'
 import { SOURCES, type SourceEntry } from './sources/catalog.ts'
 import { startWriterLease, type WriterLease } from './standby/writer-lease.ts'
 import type { StatusInfo } from './status/status-report.ts'
@@ -89,11 +88,23 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
 
   const run = async (signal: AbortSignal) => {
     try {
-      await ensureTopics(config, topicsFor(config, entry), logger.child({ component: 'topics' }))
+      const output = createRoutedOutput(config, {
+        snowflake:
+          config.ospreyActionId === 'event'
+            ? createEventActionIds()
+            : createSnowflake({ workerId: config.ospreyWorkerId }),
+        metrics,
+        logger: logger.child({ component: 'topics' }),
+      })
+      const existing = await ensureTopics(
+        config,
+        topicsFor(config, entry, output),
+        logger.child({ component: 'topics' }),
+      )
       // standby: wait for the writer role; the run stops when it is lost
       const lease = config.standby ? await waitForWriterRole(config, metrics, logger, signal) : undefined
       if (lease === null) return
-      await stream(config, entry, { metrics, registry, logger, lease }, signal, (r) => {
+      await stream(config, entry, { metrics, registry, logger, lease, output, existing }, signal, (r) => {
         running = r
       })
     } finally {
@@ -109,11 +120,20 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
 async function stream(
   config: Config,
   entry: SourceEntry,
-  deps: { metrics: Metrics; registry: Registry; logger: Logger; lease: WriterLease | undefined },
+  deps: {
+    metrics: Metrics
+    registry: Registry
+    logger: Logger
+    lease: WriterLease | undefined
+    /** format, headers and topic of each record (sink/routed-output.ts) */
+    output: RoutedOutput
+    /** the broker's topics after ensureTopics */
+    existing: readonly string[]
+  },
   signal: AbortSignal,
   setRunning: (running: Running | undefined) => void,
 ): Promise<void> {
-  const { metrics, logger, lease } = deps
+  const { metrics, logger, lease, output } = deps
   const log = logger.child({ component: 'pipeline' })
   const pipelineSignal = lease ? AbortSignal.any([signal, lease.lost]) : signal
   // a writer that lost its role must be gone within the shutdown deadline, drained or not
@@ -131,7 +151,7 @@ async function stream(
     deps.registry,
     config.exactlyOnce ? { transactionalId: config.transactionalId } : {},
   )
-  await producer.metadata({ topics: [config.outputTopic, config.deadLetterTopic] })
+  await producer.metadata({ topics: [...output.topics, config.deadLetterTopic] })
   log.info({ bootstrap: config.bootstrapServers, topic: config.outputTopic }, 'producer ready')
   const source = await entry.open(config, { metrics, logger })
   const cursor = entry.cursor
@@ -143,7 +163,14 @@ async function stream(
         logger: logger.child({ component: 'cursor' }),
       })
     : undefined
-  const sink = createSink(config, producer, { metrics, logger: logger.child({ component: 'sink' }) }, cursor)
+  // routed {collection} topics are created on first use, like the output topic
+  const sink = output.wrap(
+    createSink(config, producer, { metrics, logger: logger.child({ component: 'sink' }) }, cursor),
+    deps.existing,
+    async (name) => {
+      await ensureTopics(config, [likeOutputTopic(config, name)], logger.child({ component: 'topics' }))
+    },
+  )
   if (sink.ready) {
     // fences an older instance and aborts its open transaction before the cursor is read
     await sink.ready()
@@ -172,12 +199,12 @@ async function stream(
     await runPipeline(
       source,
       {
-        filter: createCollectionFilter({
-          matched: config.matchedCollections,
-          ignored: config.ignoredCollections,
-        }),
+        filter: formatFilter(
+          output.keeps,
+          createCollectionFilter({ matched: config.matchedCollections, ignored: config.ignoredCollections }),
+        ),
         identity,
-        encode: createEncoder(config),
+        encode: output.encode,
         sink,
         window: createInFlightWindow(config.maxInFlight, (n) => metrics.inFlight(n)),
         metrics,
@@ -202,16 +229,24 @@ async function stream(
   }
 }
 
-/** the output topic, its dead letters, and the cursor topic when a resumable source keeps its cursor in Kafka */
-function topicsFor(config: Config, entry: SourceEntry): TopicSpec[] {
+/** a topic created like the output topic (the output topic itself, routed topics) */
+function likeOutputTopic(config: Config, name: string): TopicSpec {
+  return {
+    name,
+    partitions: config.topicPartitions,
+    replicationFactor: config.topicReplicationFactor,
+    configs: config.topicConfig,
+  }
+}
+
+/**
+ * the output topic and the routed ones, the dead letters, and the cursor topic when a
+ * resumable source keeps its cursor in Kafka
+ */
+function topicsFor(config: Config, entry: SourceEntry, output: RoutedOutput): TopicSpec[] {
   const { topicReplicationFactor: replicationFactor } = config
   return [
-    {
-      name: config.outputTopic,
-      partitions: config.topicPartitions,
-      replicationFactor,
-      configs: config.topicConfig,
-    },
+    ...output.topics.map((name) => likeOutputTopic(config, name)),
     { name: config.deadLetterTopic, partitions: 1, replicationFactor, configs: [] },
     ...(entry.cursor && config.cursorStore === 'kafka'
       ? [
@@ -247,18 +282,12 @@ function createSink(
   )
 }
 
-/** event (and its enrichment) → the record for the output topic, in the configured format */
-function createEncoder(config: Config): (event: AtprotoEvent, metadata?: RawJson) => OutboundRecord {
-  const snowflake =
-    config.ospreyActionId === 'event'
-      ? createEventActionIds()
-      : createSnowflake({ workerId: config.ospreyWorkerId })
-  const format = config.ospreyCompatible ? 'osprey' : 'standard'
-  const topic = config.outputTopic
-  return (event, metadata) => {
-    const { key, value } = encodeEvent(event, { format, snowflake, metadata })
-    return { topic, key, value }
-  }
+/** the format's kinds (Jetstream has no sync or info), then the collection filter */
+function formatFilter(
+  keeps: (event: AtprotoEvent) => boolean,
+  byCollection: (event: AtprotoEvent) => boolean,
+): (event: AtprotoEvent) => boolean {
+  return (event) => keeps(event) && byCollection(event)
 }
 
 /** standby: the lease once this instance is the writer; null if the signal aborted first */

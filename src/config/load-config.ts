@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
+import { topicCollisions } from '../sink/topic-router.ts'
 import { defaultOf } from './option.ts'
 import {
   type Command,
@@ -51,14 +52,17 @@ function rawValues(command: Command, argv: readonly string[], env: NodeJS.Proces
   return own.map(([key, spec]) => {
     const fromFlag = spec.flags.map((f) => parsed[f]).find((x) => x !== undefined)
     const fromEnv = spec.env.map((e) => env[e]).find((x) => x !== undefined)
-    return [key, spec, fromFlag ?? fromEnv ?? defaultOf(spec, command)] as const
+    const given = fromFlag ?? fromEnv
+    return [key, spec, given ?? defaultOf(spec, command), given !== undefined] as const
   })
 }
 
 export function loadConfig(command: Command, argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   const problems: string[] = []
   const values: Record<string, unknown> = {}
-  for (const [key, spec, value] of rawValues(command, argv, env, problems)) {
+  const given = new Set<OptionKey>()
+  for (const [key, spec, value, isGiven] of rawValues(command, argv, env, problems)) {
+    if (isGiven) given.add(key)
     if (value === undefined || (spec.required && value.trim() === '')) {
       if (spec.required) problems.push(`${label(spec)}: required`)
       continue
@@ -70,13 +74,15 @@ export function loadConfig(command: Command, argv: readonly string[], env: NodeJ
       problems.push(`${label(spec)}: ${result.issues.map((i) => i.message).join('; ')}, got ${shown}`)
     }
   }
-  problems.push(...crossFieldProblems(values as Partial<Config>))
+  // relay's eventMetadata default is the Go original's shape; Jetstream's has no place for it
+  if (values.format === 'jetstream' && !given.has('eventMetadata')) values.eventMetadata = false
+  problems.push(...crossFieldProblems(command, values as Partial<Config>))
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(derive(command, values as unknown as Config))
 }
 
 /** rules between options: each a condition on the parsed values and what to say */
-function crossFieldProblems(c: Partial<Config>): string[] {
+function crossFieldProblems(command: Command, c: Partial<Config>): string[] {
   const o = options
   const both = (a: OptionKey, b: OptionKey) => `${label(o[a])} and ${label(o[b])}`
   const rules: [broken: boolean, problem: string][] = [
@@ -112,8 +118,42 @@ function crossFieldProblems(c: Partial<Config>): string[] {
       c.standby === true && c.cursorStore !== undefined && c.cursorStore !== 'kafka',
       `${label(o.standby)}: needs --cursor-store kafka (the instances share the cursor through Kafka)`,
     ],
+    [
+      c.format === 'jetstream' && c.ospreyCompatible === true,
+      `${both('format', 'ospreyCompatible')}: one format only (--format jetstream or --osprey-compatible)`,
+    ],
+    [
+      c.format === 'jetstream' && c.eventMetadata === true,
+      `${both('format', 'eventMetadata')}: Jetstream’s events have no eventMetadata (service filters work with any format)`,
+    ],
+    [
+      command === 'ozone' && c.format === 'jetstream',
+      `${label(o.format)}: Jetstream has no shape for moderation events (ozone-events writes standard or osprey)`,
+    ],
+    ...routedTopicProblems(c),
   ]
   return rules.filter(([broken]) => broken).map(([, problem]) => problem)
+}
+
+/** routed topics must not be atkafka's own topics, nor names Kafka refuses beside them */
+function routedTopicProblems(c: Partial<Config>): [boolean, string][] {
+  const routed = c.topicRoutes?.literalTopics ?? []
+  if (routed.length === 0 || c.outputTopic === undefined) return []
+  const where = label(options.topicRoutes)
+  const own = [
+    c.deadLetterTopic || `${c.outputTopic}.dlq`,
+    ...(c.cursorTopic !== undefined && c.cursorStore === 'kafka' ? [c.cursorTopic] : []),
+  ]
+  return [
+    ...routed.map((t): [boolean, string] => [
+      own.includes(t),
+      `${where}: ${JSON.stringify(t)} is atkafka’s dead-letter or cursor topic`,
+    ]),
+    ...topicCollisions([c.outputTopic, ...own, ...routed]).map((p): [boolean, string] => [
+      true,
+      `${where}: ${p}`,
+    ]),
+  ]
 }
 
 /** The effective configuration with secrets redacted, for logs and --print-config. */

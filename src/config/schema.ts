@@ -2,8 +2,10 @@
 // (flag and env names are derived from the keys, see option.ts; the seed's ATKAFKA_* names).
 // --help and docs/configuration.md are generated from it, so they cannot drift from the code.
 import * as v from 'valibot'
+import { HEADER_NAMES, type HeaderName } from '../encode/record-headers.ts'
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 import { validateServicePattern } from '../filters/service-filter.ts'
+import { parseTopicRoutes, type TopicRoutes } from '../sink/topic-router.ts'
 import {
   bool,
   type Command,
@@ -39,6 +41,36 @@ const DID = /^did:[a-z]+:[a-zA-Z0-9._:%-]+$/
 
 const TAIL_ACTIONS = ['create', 'update', 'delete', 'account', 'identity', 'sync', 'info'] as const
 const collectionPatterns = listOf(validateCollectionPattern)
+const OUTPUT_FORMATS = ['standard', 'osprey', 'jetstream'] as const
+type OutputFormat = (typeof OUTPUT_FORMATS)[number]
+
+/** --record-headers: all, none, or the names of the headers to write */
+const headerNames = v.pipe(
+  listOf((n) =>
+    n === 'all' || n === 'none' || (HEADER_NAMES as readonly string[]).includes(n)
+      ? undefined
+      : `expected all, none or header names (${HEADER_NAMES.join(', ')})`,
+  ),
+  v.check(
+    (names) => names.length === 1 || !names.some((n) => n === 'all' || n === 'none'),
+    'all and none stand alone',
+  ),
+  v.transform((names): readonly HeaderName[] | 'all' =>
+    names.length === 0 || names[0] === 'all' ? 'all' : names[0] === 'none' ? [] : (names as HeaderName[]),
+  ),
+)
+
+/** --topic-routes: every problem of the spec at once; an empty spec routes nothing */
+const topicRoutes = v.pipe(
+  list,
+  v.check(
+    (entries) => parseTopicRoutes(entries).problems.length === 0,
+    (issue) => parseTopicRoutes(issue.input as string[]).problems.join('; '),
+  ),
+  v.transform((entries): TopicRoutes | undefined =>
+    entries.length === 0 ? undefined : parseTopicRoutes(entries).routes,
+  ),
+)
 const servicePatterns = listOf(validateServicePattern)
 
 export const options = {
@@ -63,7 +95,7 @@ export const options = {
       schema: intOrBrokerDefault(100_000),
       default: '16',
       commands: STREAMS,
-      help: 'partitions of the output topic when atkafka creates it (-1: the broker default)',
+      help: 'partitions of the output topic (and routed topics) when atkafka creates it (-1: the broker default)',
     },
     topicReplicationFactor: {
       schema: intOrBrokerDefault(32),
@@ -78,7 +110,20 @@ export const options = {
       ),
       default: '',
       commands: STREAMS,
-      help: 'topic configs applied when atkafka creates the output topic, e.g. retention.ms=604800000,min.insync.replicas=2',
+      help: 'topic configs applied when atkafka creates the output topic (and routed topics), e.g. retention.ms=604800000,min.insync.replicas=2',
+    },
+    topicRoutes: {
+      schema: topicRoutes,
+      default: '',
+      // tail follows the routed topics
+      commands: [...FIREHOSE, 'tail'],
+      help: 'send events to other topics than --output-topic (comma-separated selector=topic; `tail` follows them all): a collection (`app.bsky.feed.post=posts`) or namespace (`app.bsky.graph.*=graph`; the most specific wins), `*` for every other collection, `#account`, `#identity`, `#sync`, `#info` for those events; a collection route’s topic may hold {collection} (`*=atproto.{collection}`: a topic per collection); unrouted events go to --output-topic. Routed topics are created like the output topic',
+    },
+    topicRoutesMaxTopics: {
+      schema: int(1, 100_000),
+      default: '100',
+      commands: FIREHOSE,
+      help: 'most topics the {collection} templates of --topic-routes create (collections are upstream input); events of further collections go to --output-topic (counted in atkafka_routed_to_output_total)',
     },
     compression: {
       schema: oneOf(['none', 'gzip', 'snappy', 'lz4', 'zstd']),
@@ -431,6 +476,16 @@ export const options = {
   }),
 
   ...section('Output', STREAMS, {
+    format: {
+      schema: oneOf(OUTPUT_FORMATS),
+      default: 'standard',
+      help: 'message value format: standard (the Go original’s JSON), osprey (same as --osprey-compatible) or jetstream (what Jetstream v1’s /subscribe sends: commit, identity and account events only)',
+    },
+    recordHeaders: {
+      schema: headerNames,
+      default: 'all',
+      help: `Kafka headers on every record, so consumers filter without parsing values: all (${HEADER_NAMES.join(', ')}; each as far as the event has it), none, or the names of those to write (each costs the Kafka client ~0.3 us per record)`,
+    },
     ospreyCompatible: {
       schema: bool,
       default: 'false',
@@ -506,6 +561,15 @@ export const options = {
         default: '',
         help: `only these kinds of event (comma-separated): ${TAIL_ACTIONS.join(', ')}`,
       },
+      tailTopics: {
+        schema: listOf((t) =>
+          /^[a-zA-Z0-9._*-]{1,249}$/.test(t)
+            ? undefined
+            : 'expected topic names or patterns with * (a-z A-Z 0-9 . _ - *)',
+        ),
+        default: '',
+        help: 'topics to follow (comma-separated; `*` matches any characters, e.g. `atproto.*`, expanded when tail starts); default: --output-topic and every topic --topic-routes names',
+      },
       tailLimit: {
         schema: int(0, Number.MAX_SAFE_INTEGER),
         default: '0',
@@ -523,6 +587,8 @@ type Values = { readonly [K in OptionKey]: v.InferOutput<(typeof options)[K]['sc
 interface Derived {
   /** exactly-once: stable per source id, so a restarted or standby instance fences the old one */
   readonly transactionalId: string
+  /** --format, or osprey with --osprey-compatible */
+  readonly outputFormat: OutputFormat
 }
 
 /**
@@ -552,5 +618,6 @@ export function derive(command: Command, values: Values): Config {
     deadLetterTopic: values.deadLetterTopic || `${values.outputTopic}.dlq`,
     sourceId,
     transactionalId: `atkafka:${sourceId}`,
+    outputFormat: values.ospreyCompatible ? 'osprey' : (values.format ?? 'standard'),
   }
 }

@@ -3,11 +3,12 @@
 // encode them again. Enrichment (a RawJson) is copied in as bytes, never spliced into strings.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { ActionIds } from './event-action-id.ts'
+import { isJetstreamEvent, toJetstreamJson } from './jetstream-event.ts'
 import { ospreyEnvelopeAround } from './osprey-envelope.ts'
 import { RawJson } from './raw-json.ts'
 import { messageKey, metadataOffset, SPLICED_METADATA, toStandardEvent } from './standard-event.ts'
 
-export type OutputFormat = 'standard' | 'osprey'
+export type OutputFormat = 'standard' | 'osprey' | 'jetstream'
 
 export interface EncodeOptions {
   readonly format: OutputFormat
@@ -17,6 +18,8 @@ export interface EncodeOptions {
   readonly metadata?: unknown
   /** Osprey send_time when the event's own time is unusable; defaults to the wall clock */
   readonly now?: () => Date
+  /** Jetstream's time_us (createMicrosClock); required by the jetstream format */
+  readonly clock?: () => number
 }
 
 export interface EncodedEvent {
@@ -31,6 +34,7 @@ const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024)
 
 export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): EncodedEvent {
   const key = messageKey(event)
+  if (options.format === 'jetstream') return { key, value: jetstreamValue(event, options.clock) }
   const raw = options.metadata instanceof RawJson ? options.metadata : undefined
   const json = JSON.stringify(toStandardEvent(event, raw ? SPLICED_METADATA : options.metadata))
   const at = raw ? metadataOffset(json, event) : -1
@@ -57,4 +61,12 @@ export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): Encode
   pos += scratch.copy(out, pos, atByte, jsonBytes)
   if (tail.length > 0) out.write(tail, pos)
   return { key, value: out }
+}
+
+/** no metadata in this format (the config refuses it); sync and info are filtered out before */
+function jetstreamValue(event: AtprotoEvent, clock: (() => number) | undefined): Buffer {
+  if (!clock || !isJetstreamEvent(event)) {
+    throw new TypeError(`jetstream format: no clock or no Jetstream shape for a ${event.kind} event`)
+  }
+  return Buffer.from(toJetstreamJson(event, clock()))
 }

@@ -2,13 +2,19 @@
 // Ozone's ModEventView exactly as queryEvents returned it; the Osprey action name is taken
 // from the event's $type: `ozone#<name>` for `tools.ozone.moderation.defs#<name>` (e.g.
 // `ozone#modEventTakedown`), the whole $type for an event of another lexicon, and
-// `ozone#unknown` when it has none.
+// `ozone#unknown` when it has none. The `action` record header is that name without `ozone#`.
 import type { ModerationEvent } from '../events/atproto-event.ts'
 
 const OZONE_DEFS = 'tools.ozone.moderation.defs#'
 
-export function moderationActionName(event: ModerationEvent): string {
+/** the event's type: `modEventTakedown` for tools.ozone.moderation.defs#modEventTakedown, another lexicon's whole $type, `unknown` */
+export function moderationType(event: ModerationEvent): string {
   const type = (event.view.event as { $type?: unknown } | undefined)?.$type
-  if (typeof type !== 'string' || type.length === 0) return 'ozone#unknown'
-  return type.startsWith(OZONE_DEFS) ? `ozone#${type.slice(OZONE_DEFS.length)}` : type
+  if (typeof type !== 'string' || type.length === 0) return 'unknown'
+  return type.startsWith(OZONE_DEFS) ? type.slice(OZONE_DEFS.length) : type
+}
+
+export function moderationActionName(event: ModerationEvent): string {
+  const type = moderationType(event)
+  return type.includes('#') ? type : `ozone#${type}`
 }

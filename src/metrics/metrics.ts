@@ -42,6 +42,8 @@ export interface MetricsSnapshot {
   readonly acks: Readonly<Record<'ok' | 'error', number>>
   readonly tapEventBuffer: number
   readonly tapAckBuffer: number
+  /** messages produced, by topic */
+  readonly producedByTopic: Readonly<Record<string, number>>
 }
 
 export interface Metrics {
@@ -80,6 +82,10 @@ export interface Metrics {
   cursorCommitted(position: number): void
   /** standby: 1 while this instance is the writer, 0 while it waits */
   writer(active: boolean): void
+  /** messages Kafka holds (or holds in the open transaction) for one topic */
+  topicProduced(topic: string, count: number): void
+  /** messages sent to the output topic because their routed topic could not be had */
+  routedToOutput(reason: 'topic_limit' | 'create_failed', count: number): void
 }
 
 export function createMetrics(registry = new Registry()): Metrics {
@@ -230,6 +236,19 @@ export function createMetrics(registry = new Registry()): Metrics {
     () => state.committedCursor,
   )
   gauge('atkafka_writer', '1 while this instance writes, 0 while it waits as a standby', () => state.writer)
+  // topics: the output, dead-letter and routed ones (bounded by --topic-routes-max-topics)
+  const topicProduced = counter(
+    'atkafka_topic_produced_events_total',
+    'Kafka messages produced (acknowledged, or staged in the open transaction), by topic',
+    ['topic'],
+  )
+  const routedToOutput = counter(
+    'atkafka_routed_to_output_total',
+    'Messages --topic-routes sent to another topic that went to the output topic instead, by reason (topic_limit: --topic-routes-max-topics reached; create_failed: Kafka refused to create the topic)',
+    ['reason'],
+    each(['topic_limit', 'create_failed']),
+  )
+  const producedTo = new Map<string, Count>()
 
   // per-event counts are looked up once per label set; collections past the cap share the
   // "other" series so memory stays bounded
@@ -276,6 +295,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       acks: countsBy(acks, 'status') as Record<'ok' | 'error', number>,
       tapEventBuffer: state.tapEventBuffer,
       tapAckBuffer: state.tapAckBuffer,
+      producedByTopic: countsBy(topicProduced, 'topic'),
     }),
     eventHandled: (actionName, collection) => {
       handledCount(actionName, collection).value++
@@ -341,6 +361,17 @@ export function createMetrics(registry = new Registry()): Metrics {
     },
     cursorCommitted: (position) => {
       state.committedCursor = position
+    },
+    topicProduced: (topic, count) => {
+      let c = producedTo.get(topic)
+      if (!c) {
+        c = topicProduced.child(topic)
+        producedTo.set(topic, c)
+      }
+      c.value += count
+    },
+    routedToOutput: (reason, count) => {
+      routedToOutput.child(reason).value += count
     },
     writer: (active) => {
       state.writer = active ? 1 : 0

@@ -35,6 +35,8 @@ export interface OutboundRecord {
   readonly key: string
   /** UTF-8 JSON */
   readonly value: Buffer
+  /** record headers (src/encode/record-headers.ts) */
+  readonly headers?: Map<Buffer, Buffer>
 }
 
 export interface Sink {

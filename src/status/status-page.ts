@@ -112,6 +112,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       <tr><th>produce errors</th><td class="n" data-field="broker.produced.error">…</td></tr>
       <tr><th>dead-lettered</th><td class="n" data-field="broker.produced.dead_letter">…</td></tr>
     </table>
+    <table data-table="broker.topics" data-empty="nothing produced yet"></table>
   </section>
   <section>
     <h2>Drops by reason</h2>

@@ -53,6 +53,8 @@ export interface StatusReport {
     readonly topic: string
     readonly producerReady: boolean
     readonly produced: Readonly<Record<ProducedStatus, number>>
+    /** messages produced, by topic (the output topic, the dead-letter topic, routed topics) */
+    readonly topics: Readonly<Record<string, number>>
   }
   readonly throughput: {
     /** seconds the rates are measured over (0: not measured yet) */
@@ -162,6 +164,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
       topic: info.topic,
       producerReady: info.producerReady,
       produced: s.produced,
+      topics: s.producedByTopic,
     },
     throughput: {
       seconds: rates ? round(rates.seconds, 1) : 0,

@@ -1,11 +1,12 @@
 // A Kafka message value → the few fields tail shows and filters on, whichever envelope atkafka
-// wrote: the standard event, or Osprey's {data:{action_name, data:<standard event>}, send_time}
-// (told apart by shape, so one tail reads topics of either format).
+// wrote: the standard event, Osprey's {data:{action_name, data:<standard event>}, send_time}, or
+// Jetstream's {did, time_us, kind, commit|identity|account} (told apart by shape, so one tail
+// reads topics of any format).
 
 export type TailAction = 'create' | 'update' | 'delete' | 'account' | 'identity' | 'sync' | 'info'
 
 export interface TailEvent {
-  readonly envelope: 'standard' | 'osprey'
+  readonly envelope: 'standard' | 'osprey' | 'jetstream'
   readonly action: TailAction
   /** "" for info events (they carry no DID) */
   readonly did: string
@@ -32,6 +33,7 @@ function readEvent(value: unknown): TailEvent | undefined {
     const inner = readStandard(value.data.data)
     return inner && { ...inner, envelope: 'osprey' }
   }
+  if (isObject(value) && typeof value.time_us === 'number') return readJetstream(value)
   return readStandard(value)
 }
 
@@ -69,6 +71,44 @@ function readStandard(v: unknown): TailEvent | undefined {
   for (const kind of KINDS) {
     const body = v[kind]
     if (isObject(body)) return { ...base, action: kind, body }
+  }
+  return undefined
+}
+
+const JETSTREAM_KINDS = ['account', 'identity'] as const
+
+/** Jetstream's shape: commits carry no event time, so theirs is time_us (when atkafka wrote it) */
+function readJetstream(v: Json): TailEvent | undefined {
+  if (typeof v.did !== 'string' || typeof v.time_us !== 'number') return undefined
+  const base = { envelope: 'jetstream' as const, did: v.did }
+  const written = Number.isFinite(v.time_us) ? new Date(v.time_us / 1000).toISOString() : ''
+  const c = v.commit
+  if (
+    v.kind === 'commit' &&
+    isObject(c) &&
+    typeof c.operation === 'string' &&
+    OPERATION_ACTIONS.has(c.operation)
+  ) {
+    return {
+      ...base,
+      time: written,
+      action: c.operation as TailAction,
+      collection: str(c.collection),
+      rkey: str(c.rkey),
+      ...(c.record !== undefined ? { record: c.record } : {}),
+      body: c,
+    }
+  }
+  for (const kind of JETSTREAM_KINDS) {
+    const body = v[kind]
+    if (v.kind !== kind || !isObject(body)) continue
+    return {
+      ...base,
+      time: str(body.time) || written,
+      action: kind,
+      ...(typeof body.seq === 'number' ? { seq: body.seq } : {}),
+      body,
+    }
   }
   return undefined
 }

@@ -1,14 +1,17 @@
-// `atkafka tail`: the output topic, filtered, printed one line per event on `out` (stdout);
-// logs go to the logger (stderr). Ends after --limit printed events, on abort, or when `out`
-// closes (e.g. piped into `head`).
+// `atkafka tail`: the output topic (or --topics, or every topic --topic-routes writes to),
+// filtered, printed one line per event on `out` (stdout; prefixed with the topic when several
+// are followed); logs go to the logger (stderr). Ends after --limit printed events, on abort, or
+// when `out` closes (e.g. piped into `head`).
 import { once } from 'node:events'
 import type { Logger } from 'pino'
 import type { Config } from '../config/schema.ts'
+import { ConfigError } from '../errors.ts'
 import type { KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
-import { consumeTopic } from './consume.ts'
+import { consumeTopic, listTopicNames } from './consume.ts'
 import { createTailFilter } from './filter.ts'
 import { formatEvent, formatUnknown } from './format.ts'
 import { parseEventValue } from './read-event.ts'
+import { hasPatterns, selectTopics, type TailTopicsConfig, tailTopicPatterns } from './topics.ts'
 
 export type TailConfig = KafkaConfig &
   Pick<
@@ -20,7 +23,8 @@ export type TailConfig = KafkaConfig &
     | 'tailCollection'
     | 'tailAction'
     | 'tailLimit'
-  >
+  > &
+  TailTopicsConfig
 
 export interface TailDeps {
   readonly logger: Logger
@@ -46,21 +50,20 @@ export async function runTail(config: TailConfig, deps: TailDeps): Promise<numbe
     collections: config.tailCollection,
     actions: config.tailAction,
   })
+  const topics = await resolveTopics(config, logger)
+  const several = topics.length > 1
   let printed = 0
   try {
     for await (const message of consumeTopic(config, {
-      topic: config.outputTopic,
+      topics,
       fromBeginning: config.tailFromBeginning,
       signal: stop.signal,
       logger,
     })) {
       const event = parseEventValue(message.value)
       if (!keep(event)) continue
-      const line = config.tailJson
-        ? message.value
-        : event
-          ? formatEvent(event)
-          : formatUnknown(message.value, message)
+      const readable = event ? formatEvent(event) : formatUnknown(message.value, message)
+      const line = config.tailJson ? message.value : several ? `${message.topic} ${readable}` : readable
       if (stop.signal.aborted) break
       if (!out.write(`${line}\n`)) {
         await Promise.race([once(out, 'drain'), once(stop.signal, 'abort')])
@@ -73,4 +76,16 @@ export async function runTail(config: TailConfig, deps: TailDeps): Promise<numbe
     out.off('error', onOutError)
   }
   return printed
+}
+
+/** names as given, patterns expanded against the broker's topics; none left is a config error */
+async function resolveTopics(config: TailConfig, logger: Logger): Promise<string[]> {
+  const patterns = tailTopicPatterns(config)
+  if (!hasPatterns(patterns)) return patterns
+  const { topics, unmatched } = selectTopics(patterns, await listTopicNames(config))
+  if (unmatched.length > 0) logger.warn({ patterns: unmatched }, 'no topic matches these patterns (yet)')
+  if (topics.length === 0) {
+    throw new ConfigError([`--topics: no topic matches ${patterns.join(', ')}`])
+  }
+  return topics
 }

@@ -13,14 +13,14 @@ import { connectionOptions, type KafkaConfig } from './kafka-client-options.ts'
 
 export type ProducerConfig = KafkaConfig & Pick<Config, 'compression' | 'produceRetries'>
 
-/** keys and headers are strings; values are UTF-8 bytes the encoder already wrote */
-export type AtkafkaProducer = Producer<string, Buffer, string, string>
+/** keys are strings; values and headers are bytes the encoder already wrote */
+export type AtkafkaProducer = Producer<string, Buffer, Buffer, Buffer>
 
-const serializers: Serializers<string, Buffer, string, string> = {
+const serializers: Serializers<string, Buffer, Buffer, Buffer> = {
   key: stringSerializer,
   value: (value) => value,
-  headerKey: stringSerializer,
-  headerValue: stringSerializer,
+  headerKey: (key) => key,
+  headerValue: (value) => value,
 }
 
 export function createProducer(
@@ -28,7 +28,7 @@ export function createProducer(
   registry: promClient.Registry,
   extra: { transactionalId?: string } = {},
 ): AtkafkaProducer {
-  return new Producer<string, Buffer, string, string>({
+  return new Producer<string, Buffer, Buffer, Buffer>({
     ...connectionOptions(config),
     serializers,
     idempotent: true,

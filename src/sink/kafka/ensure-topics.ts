@@ -1,4 +1,5 @@
-// Creates the output and dead-letter topics at start when they do not exist yet.
+// Creates the output and dead-letter topics at start when they do not exist yet. Resolves with
+// every topic the broker has then.
 import { Admin } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { SinkError } from '../../errors.ts'
@@ -12,7 +13,11 @@ export interface TopicSpec {
   readonly configs: readonly (readonly [string, string])[]
 }
 
-export async function ensureTopics(config: KafkaConfig, topics: readonly TopicSpec[], logger: Logger) {
+export async function ensureTopics(
+  config: KafkaConfig,
+  topics: readonly TopicSpec[],
+  logger: Logger,
+): Promise<string[]> {
   const admin = new Admin({ ...connectionOptions(config), retries: 3 })
   try {
     const existing = new Set(await admin.listTopics())
@@ -28,6 +33,7 @@ export async function ensureTopics(config: KafkaConfig, topics: readonly TopicSp
           replicas: t.replicationFactor,
           configs: t.configs.map(([name, value]) => ({ name, value })),
         })
+        existing.add(t.name)
         logger.info(
           { topic: t.name, partitions: t.partitions, replicationFactor: t.replicationFactor },
           'topic created',
@@ -37,9 +43,11 @@ export async function ensureTopics(config: KafkaConfig, topics: readonly TopicSp
         if (!findKafkaError(err, (id) => (id === 'TOPIC_ALREADY_EXISTS' ? true : undefined))) {
           throw new SinkError(`cannot create topic; topic=${t.name}`, { cause: err })
         }
+        existing.add(t.name)
         logger.info({ topic: t.name }, 'topic exists')
       }
     }
+    return [...existing]
   } catch (err) {
     if (err instanceof SinkError) throw err
     throw new SinkError(`cannot reach the Kafka brokers; bootstrap=${config.bootstrapServers.join(',')}`, {

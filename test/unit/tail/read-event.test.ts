@@ -61,6 +61,38 @@ describe('parseEventValue', () => {
     })
   }
 
+  test('reads commits, identity and account in the jetstream shape', () => {
+    const snowflake = createSnowflake({ workerId: 1 })
+    const clock = () => Date.parse('2026-07-04T14:38:09.500Z') * 1000
+    const read = events
+      .slice(0, 4)
+      .map((e) => parseEventValue(encodeEvent(e, { format: 'jetstream', snowflake, clock }).value.toString()))
+    // commits have no event time in this shape: time_us (when atkafka wrote it) stands in
+    assert.deepEqual(
+      read.map((r) => [r?.envelope, r?.action, r?.did, r?.time, r?.seq]),
+      [
+        ['jetstream', 'create', did, '2026-07-04T14:38:09.500Z', undefined],
+        ['jetstream', 'delete', did, '2026-07-04T14:38:09.500Z', undefined],
+        ['jetstream', 'account', did, time, 12],
+        ['jetstream', 'identity', did, time, 13],
+      ],
+    )
+    assert.equal(read[0]?.collection, 'app.bsky.feed.post')
+    assert.equal(read[0]?.rkey, '3mptbyplj5d2a')
+    assert.deepEqual(read[0]?.record, { $type: 'app.bsky.feed.post', text: 'hello', createdAt: time })
+    assert.equal(read[1]?.record, undefined)
+    assert.equal(read[2]?.body.status, 'deactivated')
+    assert.equal(read[3]?.body.handle, 'alice.bsky.social')
+    for (const bad of [
+      '{"did":"x","time_us":1,"kind":"commit","commit":{"operation":"merge"}}',
+      '{"did":"x","time_us":1,"kind":"sync","sync":{}}',
+      '{"did":"x","time_us":1,"kind":"account"}',
+      '{"time_us":1,"kind":"account","account":{}}',
+    ]) {
+      assert.equal(parseEventValue(bad), undefined, bad)
+    }
+  })
+
   test('anything else is undefined', () => {
     for (const value of [
       '',
