@@ -206,7 +206,13 @@ async function stream(
         identity,
         encode: output.encode,
         sink,
-        window: createInFlightWindow(config.maxInFlight, (n) => metrics.inFlight(n)),
+        window: createInFlightWindow(
+          { events: config.maxInFlight, bytes: config.maxInFlightBytes },
+          (events, bytes) => {
+            metrics.inFlight(events)
+            metrics.inFlightBytes(bytes)
+          },
+        ),
         metrics,
         logger: log,
       },

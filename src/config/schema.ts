@@ -217,6 +217,22 @@ export const options = {
       default: '20000',
       help: 'events read from the upstream but not yet acknowledged by Kafka; reading pauses at this bound',
     },
+    maxInFlightBytes: {
+      schema: int(1024 * 1024, 16 * 1024 * 1024 * 1024),
+      default: '33554432',
+      help: 'bytes read from the upstream but not yet acknowledged by Kafka (encoded records; upstream frames while events wait for identity lookups); reading pauses at this bound, one delivery always fits',
+    },
+    maxFrameBytes: {
+      schema: int(64 * 1024, 1024 * 1024 * 1024),
+      default: '8388608',
+      help: 'largest upstream websocket message read; a larger one is never read (relay: see --on-oversized-frame; Tap: the run ends). The lexicons allow relay frames of about 2.2 MB',
+    },
+    onOversizedFrame: {
+      schema: oneOf(['skip', 'stop']),
+      default: 'skip',
+      commands: RELAY,
+      help: 'when the relay sends a frame larger than --max-frame-bytes: skip (reconnect one seq further, counted as an oversized_frame drop) or stop (exit 1 naming the cursor and the limit)',
+    },
     reconnectMinMs: {
       schema: int(0, 600_000),
       default: '500',

@@ -6,6 +6,12 @@ export interface Delivery {
   /** may be empty: everything filtered out or dropped while decoding */
   readonly events: readonly AtprotoEvent[]
   /**
+   * what holding the events costs, in bytes: the upstream message(s) they came from, more when
+   * their decoded records are known to take more (the in-flight window counts it while the
+   * events wait for identity lookups; 0 when unknown)
+   */
+  readonly bytes?: number
+  /**
    * called once every event of this delivery is held by Kafka (relay: seq complete; Tap: send
    * the ack). A plain function (it must not use `this`): the pipeline keeps only the function,
    * so the events can be garbage-collected while their records are in flight.

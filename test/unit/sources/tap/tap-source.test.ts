@@ -18,6 +18,7 @@ import {
   type TapSource,
   type TapSourceConfig,
 } from '../../../../src/sources/tap/tap-source.ts'
+import { DEFAULT_MAX_FRAME_BYTES } from '../../../../src/sources/websocket/reconnecting-socket.ts'
 import { type FakeTap, identityEvent, recordEvent, startFakeTap } from '../../../helpers/fake-tap.ts'
 
 const logger = pino({ level: 'silent' })
@@ -30,6 +31,7 @@ function config(tap: FakeTap, extra: Partial<TapSourceConfig> = {}): TapSourceCo
     reconnectMinMs: 20,
     reconnectMaxMs: 100,
     idleTimeoutMs: 0,
+    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
     ...extra,
   }
 }
@@ -299,7 +301,14 @@ describe('tap source', () => {
     await assert.rejects(
       runPipeline(
         source,
-        { filter: () => true, encode, sink, window: createInFlightWindow(1000), metrics, logger },
+        {
+          filter: () => true,
+          encode,
+          sink,
+          window: createInFlightWindow({ events: 1000, bytes: 1 << 30 }),
+          metrics,
+          logger,
+        },
         new AbortController().signal,
       ),
       /broker said no/,
