@@ -250,6 +250,36 @@ describe('tap source', () => {
     assert.equal(tap.open, 0, 'closed once everything was acked')
   })
 
+  test('a frame past --max-frame-bytes ends the run, naming the limit: it has no id to ack, tap would resend it forever', async () => {
+    const big = {
+      $type: 'app.bsky.feed.post',
+      text: 'x'.repeat(100_000),
+      createdAt: '2026-07-04T14:38:08.999Z',
+    }
+    await using tap = await startFakeTap({
+      events: [recordEvent(1), recordEvent(2, { record: big }), recordEvent(3)],
+    })
+    const metrics = createMetrics()
+    const source = createTapSource(config(tap, { maxFrameBytes: 65_536 }), { metrics, logger })
+    const got: number[] = []
+    await assert.rejects(
+      (async () => {
+        for await (const d of source.deliveries(new AbortController().signal)) {
+          got.push(d.events.length)
+          d.ack()
+        }
+      })(),
+      (err: Error) => {
+        assert.equal(err.name, 'SourceProtocolError')
+        assert.match(err.message, /larger than --max-frame-bytes=65536 \(after event id 1\)/)
+        return true
+      },
+    )
+    assert.deepEqual(got, [1], 'the event before it was delivered')
+    assert.equal(tap.connections.length, 1, 'no reconnect')
+    assert.equal(await metricValue(metrics, 'atkafka_upstream_errors_total', { name: 'FrameTooLarge' }), 1)
+  })
+
   test('--disable-acks: nothing is ever sent back', async () => {
     await using tap = await startFakeTap({
       events: [recordEvent(1), recordEvent(2), '{"id":3,"type":"nope"}'],
