@@ -279,6 +279,8 @@ function createSink(
     lingerMs: config.lingerMs,
     maxMessageBytes: config.maxMessageBytes,
     deadLetterTopic: config.deadLetterTopic,
+    maxRequestBytes: config.maxRequestBytes,
+    maxBatchBytes: config.maxBatchBytes,
   }
   if (!cursor?.transactional) return createKafkaSink(producer, options, deps)
   return createTransactionalSink(

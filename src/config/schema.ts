@@ -137,6 +137,18 @@ export const options = {
       commands: STREAMS,
       help: 'most messages in one produce request',
     },
+    maxRequestBytes: {
+      schema: int(64 * 1024, 100 * 1024 * 1024),
+      default: '16777216',
+      commands: FIREHOSE,
+      help: 'most bytes in one produce request (as the Java producer’s max.request.size; brokers refuse requests past socket.request.max.bytes, 100 MiB by default); a single larger message still goes, alone',
+    },
+    maxBatchBytes: {
+      schema: int(1024, 100 * 1024 * 1024),
+      default: '1000000',
+      commands: FIREHOSE,
+      help: 'most bytes of one partition in one produce request (as the Java producer’s batch.size; brokers refuse a partition batch past message.max.bytes, 1048588 by default); a larger message goes alone in its batch',
+    },
     lingerMs: {
       schema: int(0, 60_000),
       default: '5',

@@ -2,7 +2,7 @@
 // frames, #commit frames with records of any size (their CAR written by @atcute/car), and
 // frames the data model forbids (a float-encoded seq). A frame is a DAG-CBOR header followed
 // by a DAG-CBOR body (one WebSocket message).
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { writeCarStream } from '@atcute/car'
 import { BytesWrapper, decode, decodeFirst, encode, toCidLink } from '@atcute/cbor'
 import { CODEC_DCBOR, fromDigest } from '@atcute/cid'
@@ -222,15 +222,26 @@ export async function commitFrame(spec: CommitSpec): Promise<Uint8Array> {
 }
 
 /**
- * A record of about `bytes` bytes of DAG-CBOR: a post whose text is `bytes` long ('text'), or
- * whose `items` array holds that many small entries ('ints': 1-byte integers, 'maps': empty
- * maps, the most heap per byte @atcute/cbor can be made to build).
+ * A record of about `bytes` bytes of DAG-CBOR: a post whose text is `bytes` long ('text': one
+ * letter repeated, which compresses to nothing; 'random': base64 of random bytes, which does
+ * not), or whose `items` array holds that many small entries ('ints': 1-byte integers, 'maps':
+ * empty maps, the most heap per byte @atcute/cbor can be made to build).
  */
-export function bigRecord(bytes: number, shape: 'text' | 'ints' | 'maps' = 'text'): Record<string, unknown> {
+export function bigRecord(
+  bytes: number,
+  shape: 'text' | 'random' | 'ints' | 'maps' = 'text',
+): Record<string, unknown> {
   const base = { $type: 'app.bsky.feed.post', createdAt: '2026-07-04T14:38:07.517Z' }
   switch (shape) {
     case 'text':
       return { ...base, text: 'x'.repeat(bytes) }
+    case 'random':
+      return {
+        ...base,
+        text: randomBytes(Math.ceil((bytes * 3) / 4))
+          .toString('base64')
+          .slice(0, bytes),
+      }
     case 'ints':
       return { ...base, text: '', items: new Array<number>(bytes).fill(7) }
     case 'maps':
