@@ -21,10 +21,17 @@ export interface Partitions {
 
 export function createPartitions(producer: Pick<AtkafkaProducer, 'metadata'>): Partitions {
   const counts = new Map<string, number>()
+  // the client's murmur2 costs about a microsecond a key: once per record (the client itself
+  // skips it for a message that names its partition)
+  const known = new WeakMap<OutboundRecord, number>()
   const of = (record: OutboundRecord): number => {
+    const cached = known.get(record)
+    if (cached !== undefined) return cached
     const count = counts.get(record.topic)
     if (count === undefined) throw new Error(`no partition count for topic ${record.topic}`)
-    return compatibilityPartitioner(record, Buffer.from(record.key)) % count
+    const partition = compatibilityPartitioner(record, Buffer.from(record.key)) % count
+    known.set(record, partition)
+    return partition
   }
   return {
     async refresh(topics) {
