@@ -72,6 +72,8 @@ async function runAtkafka(
       '--log-level',
       'error',
       ...flags,
+      // relay mode looks identities up by default: only when the case asks (against a loopback PLC)
+      ...(withPlc.includes('--event-metadata') ? [] : ['--event-metadata=false']),
       ...withPlc,
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },

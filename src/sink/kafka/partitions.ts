@@ -8,7 +8,7 @@ import type { OutboundRecord } from '../../pipeline/types.ts'
 import type { AtkafkaProducer } from './create-producer.ts'
 
 /** a record with the partition it is sent to */
-export type PartitionedRecord = OutboundRecord & { readonly partition: number }
+type PartitionedRecord = OutboundRecord & { readonly partition: number }
 
 export interface Partitions {
   /** reads the partition counts of these topics (the client caches its metadata for a few seconds) */

@@ -13,7 +13,7 @@ import { backoffDelay } from './backoff.ts'
 /** ws's default is 100 MiB; atkafka's is well above any frame the lexicons allow (about 2.2 MB) */
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
 /** bytes of read messages queued before the socket is paused (one message always fits) */
-export const DEFAULT_HIGH_WATER_BYTES = 16 * 1024 * 1024
+const DEFAULT_HIGH_WATER_BYTES = 16 * 1024 * 1024
 
 export interface SocketOptions {
   /** evaluated at every (re)connect, so the cursor can move between connections */

@@ -8,7 +8,7 @@ import type { ResolvedEvent } from '../../../src/enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
 import { createMetrics } from '../../../src/metrics/metrics.ts'
 import { createInFlightWindow } from '../../../src/pipeline/in-flight-window.ts'
-import { type IdentityPort, runPipeline } from '../../../src/pipeline/run-pipeline.ts'
+import { type PipelineStages, runPipeline } from '../../../src/pipeline/run-pipeline.ts'
 import type { Delivery, OutboundRecord, Sink, Source } from '../../../src/pipeline/types.ts'
 
 const logger = pino({ level: 'silent' })
@@ -60,7 +60,7 @@ describe('the in-flight window in the pipeline', () => {
   test('deliveries waiting for identity lookups are held at their bytes: reading stops at the byte limit', async () => {
     const waiting: (() => void)[] = []
     // a lookup that never answers until the test says so (one slow DID)
-    const identity: IdentityPort = {
+    const identity: NonNullable<PipelineStages['identity']> = {
       process(events, emit) {
         waiting.push(() => emit(events.map((e): ResolvedEvent => ({ event: e }))))
       },
