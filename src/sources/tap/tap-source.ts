@@ -27,9 +27,11 @@ import { SourceProtocolError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
+import { HEAP_BYTES_PER_NODE } from '../relay/decode-commit.ts'
 import {
   FrameTooLargeError,
   readSocketBatches,
+  type SocketMessage,
   type SocketSession,
 } from '../websocket/reconnecting-socket.ts'
 import { parseTapMessage } from './parse-tap-message.ts'
@@ -175,9 +177,8 @@ export function createTapSource(
         // every event of it once Kafka holds them all (drops ride along and are acked with it)
         const events: AtprotoEvent[] = []
         const ids: number[] = []
-        let bytes = 0
-        for (const message of result.value) {
-          bytes += message.data.length
+        const messages = result.value
+        for (const message of messages) {
           if (message.binary) {
             metrics.eventDropped('malformed_frame')
             logger.warn(
@@ -206,7 +207,14 @@ export function createTapSource(
         if (ids.length === 0) continue
         unacked += ids.length
         publishEventBuffer()
-        yield { events, bytes, ack: ackAll(ids) }
+        yield {
+          events,
+          // read only when the events wait for identity lookups
+          get bytes() {
+            return heldBytes(messages)
+          },
+          ack: ackAll(ids),
+        }
       }
     } finally {
       lingerThenClose(() => {
@@ -254,6 +262,23 @@ export function createTapSource(
     },
   }
 }
+
+/**
+ * What holding the events parsed from these messages costs: their text, and about
+ * HEAP_BYTES_PER_NODE per object or array JSON.parse built (one per '{' or '['; JSON's
+ * smallest object takes 2 bytes and ~64 of heap)
+ */
+function heldBytes(messages: readonly SocketMessage[]): number {
+  let bytes = 0
+  for (const { data } of messages) {
+    let containers = 0
+    for (const opener of OPENERS)
+      for (let i = data.indexOf(opener); i !== -1; i = data.indexOf(opener, i + 1)) containers++
+    bytes += data.length + containers * HEAP_BYTES_PER_NODE
+  }
+  return bytes
+}
+const OPENERS = [0x7b, 0x5b] // '{', '['
 
 /**
  * The socket's next batch, or undefined as soon as the signal aborts (the pending read then

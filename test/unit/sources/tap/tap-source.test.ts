@@ -280,6 +280,20 @@ describe('tap source', () => {
     assert.equal(await metricValue(metrics, 'atkafka_upstream_errors_total', { name: 'FrameTooLarge' }), 1)
   })
 
+  test("a delivery's bytes: its frames' text, and ~64 per object or array parsed from them", async () => {
+    const items = Array.from({ length: 10_000 }, () => ({}))
+    await using tap = await startFakeTap({
+      events: [recordEvent(1, { record: { $type: 'app.bsky.feed.post', text: 'x', items } })],
+    })
+    const source = createTapSource(config(tap), { metrics: createMetrics(), logger })
+    const r = reader(source)
+    const [d] = await r.take(1)
+    const text = JSON.stringify(recordEvent(1, { record: { $type: 'app.bsky.feed.post', text: 'x', items } }))
+    assert.ok((d?.bytes ?? 0) >= text.length + 10_000 * 64, String(d?.bytes))
+    assert.ok((d?.bytes ?? 0) < text.length + 10_010 * 64, String(d?.bytes))
+    await r.stop()
+  })
+
   test('--disable-acks: nothing is ever sent back', async () => {
     await using tap = await startFakeTap({
       events: [recordEvent(1), recordEvent(2), '{"id":3,"type":"nope"}'],
