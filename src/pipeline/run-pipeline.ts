@@ -10,7 +10,7 @@ import type { ResolvedEvent } from '../enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { InFlightWindow } from './in-flight-window.ts'
-import type { OutboundRecord, Sink, Source } from './types.ts'
+import { type OutboundRecord, recordBytes, type Sink, type Source } from './types.ts'
 
 /** resolves DIDs, filters services, attaches metadata; emits in per-DID order (src/enrich) */
 interface IdentityPort {
@@ -56,7 +56,7 @@ export async function runPipeline<P>(
   ) => {
     const n = records.length
     let bytes = 0
-    for (const r of records) bytes += r.value.length + r.key.length
+    for (const r of records) bytes += recordBytes(r)
     // the records take the place of what was held (added first: no reader is woken in between)
     window.add(n, bytes)
     if (held > 0 || heldBytes > 0) window.release(held, heldBytes)

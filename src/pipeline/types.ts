@@ -45,6 +45,13 @@ export interface OutboundRecord {
   readonly headers?: Map<Buffer, Buffer>
 }
 
+/** the bytes a record holds: key, value and headers (the in-flight window and produce requests count these) */
+export function recordBytes(record: OutboundRecord): number {
+  let bytes = record.key.length + record.value.length
+  if (record.headers) for (const [name, value] of record.headers) bytes += name.length + value.length
+  return bytes
+}
+
 export interface Sink {
   /**
    * resolves when the sink may take records; the exactly-once sink registers its transactional

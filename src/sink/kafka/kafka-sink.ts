@@ -13,7 +13,7 @@ import { ProduceAcks } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { SinkError } from '../../errors.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
-import type { OutboundRecord, Sink } from '../../pipeline/types.ts'
+import { type OutboundRecord, recordBytes, type Sink } from '../../pipeline/types.ts'
 import type { AtkafkaProducer } from './create-producer.ts'
 import { createDeadLetters, type DeadLetterOptions, isPermanentRecordError, tooBig } from './dead-letter.ts'
 import { createPartitions, partitionKey, produceOutcome } from './partitions.ts'
@@ -42,7 +42,7 @@ export function requestPlanner(options: SinkOptions, partitions: { of(record: Ou
   const measure = ({ record }: QueuedRecord): Measured => {
     const diverted = tooBig(record, options.maxMessageBytes)
     const topic = diverted ? options.deadLetterTopic : record.topic
-    const bytes = diverted ? options.maxMessageBytes : record.value.length + record.key.length
+    const bytes = diverted ? options.maxMessageBytes : recordBytes(record)
     return {
       bytes: bytes + RECORD_OVERHEAD_BYTES,
       partition: partitionKey(topic, partitions.of(diverted ? { ...record, topic } : record)),
