@@ -16,7 +16,7 @@ import type { Metrics } from '../../metrics/metrics.ts'
 import { type OutboundRecord, recordBytes, type Sink } from '../../pipeline/types.ts'
 import type { AtkafkaProducer } from './create-producer.ts'
 import { createDeadLetters, type DeadLetterOptions, isPermanentRecordError, tooBig } from './dead-letter.ts'
-import { createPartitions, partitionKey, produceOutcome } from './partitions.ts'
+import { createPartitions, type Partitions, partitionKey, produceOutcome } from './partitions.ts'
 import { type Measured, RECORD_OVERHEAD_BYTES, type RequestLimits, requestLength } from './request-bounds.ts'
 import { type QueuedRecord, SendQueue } from './send-queue.ts'
 
@@ -33,7 +33,7 @@ export interface SinkOptions extends DeadLetterOptions {
  * The request bounds of the options, and how a queued record counts against them: its bytes
  * and partition, or those of its dead letter when it is too large for the broker.
  */
-export function requestPlanner(options: SinkOptions, partitions: { of(record: OutboundRecord): number }) {
+export function requestPlanner(options: SinkOptions, partitions: Pick<Partitions, 'refresh' | 'of'>) {
   const limits: RequestLimits = {
     records: options.batchSize,
     requestBytes: options.maxRequestBytes,
@@ -49,17 +49,20 @@ export function requestPlanner(options: SinkOptions, partitions: { of(record: Ou
     }
   }
   return {
-    /** the topics the next request may write to (their partition counts are needed first) */
-    topics(queue: SendQueue): Set<string> {
-      const topics = new Set([options.deadLetterTopic])
+    /**
+     * How many of the queued records make the next request (at most `records`, default
+     * --batch-size). Reads the partition counts of their topics first; records queued while
+     * it waits are left to the next request (their topics were not read).
+     */
+    async next(queue: SendQueue, records = limits.records): Promise<number> {
+      const n = Math.min(queue.length, records, limits.records)
       const items = queue.peek()
-      for (let i = 0; i < items.length && i < limits.records; i++)
-        topics.add((items[i] as QueuedRecord).record.topic)
-      return topics
+      const topics = new Set([options.deadLetterTopic])
+      for (let i = 0; i < n; i++) topics.add((items[i] as QueuedRecord).record.topic)
+      await partitions.refresh(topics)
+      // the queue only grows at its tail while no request is in flight: its head is the same
+      return requestLength(queue.peek(), { ...limits, records: n }, measure)
     },
-    /** how many of the queued records make the next request (at most `records`, default --batch-size) */
-    next: (queue: SendQueue, records = limits.records) =>
-      requestLength(queue.peek(), { ...limits, records: Math.min(records, limits.records) }, measure),
   }
 }
 
@@ -168,8 +171,7 @@ export function createKafkaSink(
     sending = true
     let batch: QueuedRecord[] = []
     try {
-      await partitions.refresh(planner.topics(queue))
-      batch = queue.take(planner.next(queue))
+      batch = queue.take(await planner.next(queue))
       await write(batch)
       SendQueue.written(batch)
     } catch (err) {

@@ -36,7 +36,8 @@ export function createPartitions(producer: Pick<AtkafkaProducer, 'metadata'>): P
   return {
     async refresh(topics) {
       const metadata = await producer.metadata({ topics: [...new Set(topics)] })
-      for (const [topic, info] of metadata.topics) counts.set(topic, info.partitionsCount)
+      // a topic the broker did not describe stays unknown: of() then fails the request
+      for (const [topic, info] of metadata.topics) if (info) counts.set(topic, info.partitionsCount)
     },
     of,
     assign: (record) => ({ ...record, partition: of(record) }),

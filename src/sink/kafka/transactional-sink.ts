@@ -125,10 +125,10 @@ export function createTransactionalSink<P>(
       let batch: QueuedRecord[] = []
       // up to the event bound, or the rest of a call begun in this transaction
       const cap = queue.continues(last) ? queue.headCallLength() : Math.max(1, options.maxEvents - staged)
-      await partitions
-        .refresh(planner.topics(queue))
-        .then(() => {
-          batch = queue.take(planner.next(queue, cap))
+      await planner
+        .next(queue, cap)
+        .then((n) => {
+          batch = queue.take(n)
           last = batch.at(-1)
           return stage(batch)
         })

@@ -1,9 +1,13 @@
-// The produce-request bounds (records, bytes per request, bytes per partition batch) and the
-// reading of a partly failed produce: pure functions, checked on hand-made inputs.
+// The produce-request bounds (records, bytes per request, bytes per partition batch), the
+// reading of a partly failed produce, and the planner's use of the topics' partition counts.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { produceOutcome } from '../../../src/sink/kafka/partitions.ts'
+import type { OutboundRecord } from '../../../src/pipeline/types.ts'
+import type { AtkafkaProducer } from '../../../src/sink/kafka/create-producer.ts'
+import { requestPlanner } from '../../../src/sink/kafka/kafka-sink.ts'
+import { createPartitions, produceOutcome } from '../../../src/sink/kafka/partitions.ts'
 import { type Measured, requestLength } from '../../../src/sink/kafka/request-bounds.ts'
+import { SendQueue } from '../../../src/sink/kafka/send-queue.ts'
 
 const item = (bytes: number, partition = 'p:0'): Measured => ({ bytes, partition })
 const len = (items: Measured[], records = 100, requestBytes = 1000, partitionBytes = 400) =>
@@ -87,5 +91,39 @@ describe('produceOutcome', () => {
   test('an error without answers says nothing: neither written nor refused', () => {
     const { written, refused } = produceOutcome(new Error('timeout', { cause: new Error('socket closed') }))
     assert.equal(written.size + refused.size, 0)
+  })
+})
+
+describe('requestPlanner', () => {
+  const options = {
+    batchSize: 100,
+    lingerMs: 0,
+    maxMessageBytes: 1000,
+    deadLetterTopic: 'dlq',
+    maxRequestBytes: 10_000,
+    maxBatchBytes: 5000,
+  }
+  const record = (topic: string): OutboundRecord => ({ topic, key: 'did:plc:k', value: Buffer.alloc(10) })
+
+  test('records queued while the partition counts are read are left to the next request', async () => {
+    let answer: (() => void) | undefined
+    const asked: string[][] = []
+    const producer = {
+      metadata: ({ topics }: { topics: string[] }) => {
+        asked.push([...topics].sort())
+        return new Promise((resolve) => {
+          answer = () => resolve({ topics: new Map(topics.map((t) => [t, { partitionsCount: 2 }])) })
+        })
+      },
+    } as unknown as AtkafkaProducer
+    const planner = requestPlanner(options, createPartitions(producer))
+    const queue = new SendQueue()
+    void queue.push([record('a'), record('a')])
+    const planned = planner.next(queue)
+    // a routed record for a topic not read yet arrives while the metadata is on its way
+    void queue.push([record('b')])
+    answer?.()
+    assert.equal(await planned, 2)
+    assert.deepEqual(asked, [['a', 'dlq']])
   })
 })
