@@ -206,7 +206,13 @@ async function stream(
         identity,
         encode: output.encode,
         sink,
-        window: createInFlightWindow(config.maxInFlight, (n) => metrics.inFlight(n)),
+        window: createInFlightWindow(
+          { events: config.maxInFlight, bytes: config.maxInFlightBytes },
+          (events, bytes) => {
+            metrics.inFlight(events)
+            metrics.inFlightBytes(bytes)
+          },
+        ),
         metrics,
         logger: log,
       },
@@ -273,6 +279,8 @@ function createSink(
     lingerMs: config.lingerMs,
     maxMessageBytes: config.maxMessageBytes,
     deadLetterTopic: config.deadLetterTopic,
+    maxRequestBytes: config.maxRequestBytes,
+    maxBatchBytes: config.maxBatchBytes,
   }
   if (!cursor?.transactional) return createKafkaSink(producer, options, deps)
   return createTransactionalSink(

@@ -5,6 +5,8 @@
 export const DROP_REASONS = [
   'unknown_kind', // frame type / Tap event type atkafka does not know (forward compatibility)
   'malformed_frame', // bytes that are not a header + body of DAG-CBOR, or invalid JSON from Tap
+  'oversized_frame', // a relay frame past --max-frame-bytes, never read: skipped by moving the cursor one seq
+  'lexicon_limit', // a frame past its lexicon's limits (over 200 ops, over 2,000,000 bytes of blocks): dropped whole
   'invalid_event', // decoded, but required fields are missing or have the wrong type
   'invalid_car', // commit blocks are not a readable CAR
   'missing_block', // create/update op whose record block is not in the commit's CAR

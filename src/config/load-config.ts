@@ -111,6 +111,10 @@ function crossFieldProblems(command: Command, c: Partial<Config>): string[] {
       `${label(o.reconnectMinMs)}: must not exceed --reconnect-max-ms`,
     ],
     [
+      c.maxBatchBytes !== undefined && c.maxRequestBytes !== undefined && c.maxBatchBytes > c.maxRequestBytes,
+      `${label(o.maxBatchBytes)}: must not exceed --max-request-bytes`,
+    ],
+    [
       c.exactlyOnce === true && c.cursorStore !== undefined && c.cursorStore !== 'kafka',
       `${label(o.exactlyOnce)}: needs --cursor-store kafka (the cursor commits in the same transaction as the events)`,
     ],

@@ -137,6 +137,18 @@ export const options = {
       commands: STREAMS,
       help: 'most messages in one produce request',
     },
+    maxRequestBytes: {
+      schema: int(64 * 1024, 100 * 1024 * 1024),
+      default: '16777216',
+      commands: STREAMS,
+      help: 'most bytes in one produce request (as the Java producer’s max.request.size; brokers refuse requests past socket.request.max.bytes, 100 MiB by default); a single larger message still goes, alone',
+    },
+    maxBatchBytes: {
+      schema: int(1024, 100 * 1024 * 1024),
+      default: '1000000',
+      commands: STREAMS,
+      help: 'most bytes of one partition in one produce request (as the Java producer’s batch.size; brokers refuse a partition batch past message.max.bytes, 1048588 by default); a larger message goes alone in its batch',
+    },
     lingerMs: {
       schema: int(0, 60_000),
       default: '5',
@@ -216,6 +228,23 @@ export const options = {
       schema: int(1, 10_000_000),
       default: '20000',
       help: 'events read from the upstream but not yet acknowledged by Kafka; reading pauses at this bound',
+    },
+    maxInFlightBytes: {
+      schema: int(1024 * 1024, 16 * 1024 * 1024 * 1024),
+      default: '33554432',
+      help: 'bytes read from the upstream but not yet acknowledged by Kafka (encoded records; relay and Tap frames while their events wait for identity lookups); reading pauses at this bound, one delivery always fits',
+    },
+    maxFrameBytes: {
+      schema: int(64 * 1024, 1024 * 1024 * 1024),
+      default: '8388608',
+      commands: FIREHOSE,
+      help: 'largest upstream websocket message read; a larger one is never read (relay: see --on-oversized-frame; Tap: the run ends). The lexicons allow relay frames of about 2.2 MB',
+    },
+    onOversizedFrame: {
+      schema: oneOf(['skip', 'stop']),
+      default: 'skip',
+      commands: RELAY,
+      help: 'when the relay sends a frame larger than --max-frame-bytes: skip (reconnect one seq further, counted as an oversized_frame drop) or stop (exit 1 naming the cursor and the limit)',
     },
     reconnectMinMs: {
       schema: int(0, 600_000),

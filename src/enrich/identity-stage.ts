@@ -7,6 +7,9 @@
 // for its own lookups; deliveries of other DIDs do not wait for it, so a slow DID holds up
 // only its own events. Lookups settle within their deadline (never reject), so nothing waits
 // longer than that per delivery; what was not resolved in time goes without metadata, counted.
+// What waits here is bounded outside: the pipeline's in-flight window holds each waiting
+// delivery at its bytes (the upstream frame plus the estimated heap of its decoded records),
+// so every DID's queue together stays within --max-in-flight events and --max-in-flight-bytes.
 import type { RawJson } from '../encode/raw-json.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { ServiceDecision } from '../filters/service-filter.ts'

@@ -39,6 +39,8 @@ export interface MetricsSnapshot {
   /** event time of the latest event held by Kafka ('' before the first) */
   readonly eventTime: string
   readonly inFlight: number
+  /** bytes held by the in-flight window */
+  readonly inFlightBytes: number
   readonly acks: Readonly<Record<'ok' | 'error', number>>
   readonly tapEventBuffer: number
   readonly tapAckBuffer: number
@@ -61,6 +63,7 @@ export interface Metrics {
   reconnected(source: string): void
   upstreamState(source: string, state: UpstreamState): void
   inFlight(count: number): void
+  inFlightBytes(bytes: number): void
   upstreamError(name: string): void
   /** Tap: an ack written to the socket (ok), or one that could not be (error: kept for the next connection) */
   ackSent(status: 'ok' | 'error'): void
@@ -138,6 +141,7 @@ export function createMetrics(registry = new Registry()): Metrics {
     committedCursor: undefined as number | undefined,
     eventTime: '',
     inFlight: 0,
+    inFlightBytes: 0,
     upstreamState: 'connecting' as UpstreamState,
     upstreamSource: '',
     tapEventBuffer: 0,
@@ -171,6 +175,11 @@ export function createMetrics(registry = new Registry()): Metrics {
     'atkafka_in_flight_events',
     'Events read from the upstream and not yet acknowledged by Kafka',
     () => state.inFlight,
+  )
+  gauge(
+    'atkafka_in_flight_bytes',
+    'Bytes held by the in-flight window: encoded records not yet acknowledged by Kafka, upstream frames waiting for identity lookups',
+    () => state.inFlightBytes,
   )
   const acks = counter('atkafka_acks_sent', 'Acks sent to Tap, by status', ['status'], each(['ok', 'error']))
   gauge('atkafka_tap_event_buffer_size', 'Tap events received and not yet acked', () => state.tapEventBuffer)
@@ -292,6 +301,7 @@ export function createMetrics(registry = new Registry()): Metrics {
       cursorSeq: state.cursorSeq,
       eventTime: state.eventTime,
       inFlight: state.inFlight,
+      inFlightBytes: state.inFlightBytes,
       acks: countsBy(acks, 'status') as Record<'ok' | 'error', number>,
       tapEventBuffer: state.tapEventBuffer,
       tapAckBuffer: state.tapAckBuffer,
@@ -330,6 +340,9 @@ export function createMetrics(registry = new Registry()): Metrics {
     },
     inFlight: (count) => {
       state.inFlight = count
+    },
+    inFlightBytes: (bytes) => {
+      state.inFlightBytes = bytes
     },
     upstreamError: (name) => {
       upstreamErrors.child(name).value++

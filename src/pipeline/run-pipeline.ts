@@ -1,7 +1,8 @@
 // source → filter → identity (optional) → encode → sink → ack. Each delivery is acked only
 // after Kafka holds every record made from it; a send that fails ends the run (nothing after
-// it is acked). The in-flight window bounds what is read but not yet acknowledged, including
-// events waiting for an identity lookup.
+// it is acked). The in-flight window bounds what is read but not yet acknowledged, in events
+// and in bytes, including events waiting for an identity lookup: those are counted at the
+// delivery's bytes (what holding its decoded events costs), records at their encoded bytes.
 import type { Logger } from 'pino'
 import { ospreyActionName } from '../encode/osprey-envelope.ts'
 import type { RawJson } from '../encode/raw-json.ts'
@@ -9,7 +10,7 @@ import type { ResolvedEvent } from '../enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { InFlightWindow } from './in-flight-window.ts'
-import type { OutboundRecord, Sink, Source } from './types.ts'
+import { type OutboundRecord, recordBytes, type Sink, type Source } from './types.ts'
 
 /** resolves DIDs, filters services, attaches metadata; emits in per-DID order (src/enrich) */
 interface IdentityPort {
@@ -45,22 +46,32 @@ export async function runPipeline<P>(
   }
   const readSignal = AbortSignal.any([signal, failed.signal])
 
-  /** sends the records; `held` events were counted in the window for them */
-  const dispatch = (records: OutboundRecord[], latest: string | undefined, held: number, ack: () => void) => {
+  /** sends the records; `held` events and `heldBytes` were counted in the window until now */
+  const dispatch = (
+    records: OutboundRecord[],
+    latest: string | undefined,
+    held: number,
+    heldBytes: number,
+    ack: () => void,
+  ) => {
     const n = records.length
-    if (held > n) window.release(held - n)
+    let bytes = 0
+    for (const r of records) bytes += recordBytes(r)
+    // the records take the place of what was held (added first: no reader is woken in between)
+    window.add(n, bytes)
+    if (held > 0 || heldBytes > 0) window.release(held, heldBytes)
     if (n === 0) {
       ack()
       return
     }
     sink.send(records).then(
       () => {
-        window.release(n)
+        window.release(n, bytes)
         if (latest) metrics.eventTime(latest)
         ack()
       },
       (err: unknown) => {
-        window.release(n)
+        window.release(n, bytes)
         fail(err)
       },
     )
@@ -69,7 +80,12 @@ export async function runPipeline<P>(
   const handled = (event: AtprotoEvent) =>
     metrics.eventHandled(ospreyActionName(event), event.kind === 'operation' ? event.collection : '')
 
-  const encodeResolved = (kept: readonly ResolvedEvent[], held: number, ack: () => void) => {
+  const encodeResolved = (
+    kept: readonly ResolvedEvent[],
+    held: number,
+    heldBytes: number,
+    ack: () => void,
+  ) => {
     const records: OutboundRecord[] = []
     let latest: string | undefined
     for (const { event, metadata } of kept) {
@@ -77,7 +93,7 @@ export async function runPipeline<P>(
       records.push(encode(event, metadata))
       latest = event.time
     }
-    dispatch(records, latest, held, ack)
+    dispatch(records, latest, held, heldBytes, ack)
   }
 
   try {
@@ -95,8 +111,9 @@ export async function runPipeline<P>(
           continue
         }
         const held = kept.length
-        window.add(held)
-        identity.process(kept, (resolved) => encodeResolved(resolved, held, ack))
+        const heldBytes = delivery.bytes ?? 0
+        window.add(held, heldBytes)
+        identity.process(kept, (resolved) => encodeResolved(resolved, held, heldBytes, ack))
       } else {
         const records: OutboundRecord[] = []
         let latest: string | undefined
@@ -113,8 +130,7 @@ export async function runPipeline<P>(
           ack()
           continue
         }
-        window.add(records.length)
-        dispatch(records, latest, records.length, ack)
+        dispatch(records, latest, 0, 0, ack)
       }
       if (window.full) await window.room()
       if (readSignal.aborted) break

@@ -6,6 +6,12 @@ export interface Delivery {
   /** may be empty: everything filtered out or dropped while decoding */
   readonly events: readonly AtprotoEvent[]
   /**
+   * what holding the events costs, in bytes: the upstream message(s) they came from, more when
+   * their decoded records are known to take more (the in-flight window counts it while the
+   * events wait for identity lookups; 0 when unknown)
+   */
+  readonly bytes?: number
+  /**
    * called once every event of this delivery is held by Kafka (relay: seq complete; Tap: send
    * the ack). A plain function (it must not use `this`): the pipeline keeps only the function,
    * so the events can be garbage-collected while their records are in flight.
@@ -37,6 +43,13 @@ export interface OutboundRecord {
   readonly value: Buffer
   /** record headers (src/encode/record-headers.ts) */
   readonly headers?: Map<Buffer, Buffer>
+}
+
+/** the bytes a record holds: key, value and headers (the in-flight window and produce requests count these) */
+export function recordBytes(record: OutboundRecord): number {
+  let bytes = record.key.length + record.value.length
+  if (record.headers) for (const [name, value] of record.headers) bytes += name.length + value.length
+  return bytes
 }
 
 export interface Sink {

@@ -58,6 +58,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <table>
       <tr><th>latest event in Kafka</th><td class="n mono" data-field="latestEventTime">…</td></tr>
       <tr><th>in flight</th><td class="n" data-field="inFlight">…</td></tr>
+      <tr><th>in flight (bytes)</th><td class="n" data-field="inFlightBytes" data-format="bytes">…</td></tr>
     </table>
   </section>
   <section data-mode="relay">
@@ -142,6 +143,11 @@ function show(v, format) {
     if (v < 120) return v.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }) + ' s'
     const d = Math.floor(v / 86400), h = Math.floor((v % 86400) / 3600), m = Math.floor((v % 3600) / 60)
     return (d ? [d + ' d', h + ' h'] : h ? [h + ' h', m + ' min'] : [m + ' min']).join(' ')
+  }
+  if (format === 'bytes') {
+    if (v < 1024) return nf.format(v) + ' B'
+    const [n, unit] = v < 1048576 ? [v / 1024, 'KiB'] : v < 1073741824 ? [v / 1048576, 'MiB'] : [v / 1073741824, 'GiB']
+    return n.toLocaleString('en-US', { maximumFractionDigits: 1 }) + ' ' + unit
   }
   if (format === 'yesno' || format === 'flag') return v ? 'yes' : 'no'
   if (format === 'time') return new Date(v).toLocaleTimeString('en-GB')

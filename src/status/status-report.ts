@@ -72,6 +72,8 @@ export interface StatusReport {
   readonly lagSeconds: number | null
   readonly latestEventTime: string | null
   readonly inFlight: number
+  /** bytes held by the in-flight window */
+  readonly inFlightBytes: number
   /** relay mode */
   readonly relay?: {
     readonly upstreamSeq: number | null
@@ -180,6 +182,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
     lagSeconds,
     latestEventTime: Number.isFinite(eventMs) ? s.eventTime : null,
     inFlight: s.inFlight,
+    inFlightBytes: s.inFlightBytes,
     ...(info.command === 'relay'
       ? {
           relay: {
@@ -220,6 +223,7 @@ export function progressFields(report: StatusReport): Record<string, unknown> {
     filtered: report.totals.filtered,
     lagSeconds: report.lagSeconds,
     inFlight: report.inFlight,
+    inFlightBytes: report.inFlightBytes,
     upstream: report.upstream.state,
     ...(report.relay
       ? {

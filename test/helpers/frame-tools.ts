@@ -1,6 +1,11 @@
 // Building relay frames for tests and benchmarks: re-sequencing recorded frames, error/info
-// frames. A frame is a DAG-CBOR header followed by a DAG-CBOR body (one WebSocket message).
-import { decode, decodeFirst, encode } from '@atcute/cbor'
+// frames, #commit frames with records of any size (their CAR written by @atcute/car), and
+// frames the data model forbids (a float-encoded seq). A frame is a DAG-CBOR header followed
+// by a DAG-CBOR body (one WebSocket message).
+import { createHash, randomBytes } from 'node:crypto'
+import { writeCarStream } from '@atcute/car'
+import { BytesWrapper, decode, decodeFirst, encode, toCidLink } from '@atcute/cbor'
+import { CODEC_DCBOR, fromDigest } from '@atcute/cid'
 
 /** A run of frames produced on demand (a long stream need not sit in memory). */
 export interface FrameWindow {
@@ -157,4 +162,106 @@ export function infoFrame(name: string, message?: string): Uint8Array {
 /** a message of a type the lexicon does not know (consumers must skip it) */
 export function unknownFrame(t: string, seq: number): Uint8Array {
   return encodeFrame({ op: 1, t }, { seq, did: 'did:plc:unknown' })
+}
+
+/** one op of a synthetic #commit; create/update ops carry a record (any DAG-CBOR value) */
+export interface CommitOp {
+  readonly action: 'create' | 'update' | 'delete'
+  /** `<collection>/<rkey>` (written as given, so it may break the syntax on purpose) */
+  readonly path: string
+  readonly record?: unknown
+}
+
+export interface CommitSpec {
+  readonly seq: number
+  /** default: a fixed valid did:plc */
+  readonly repo?: string
+  readonly rev?: string
+  readonly time?: string
+  readonly ops: readonly CommitOp[]
+}
+
+const COMMIT_HEADER = { op: 1, t: '#commit' }
+
+function dagCborCid(data: Uint8Array) {
+  return fromDigest(CODEC_DCBOR, createHash('sha256').update(data).digest())
+}
+
+/**
+ * A #commit frame as a relay sends it: the record blocks in a CARv1 (a stand-in commit block
+ * first, as its root), one repoOp per op with the record's CID. Signatures and the MST are not
+ * there: atkafka is a records-only consumer and never reads them.
+ */
+export async function commitFrame(spec: CommitSpec): Promise<Uint8Array> {
+  const repo = spec.repo ?? 'did:plc:bytesbytesbytesbytes2345'
+  const rev = spec.rev ?? '3mptbypluud2a'
+  const commitBlock = encode({ did: repo, rev, version: 3, data: null, prev: null })
+  const commitCid = dagCborCid(commitBlock)
+  const blocks = [{ cid: commitCid.bytes, data: commitBlock }]
+  const ops = spec.ops.map((op) => {
+    if (op.action === 'delete') return { action: op.action, path: op.path, cid: null }
+    const data = encode(op.record)
+    const cid = dagCborCid(data)
+    blocks.push({ cid: cid.bytes, data })
+    return { action: op.action, path: op.path, cid: toCidLink(cid) }
+  })
+  const car = Buffer.concat(await Array.fromAsync(writeCarStream([toCidLink(commitCid)], blocks)))
+  return encodeFrame(COMMIT_HEADER, {
+    seq: spec.seq,
+    rebase: false,
+    tooBig: false,
+    repo,
+    commit: toCidLink(commitCid),
+    rev,
+    since: null,
+    blocks: new BytesWrapper(car),
+    ops,
+    blobs: [],
+    time: spec.time ?? '2026-07-04T14:38:07.517Z',
+  })
+}
+
+/**
+ * A record of about `bytes` bytes of DAG-CBOR: a post whose text is `bytes` long ('text': one
+ * letter repeated, which compresses to nothing; 'random': base64 of random bytes, which does
+ * not), or whose `items` array holds that many small entries ('ints': 1-byte integers, 'maps':
+ * empty maps, the most heap per byte @atcute/cbor can be made to build).
+ */
+export function bigRecord(
+  bytes: number,
+  shape: 'text' | 'random' | 'ints' | 'maps' = 'text',
+): Record<string, unknown> {
+  const base = { $type: 'app.bsky.feed.post', createdAt: '2026-07-04T14:38:07.517Z' }
+  switch (shape) {
+    case 'text':
+      return { ...base, text: 'x'.repeat(bytes) }
+    case 'random':
+      return {
+        ...base,
+        text: randomBytes(Math.ceil((bytes * 3) / 4))
+          .toString('base64')
+          .slice(0, bytes),
+      }
+    case 'ints':
+      return { ...base, text: '', items: new Array<number>(bytes).fill(7) }
+    case 'maps':
+      return { ...base, text: '', items: Array.from({ length: bytes }, () => ({})) }
+  }
+}
+
+/** The same frame with its seq encoded as a DAG-CBOR float (the data model forbids floats for integers). */
+export function withFloatSeq(frame: Uint8Array): Uint8Array {
+  const { header, body } = splitFrame(frame)
+  if (typeof body.seq !== 'number') throw new TypeError('withFloatSeq: the frame has no seq')
+  const encodedBody = encode({ ...body, seq: SENTINEL })
+  const hits = indexOfAll(encodedBody, MARK)
+  const hit = hits[0]
+  if (hits.length !== 1 || hit === undefined) throw new Error('withFloatSeq: ambiguous sentinel')
+  // the uint64 form and the float64 form are both 9 bytes: one major-type byte and 8 of value
+  const valueAt = hit + MARK.length - 9
+  const out = concat(encode(header), encodedBody)
+  const at = encode(header).length + valueAt
+  out[at] = 0xfb
+  new DataView(out.buffer, out.byteOffset + at + 1, 8).setFloat64(0, body.seq)
+  return out
 }

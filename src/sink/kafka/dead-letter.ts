@@ -23,7 +23,7 @@ export function isPermanentRecordError(err: unknown): PermanentReason | undefine
 }
 
 /** more bytes than the broker takes in one message (keys are DIDs: ASCII) */
-function tooBig(record: OutboundRecord, maxMessageBytes: number): boolean {
+export function tooBig(record: OutboundRecord, maxMessageBytes: number): boolean {
   return record.value.length + record.key.length > maxMessageBytes
 }
 

@@ -22,6 +22,24 @@ export class SendQueue {
     return this.#items.length
   }
 
+  /** the queued records, oldest first (a view: read it before the next push or take) */
+  peek(): readonly QueuedRecord[] {
+    return this.#items
+  }
+
+  /** how many records at the head belong to the oldest record's send() call */
+  headCallLength(): number {
+    const items = this.#items
+    let n = 0
+    while (n < items.length && items[n]?.call === items[0]?.call) n++
+    return n
+  }
+
+  /** whether the oldest queued record belongs to the same send() call as `item` */
+  continues(item: QueuedRecord | undefined): boolean {
+    return item !== undefined && this.#items[0]?.call === item.call
+  }
+
   /** queues the records; the promise settles when they are all written, or one failed */
   push(records: readonly OutboundRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve()

@@ -5,15 +5,19 @@
 // the cursor at that moment (from the cursor port). Events and cursor thus become visible to
 // read_committed consumers atomically: a crash before the commit aborts both, the restart
 // resumes from the last committed cursor, and nothing is seen twice. Oversized records go to the
-// dead-letter topic inside the same transaction. Any other failure (including being fenced by a
-// newer instance with the same transactional id) ends the run; the open transaction is aborted.
+// dead-letter topic inside the same transaction. Each produce request is bounded like the
+// at-least-once sink's (--batch-size, --max-request-bytes, --max-batch-bytes): one send call
+// (one upstream delivery) may take several requests, but never two transactions. Any other
+// failure (including being fenced by a newer instance with the same transactional id) ends the
+// run; the open transaction is aborted, so nothing of it is ever seen by read_committed readers.
 import type { Logger } from 'pino'
 import { SinkError } from '../../errors.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { OutboundRecord, Sink } from '../../pipeline/types.ts'
 import type { AtkafkaProducer } from './create-producer.ts'
 import { createDeadLetters } from './dead-letter.ts'
-import type { SinkOptions } from './kafka-sink.ts'
+import { requestPlanner, type SinkOptions } from './kafka-sink.ts'
+import { createPartitions } from './partitions.ts'
 import { type QueuedRecord, SendQueue } from './send-queue.ts'
 
 export interface TransactionalSinkOptions extends SinkOptions {
@@ -43,6 +47,8 @@ export function createTransactionalSink<P>(
 ): Sink {
   const { metrics, logger, cursor } = deps
   const deadLetters = createDeadLetters(options, deps)
+  const partitions = createPartitions(producer)
+  const planner = requestPlanner(options, partitions)
   const queue = new SendQueue()
   let txn: Transaction | undefined
   let begun = false
@@ -75,7 +81,7 @@ export function createTransactionalSink<P>(
   const stage = async (items: readonly QueuedRecord[]) => {
     const t = await openTransaction()
     const { records, diverted } = deadLetters.divertOversized(items.map((i) => i.record))
-    await t.send({ messages: records })
+    await t.send({ messages: records.map(partitions.assign) })
     staged += records.length
     metrics.eventsProduced('ok', records.length - diverted)
     deadLetters.written('oversized_message', diverted)
@@ -101,6 +107,8 @@ export function createTransactionalSink<P>(
   const due = () => staged > 0 && (staged >= options.maxEvents || Date.now() - openedAt >= options.intervalMs)
 
   async function loop() {
+    /** the last record staged: while the queue goes on with its call, no commit */
+    let last: QueuedRecord | undefined
     for (;;) {
       if (queue.length === 0) {
         if (staged > 0 && (closing || due())) {
@@ -114,15 +122,24 @@ export function createTransactionalSink<P>(
       if (queue.length < options.batchSize && options.lingerMs > 0 && !closing && staged === 0) {
         await sleep(options.lingerMs)
       }
+      let batch: QueuedRecord[] = []
+      // up to the event bound, or the rest of a call begun in this transaction
+      const cap = queue.continues(last) ? queue.headCallLength() : Math.max(1, options.maxEvents - staged)
+      await planner
+        .next(queue, cap)
+        .then((n) => {
+          batch = queue.take(n)
+          last = batch.at(-1)
+          return stage(batch)
+        })
+        .catch((err: unknown) => {
+          SendQueue.failed(batch, new SinkError('staging records in the transaction failed', { cause: err }))
+          throw err
+        })
       // a send call (one upstream delivery, e.g. a commit's ops) goes into one transaction
       // whole: the committed cursor covers complete deliveries only, so one split across two
       // transactions would be half-replayed (duplicated) after a crash between them
-      const batch = queue.take(Math.min(options.batchSize, Math.max(1, options.maxEvents - staged)), true)
-      await stage(batch).catch((err: unknown) => {
-        SendQueue.failed(batch, new SinkError('staging records in the transaction failed', { cause: err }))
-        throw err
-      })
-      if (due()) await commit()
+      if (due() && !queue.continues(last)) await commit()
     }
   }
 

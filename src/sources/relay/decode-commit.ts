@@ -1,11 +1,14 @@
 // A relay #commit body → one OperationEvent per op. Records come from the commit's CAR slice,
 // looked up by the op's CID and hash-checked; only the bad op is dropped, the rest still go out.
+// A commit past the lexicon's limits (200 ops, 2,000,000 bytes of blocks) or whose repo is not
+// a DID is dropped whole; an op whose path is not <NSID>/<record key> is dropped alone.
 import { hash } from 'node:crypto'
 import { type CarEntry, fromUint8Array } from '@atcute/car'
 import { BytesWrapper, CidLinkWrapper, decode } from '@atcute/cbor'
 import { DecodeError, type DropReason } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
-import { isMap } from './body-fields.ts'
+import { isDid, isNsid, isRecordKey } from '../../events/atproto-syntax.ts'
+import { isMap, shown } from './body-fields.ts'
 
 const CODEC_DAG_CBOR = 0x71
 const HASH_SHA256 = 0x12
@@ -15,18 +18,29 @@ const HASH_SHA256 = 0x12
  * would throw on every retry. Real records nest well under 20 levels.
  */
 export const MAX_RECORD_DEPTH = 128
+/** com.atproto.sync.subscribeRepos#commit: `ops` maxLength */
+export const MAX_COMMIT_OPS = 200
+/** com.atproto.sync.subscribeRepos#commit: `blocks` maxLength */
+export const MAX_COMMIT_BLOCKS_BYTES = 2_000_000
+/**
+ * heap bytes per map, array or value of a decoded record, for the estimate decodeCommit
+ * returns: an empty map @atcute/cbor builds takes about 64 bytes (measured on Node 24)
+ */
+export const HEAP_BYTES_PER_NODE = 64
 
 /**
  * Appends the commit's op events to `events` and its drops to `drops`. `seq` is already checked.
  * Each event carries its op's index in `ops` (`opIndex`), counting the ops that were dropped too.
  * Records keep the values @atcute/cbor decodes (CID links, bytes): they serialize to atproto JSON.
+ * Returns an estimate of the heap the decoded records take (HEAP_BYTES_PER_NODE per value plus
+ * the block's bytes), so that events held while they wait are counted at what they cost.
  */
 export function decodeCommit(
   body: Record<string, unknown>,
   seq: number,
   events: AtprotoEvent[],
   drops: DecodeError[],
-): void {
+): number {
   const { repo: did, rev, time, ops, blocks } = body
   if (
     typeof did !== 'string' ||
@@ -42,8 +56,24 @@ export function decodeCommit(
         `#commit seq=${seq}: ${bad.length ? `no ${bad.join(', ')}` : 'a field has the wrong type'}`,
       ),
     )
-    return
+    return 0
   }
+  if (!isDid(did)) {
+    drops.push(new DecodeError('invalid_event', `#commit seq=${seq}: repo ${shown(did)} is not a DID`))
+    return 0
+  }
+  if (ops.length > MAX_COMMIT_OPS || blocks.buf.length > MAX_COMMIT_BLOCKS_BYTES) {
+    drops.push(
+      dropped(
+        'lexicon_limit',
+        seq,
+        did,
+        `${ops.length} ops and ${blocks.buf.length} bytes of blocks; the lexicon allows ${MAX_COMMIT_OPS} and ${MAX_COMMIT_BLOCKS_BYTES}`,
+      ),
+    )
+    return 0
+  }
+  let recordBytes = 0
   // read on the first create/update op only: a deletes-only commit never parses its CAR
   let car: CarIndex | undefined
   let carError: unknown
@@ -62,6 +92,12 @@ export function decodeCommit(
     }
     const collection = path.slice(0, slash)
     const rkey = path.slice(slash + 1)
+    if (!isNsid(collection) || !isRecordKey(rkey)) {
+      drops.push(
+        dropped('invalid_event', seq, did, `op ${i}: path ${shown(path)} is not <NSID>/<record key>`),
+      )
+      continue
+    }
     if (action === 'delete') {
       events.push({ kind: 'operation', did, seq, opIndex: i, rev, time, action, collection, rkey })
       continue
@@ -103,13 +139,16 @@ export function decodeCommit(
       drops.push(dropped('invalid_record', seq, did, `op ${path}: record is not a map`))
       continue
     }
-    // each level takes at least one byte, so only a block longer than the limit can be too deep
-    if (block.length > MAX_RECORD_DEPTH && nestsDeeperThan(record, MAX_RECORD_DEPTH)) {
+    // each level takes at least one byte, so only a block longer than the limit can be too deep;
+    // a shorter one has at most one value per byte
+    const nodes = block.length > MAX_RECORD_DEPTH ? countNodes(record, MAX_RECORD_DEPTH) : block.length
+    if (nodes < 0) {
       drops.push(
         dropped('invalid_record', seq, did, `op ${path}: record nests deeper than ${MAX_RECORD_DEPTH}`),
       )
       continue
     }
+    recordBytes += block.length + nodes * HEAP_BYTES_PER_NODE
     events.push({
       kind: 'operation',
       did,
@@ -124,20 +163,33 @@ export function decodeCommit(
       record,
     })
   }
+  return recordBytes
 }
 
-/** whether `value` has more than `limit` levels of nested maps/arrays (recursion bounded by `limit`) */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  if (typeof value !== 'object' || value === null) return false
+/**
+ * the values in `value` (itself, every map, array and leaf in it), or -1 when it has more than
+ * `limit` levels of nested maps/arrays (recursion bounded by `limit`)
+ */
+function countNodes(value: unknown, limit: number): number {
+  if (typeof value !== 'object' || value === null) return 1
+  let n = 1
   if (Array.isArray(value)) {
-    if (limit === 0) return true
-    for (const item of value) if (nestsDeeperThan(item, limit - 1)) return true
-    return false
+    if (limit === 0) return -1
+    for (const item of value) {
+      const inner = countNodes(item, limit - 1)
+      if (inner < 0) return -1
+      n += inner
+    }
+    return n
   }
-  if (!isMap(value)) return false // a CID link or bytes
-  if (limit === 0) return true
-  for (const key in value) if (nestsDeeperThan(value[key], limit - 1)) return true
-  return false
+  if (!isMap(value)) return 1 // a CID link or bytes
+  if (limit === 0) return -1
+  for (const key in value) {
+    const inner = countNodes(value[key], limit - 1)
+    if (inner < 0) return -1
+    n += inner
+  }
+  return n
 }
 
 function dropped(reason: DropReason, seq: number, did: string, what: string, cause?: unknown): DecodeError {

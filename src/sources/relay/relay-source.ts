@@ -2,11 +2,20 @@
 // acked when every event of the frame is held by Kafka. Reconnects resume strictly after the
 // last seq received: every received event is either already in Kafka or in flight to it (a
 // send that fails ends the run), so nothing between is skipped.
+//
+// A frame larger than --max-frame-bytes is never read (ws refuses it from its header), so its
+// seq is unknown; all that is known is that it is the first frame after the last seq received
+// (C), since the relay sends in seq order. --on-oversized-frame=stop ends the run naming C and
+// the limit. skip (default) reconnects at cursor C+1: no frame exists between C and the big
+// one, so that skips it exactly when its seq is C+1 (relay seqs are consecutive but for rare
+// gaps) and nothing else in any case; if the next connection meets a big frame again (a gap, or
+// a second one), the cursor moves one more. Each step is one `oversized_frame` drop and one
+// FrameTooLarge upstream error, and a connection without progress, so the backoff grows.
 import type { Logger } from 'pino'
 import { SourceProtocolError } from '../../errors.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
-import { readSocketBatches } from '../websocket/reconnecting-socket.ts'
+import { FrameTooLargeError, readSocketBatches } from '../websocket/reconnecting-socket.ts'
 import { decodeFrame } from './decode-frame.ts'
 import { createSeqTracker, type SeqTracker } from './seq-tracker.ts'
 
@@ -17,6 +26,10 @@ export interface RelaySourceConfig {
   readonly reconnectMinMs: number
   readonly reconnectMaxMs: number
   readonly idleTimeoutMs: number
+  /** the websocket's message size limit */
+  readonly maxFrameBytes: number
+  /** a frame past maxFrameBytes: skip it by moving the cursor (counted), or end the run */
+  readonly onOversizedFrame: 'skip' | 'stop'
 }
 
 /** the relay's position is a seq; deliveries(signal, after) resume strictly after it (undefined: the live head) */
@@ -43,6 +56,38 @@ export function createRelaySource(
   let tracker: SeqTracker = createSeqTracker()
   let connected = false
   let connections = 0
+  /** frames with a seq received: the socket's measure of progress */
+  let seqFrames = 0
+
+  /** a connection closed on a frame past the limit: skip it (cursor + 1) or end the run */
+  const oversizedFrame = (err: FrameTooLargeError) => {
+    metrics.upstreamError('FrameTooLarge')
+    const cursor = tracker.last()
+    const where = { cursor: cursor ?? null, maxFrameBytes: err.limit }
+    if (config.onOversizedFrame === 'stop') {
+      throw new SourceProtocolError(
+        `relay sent a frame larger than --max-frame-bytes=${err.limit} right after cursor=${cursor ?? 'live head'}; it can never be read at this limit (raise --max-frame-bytes, or --on-oversized-frame=skip to skip it)`,
+        { cause: err },
+      )
+    }
+    metrics.eventDropped('oversized_frame')
+    if (cursor === undefined) {
+      // no seq yet: the reconnect starts at the live head, past the frame anyway
+      logger.error(
+        where,
+        'relay sent a frame larger than the frame limit; skipped, reconnecting at the live head',
+      )
+      return
+    }
+    // a seq known complete: the frame right after the cursor was refused, and nothing precedes it
+    tracker.add(cursor + 1)()
+    const safe = tracker.safe()
+    if (safe !== undefined) metrics.cursorSeq(safe)
+    logger.error(
+      { ...where, resumeAfter: cursor + 1 },
+      'relay sent a frame larger than the frame limit; skipping it: reconnecting one seq further',
+    )
+  }
 
   async function* deliveries(signal: AbortSignal, after?: number): AsyncGenerator<Delivery> {
     tracker = createSeqTracker(after)
@@ -53,6 +98,8 @@ export function createRelaySource(
         maxBackoffMs: config.reconnectMaxMs,
         idleTimeoutMs: config.idleTimeoutMs,
         highWaterMark: 32,
+        maxPayload: config.maxFrameBytes,
+        progress: () => seqFrames,
         onConnecting: (url, attempt) => {
           metrics.upstreamState('relay', 'connecting')
           logger.info({ url, attempt }, 'connecting to relay')
@@ -66,6 +113,7 @@ export function createRelaySource(
         onClose: (err, nextAttemptInMs) => {
           connected = false
           metrics.upstreamState('relay', 'disconnected')
+          if (err instanceof FrameTooLargeError) oversizedFrame(err)
           logger.warn(
             { err: err.message, cursor: tracker.last() ?? null, nextAttemptInMs },
             'relay connection lost',
@@ -115,8 +163,10 @@ export function createRelaySource(
             )
           }
         }
+        // the frame (its records' bytes and CIDs are views of it) and the decoded records
+        const bytes = message.data.length + (frame.recordBytes ?? 0)
         if (frame.seq === undefined) {
-          if (frame.events.length > 0) yield { events: frame.events, ack: noop }
+          if (frame.events.length > 0) yield { events: frame.events, bytes, ack: noop }
           continue
         }
         const last = tracker.last()
@@ -127,9 +177,11 @@ export function createRelaySource(
           )
         }
         metrics.upstreamSeq(frame.seq)
+        seqFrames++
         const done = tracker.add(frame.seq)
         yield {
           events: frame.events,
+          bytes,
           ack: () => {
             done()
             const safe = tracker.safe()

@@ -15,6 +15,7 @@
 // CBOR; relay mode drops the same op as `invalid_record`, so Tap mode does too.
 import { DecodeError, type DropReason } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
+import { isDid, isNsid, isRecordKey } from '../../events/atproto-syntax.ts'
 import { MAX_RECORD_DEPTH } from '../relay/decode-commit.ts'
 import { isoTime, operationTime } from './tap-timestamp.ts'
 
@@ -29,28 +30,6 @@ export interface ParsedTapMessage {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
-}
-
-// atproto syntax (https://atproto.com/specs/did, /nsid, /record-key), as in indigo's syntax package
-const DID_RE = /^did:[a-z]+:[a-zA-Z0-9._:%-]*[a-zA-Z0-9._-]$/
-const NSID_RE =
-  /^[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+\.[a-zA-Z][a-zA-Z0-9]{0,62}$/
-const RKEY_RE = /^[a-zA-Z0-9._:~-]{1,512}$/
-
-export function isDid(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 2048 && DID_RE.test(value)
-}
-// collections repeat endlessly (a few thousand exist): remember the valid ones, up to a bound
-const validCollections = new Set<string>()
-export function isNsid(value: unknown): value is string {
-  if (typeof value !== 'string') return false
-  if (validCollections.has(value)) return true
-  if (value.length > 317 || !NSID_RE.test(value)) return false
-  if (validCollections.size < 10_000) validCollections.add(value)
-  return true
-}
-export function isRecordKey(value: unknown): value is string {
-  return typeof value === 'string' && value !== '.' && value !== '..' && RKEY_RE.test(value)
 }
 
 /** the outbox id Tap acks by: its row id, an unsigned integer */

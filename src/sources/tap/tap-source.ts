@@ -13,21 +13,39 @@
 // (and a live one would block every later event of its DID). A frame without a usable id
 // (not JSON, no id) cannot be acked at all: it is counted and logged, and Tap resends it.
 //
+// A frame larger than --max-frame-bytes is never read (ws refuses it from its header), so its id
+// is unknown and it cannot be acked: Tap would send it again on every connection. The run ends
+// (SourceProtocolError naming the limit), counted as a FrameTooLarge upstream error; Tap keeps
+// the event, and a run with a larger --max-frame-bytes gets it.
+//
 // --disable-acks (for a Tap run with TAP_DISABLE_ACKS, fire-and-forget) never sends an ack:
 // Tap forgets each event once written to the socket, so whatever is in flight when atkafka
 // stops or crashes is lost. That mode is lossy by design.
 import type { Logger } from 'pino'
 import type { Config } from '../../config/schema.ts'
+import { SourceProtocolError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
-import { readSocketBatches, type SocketSession } from '../websocket/reconnecting-socket.ts'
+import { HEAP_BYTES_PER_NODE } from '../relay/decode-commit.ts'
+import {
+  FrameTooLargeError,
+  readSocketBatches,
+  type SocketMessage,
+  type SocketSession,
+} from '../websocket/reconnecting-socket.ts'
 import { parseTapMessage } from './parse-tap-message.ts'
 import { createPendingAcks } from './pending-acks.ts'
 
 export type TapSourceConfig = Pick<
   Config,
-  'tapHost' | 'tapAdminPassword' | 'disableAcks' | 'reconnectMinMs' | 'reconnectMaxMs' | 'idleTimeoutMs'
+  | 'tapHost'
+  | 'tapAdminPassword'
+  | 'disableAcks'
+  | 'reconnectMinMs'
+  | 'reconnectMaxMs'
+  | 'idleTimeoutMs'
+  | 'maxFrameBytes'
 >
 
 export interface TapSource extends Source {
@@ -70,6 +88,8 @@ export function createTapSource(
   const acks = createPendingAcks({ send: (text) => session?.send(text) ?? false }, metrics)
   let connections = 0
   let unacked = 0
+  /** highest Tap event id received (for the error naming where an oversized frame came) */
+  let lastId: number | undefined
   /** set while the run has stopped and the socket stays open for the last acks */
   let onAllAcked: (() => void) | undefined
   const lingerMs = deps.lingerMs ?? 2000
@@ -115,6 +135,7 @@ export function createTapSource(
         maxBackoffMs: config.reconnectMaxMs,
         idleTimeoutMs: config.idleTimeoutMs,
         highWaterMark: 256,
+        maxPayload: config.maxFrameBytes,
         onConnecting: (shown, attempt) => {
           metrics.upstreamState('tap', 'connecting')
           logger.info({ url: shown, attempt }, 'connecting to tap')
@@ -128,6 +149,13 @@ export function createTapSource(
         },
         onClose: (err, nextAttemptInMs) => {
           metrics.upstreamState('tap', 'disconnected')
+          if (err instanceof FrameTooLargeError) {
+            metrics.upstreamError('FrameTooLarge')
+            throw new SourceProtocolError(
+              `tap sent a frame larger than --max-frame-bytes=${err.limit} (after event id ${lastId ?? 'none'}); it cannot be read or acked, and tap would resend it forever: raise --max-frame-bytes`,
+              { cause: err },
+            )
+          }
           const refused = /status=(401|403)\b/.test(err.message)
           const log = { err: err.message, unacked, acksWaiting: acks.waiting, nextAttemptInMs }
           if (refused) logger.error(log, 'tap refused the connection: check --tap-admin-password')
@@ -149,7 +177,8 @@ export function createTapSource(
         // every event of it once Kafka holds them all (drops ride along and are acked with it)
         const events: AtprotoEvent[] = []
         const ids: number[] = []
-        for (const message of result.value) {
+        const messages = result.value
+        for (const message of messages) {
           if (message.binary) {
             metrics.eventDropped('malformed_frame')
             logger.warn(
@@ -170,6 +199,7 @@ export function createTapSource(
           }
           if (parsed.id === undefined) continue
           ids.push(parsed.id)
+          if (lastId === undefined || parsed.id > lastId) lastId = parsed.id
           if (parsed.event) events.push(parsed.event)
         }
         // frames read but not delivered are never acked: Tap resends them after its retry timeout
@@ -177,7 +207,14 @@ export function createTapSource(
         if (ids.length === 0) continue
         unacked += ids.length
         publishEventBuffer()
-        yield { events, ack: ackAll(ids) }
+        yield {
+          events,
+          // read only when the events wait for identity lookups
+          get bytes() {
+            return heldBytes(messages)
+          },
+          ack: ackAll(ids),
+        }
       }
     } finally {
       lingerThenClose(() => {
@@ -225,6 +262,23 @@ export function createTapSource(
     },
   }
 }
+
+/**
+ * What holding the events parsed from these messages costs: their text, and about
+ * HEAP_BYTES_PER_NODE per object or array JSON.parse built (one per '{' or '['; JSON's
+ * smallest object takes 2 bytes and ~64 of heap)
+ */
+function heldBytes(messages: readonly SocketMessage[]): number {
+  let bytes = 0
+  for (const { data } of messages) {
+    let containers = 0
+    for (const opener of OPENERS)
+      for (let i = data.indexOf(opener); i !== -1; i = data.indexOf(opener, i + 1)) containers++
+    bytes += data.length + containers * HEAP_BYTES_PER_NODE
+  }
+  return bytes
+}
+const OPENERS = [0x7b, 0x5b] // '{', '['
 
 /**
  * The socket's next batch, or undefined as soon as the signal aborts (the pending read then

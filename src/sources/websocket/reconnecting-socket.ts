@@ -1,9 +1,19 @@
 // A pull-based WebSocket reader that reconnects with backoff. Messages are buffered up to a
-// high-water mark, past which the socket is paused (TCP backpressure reaches the upstream), so
-// memory stays bounded when the consumer (Kafka) is slower than the upstream.
+// high-water mark in messages and in bytes, past which the socket is paused (TCP backpressure
+// reaches the upstream), so memory stays bounded when the consumer (Kafka) is slower than the
+// upstream. A message larger than `maxPayload` is never read: ws closes the connection (1009)
+// and the close reports a FrameTooLargeError, for the source to decide what that means.
+// The backoff grows with every connection that ends without progress (opened or not), so an
+// upstream that fails the same way on every connection is retried ever more slowly, never in a
+// tight loop; a connection that made progress starts the backoff over.
 import WebSocket from 'ws'
 import { SourceConnectionError } from '../../errors.ts'
 import { backoffDelay } from './backoff.ts'
+
+/** ws's default is 100 MiB; atkafka's is well above any frame the lexicons allow (about 2.2 MB) */
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
+/** bytes of read messages queued before the socket is paused (one message always fits) */
+const DEFAULT_HIGH_WATER_BYTES = 16 * 1024 * 1024
 
 export interface SocketOptions {
   /** evaluated at every (re)connect, so the cursor can move between connections */
@@ -15,10 +25,29 @@ export interface SocketOptions {
   readonly idleTimeoutMs: number
   /** buffered messages before the socket is paused */
   readonly highWaterMark?: number
+  /** buffered bytes before the socket is paused (default DEFAULT_HIGH_WATER_BYTES) */
+  readonly highWaterBytes?: number
+  /** largest message read; a larger one closes the connection with a FrameTooLargeError */
   readonly maxPayload?: number
+  /**
+   * a number that grows when the consumer made progress (relay: frames with a seq), read when
+   * a connection ends; default: messages delivered. A connection that ends without progress
+   * makes the next delay longer, even if it opened.
+   */
+  readonly progress?: () => number
   readonly onConnecting?: (url: string, attempt: number) => void
   readonly onOpen?: (url: string) => void
+  /** may throw: the stream then ends with that error (nothing is retried) */
   readonly onClose?: (reason: SourceConnectionError, nextAttemptInMs: number) => void
+}
+
+/** The upstream sent a message larger than `maxPayload`: it was not read, the connection closed. */
+export class FrameTooLargeError extends SourceConnectionError {
+  readonly limit: number
+  constructor(limit: number, options?: ErrorOptions) {
+    super(`upstream sent a frame larger than ${limit} bytes (the frame limit); it was not read`, options)
+    this.limit = limit
+  }
 }
 
 export type SocketMessage = { readonly data: Buffer; readonly binary: boolean }
@@ -36,6 +65,11 @@ class Connection {
   readonly #ws: WebSocket
   readonly #queue: (SocketMessage | typeof END)[] = []
   readonly #highWater: number
+  readonly #highWaterBytes: number
+  /** bytes of the messages in #queue */
+  #queuedBytes = 0
+  /** messages handed to the consumer */
+  #delivered = 0
   #waiter: (() => void) | undefined
   #paused = false
   #error: SourceConnectionError | undefined
@@ -46,10 +80,12 @@ class Connection {
 
   constructor(url: string, opts: SocketOptions) {
     this.#highWater = opts.highWaterMark ?? 512
+    this.#highWaterBytes = opts.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES
+    const maxPayload = opts.maxPayload ?? DEFAULT_MAX_FRAME_BYTES
     this.#ws = new WebSocket(url, {
       headers: opts.headers,
       perMessageDeflate: false,
-      maxPayload: opts.maxPayload ?? 8 * 1024 * 1024,
+      maxPayload,
       handshakeTimeout: 30_000,
     })
     this.#ws.on('open', () => {
@@ -60,8 +96,12 @@ class Connection {
     })
     this.#ws.on('message', (data: Buffer, binary: boolean) => {
       this.#lastSeen = Date.now()
+      this.#queuedBytes += data.length
       this.#push({ data, binary })
-      if (!this.#paused && this.#queue.length >= this.#highWater) {
+      if (
+        !this.#paused &&
+        (this.#queue.length >= this.#highWater || this.#queuedBytes >= this.#highWaterBytes)
+      ) {
         this.#paused = true
         this.#ws.pause()
       }
@@ -77,6 +117,11 @@ class Connection {
       this.#ws.terminate()
     })
     this.#ws.on('error', (err) => {
+      // ws refuses a message past maxPayload from its header, before reading its payload
+      if ((err as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.#error ??= new FrameTooLargeError(maxPayload, { cause: err })
+        return
+      }
       this.#error ??= new SourceConnectionError(`websocket error; url=${redact(url)} error=${err.message}`, {
         cause: err,
       })
@@ -95,6 +140,9 @@ class Connection {
   }
   get error() {
     return this.#error
+  }
+  get delivered() {
+    return this.#delivered
   }
   get open() {
     return this.#ws.readyState === WebSocket.OPEN
@@ -148,7 +196,13 @@ class Connection {
     while (this.#queue.length === 0) await new Promise<void>((r) => (this.#waiter = r))
     const end = this.#queue.indexOf(END)
     const batch = (end < 0 ? this.#queue.splice(0) : this.#queue.splice(0, end)) as SocketMessage[]
-    if (this.#paused && this.#queue.length < this.#highWater / 2) {
+    for (const message of batch) this.#queuedBytes -= message.data.length
+    this.#delivered += batch.length
+    if (
+      this.#paused &&
+      this.#queue.length < this.#highWater / 2 &&
+      this.#queuedBytes < this.#highWaterBytes / 2
+    ) {
       this.#paused = false
       this.#ws.resume()
     }
@@ -197,15 +251,17 @@ export async function* readSocketBatches(
       opts.onConnecting?.(redact(url), attempt)
       const conn = new Connection(url, opts)
       current = conn
+      const before = opts.progress?.() ?? 0
       for (;;) {
         const batch = await conn.nextBatch()
         if (batch === END) break
-        attempt = 0
         yield batch
       }
       current = undefined
       if (signal.aborted) return
-      attempt = conn.opened ? 1 : attempt + 1
+      // the consumer has handled every message of the connection by now (it asked for the next)
+      const progressed = opts.progress ? opts.progress() > before : conn.delivered > 0
+      attempt = progressed ? 1 : attempt + 1
       const delay = backoffDelay(attempt, opts.minBackoffMs, opts.maxBackoffMs)
       opts.onClose?.(conn.error ?? new SourceConnectionError('websocket closed'), delay)
       await sleep(delay, signal)

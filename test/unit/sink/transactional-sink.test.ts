@@ -30,7 +30,11 @@ function recordingProducer(log: Log): AtkafkaProducer {
     }
     return txn
   }
-  return { beginTransaction } as unknown as AtkafkaProducer
+  // one partition per topic: the sink asks the metadata to place each record
+  const metadata = async ({ topics }: { topics: string[] }) => ({
+    topics: new Map(topics.map((t) => [t, { partitionsCount: 1 }])),
+  })
+  return { beginTransaction, metadata } as unknown as AtkafkaProducer
 }
 
 const record = (value: string): OutboundRecord => ({ topic: 't', key: 'k', value: Buffer.from(value) })
@@ -46,6 +50,8 @@ test('a send call is never split across transactions, even past the batch size a
       lingerMs: 0,
       maxMessageBytes: 1_000_000,
       deadLetterTopic: 't.dlq',
+      maxRequestBytes: 16 * 1024 * 1024,
+      maxBatchBytes: 1_000_000,
       intervalMs: 60_000,
       maxEvents: 2,
     },

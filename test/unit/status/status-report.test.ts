@@ -39,6 +39,7 @@ describe('status report', () => {
     m.cursorSeq(1005)
     m.eventTime('2026-07-04T11:59:57.500Z')
     m.inFlight(10)
+    m.inFlightBytes(12_345)
     const r = buildStatusReport({
       info: relayInfo,
       snapshot: m.snapshot(),
@@ -60,6 +61,7 @@ describe('status report', () => {
     assert.equal(r.lagSeconds, 2.5)
     assert.equal(r.latestEventTime, '2026-07-04T11:59:57.500Z')
     assert.equal(r.inFlight, 10)
+    assert.equal(r.inFlightBytes, 12_345)
     assert.deepEqual(r.upstream, {
       url: 'wss://bsky.network/',
       state: 'connected',
@@ -162,6 +164,7 @@ describe('status report', () => {
       filtered: 0,
       lagSeconds: 1,
       inFlight: 0,
+      inFlightBytes: 0,
       upstream: 'connected',
       upstreamSeq: 77,
       cursor: 70,

@@ -1,14 +1,11 @@
 // parseTapMessage: both Tap spellings of every event, and every way a frame can be wrong.
 // Dropped frames keep their id when they have a usable one (the source still acks those).
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import type { DropReason } from '../../../../src/errors.ts'
 import { MAX_RECORD_DEPTH } from '../../../../src/sources/relay/decode-commit.ts'
-import { isDid, isNsid, isRecordKey, parseTapMessage } from '../../../../src/sources/tap/parse-tap-message.ts'
+import { parseTapMessage } from '../../../../src/sources/tap/parse-tap-message.ts'
 import { identityEvent, recordEvent } from '../../../helpers/fake-tap.ts'
-import { interopDir } from '../../../helpers/fixture-paths.ts'
 
 const NOW = Date.parse('2026-07-04T14:40:00.000Z')
 const RECEIVED = '2026-07-04T14:40:00.000Z'
@@ -25,12 +22,6 @@ const CID = 'bafyreiguce4jh7kcbmof3pmcvasifqtw24b6isakj5ve5ga2b4z4alpc4i'
 
 const parse = (frame: unknown) =>
   parseTapMessage(typeof frame === 'string' ? frame : JSON.stringify(frame), NOW)
-
-function fixtureLines(name: string): string[] {
-  return readFileSync(join(interopDir, 'syntax', name), 'utf8')
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-}
 
 describe('valid events', () => {
   test('a record create, as Tap writes it', () => {
@@ -331,21 +322,4 @@ describe('dropped frames', () => {
     ]
     for (const patch of bad) drop(withIdentity(patch), 'invalid_event', 6)
   })
-})
-
-describe('syntax checks follow the interop fixtures', () => {
-  const cases: [string, (v: unknown) => boolean][] = [
-    ['did', isDid],
-    ['nsid', isNsid],
-    ['recordkey', isRecordKey],
-  ]
-  for (const [name, check] of cases) {
-    test(name, () => {
-      for (const v of fixtureLines(`${name}_syntax_valid.txt`))
-        assert.equal(check(v), true, `valid ${name}: ${v}`)
-      for (const v of fixtureLines(`${name}_syntax_invalid.txt`)) {
-        assert.equal(check(v), false, `invalid ${name}: ${v.slice(0, 80)}`)
-      }
-    })
-  }
 })

@@ -18,6 +18,7 @@ import {
   type TapSource,
   type TapSourceConfig,
 } from '../../../../src/sources/tap/tap-source.ts'
+import { DEFAULT_MAX_FRAME_BYTES } from '../../../../src/sources/websocket/reconnecting-socket.ts'
 import { type FakeTap, identityEvent, recordEvent, startFakeTap } from '../../../helpers/fake-tap.ts'
 
 const logger = pino({ level: 'silent' })
@@ -30,6 +31,7 @@ function config(tap: FakeTap, extra: Partial<TapSourceConfig> = {}): TapSourceCo
     reconnectMinMs: 20,
     reconnectMaxMs: 100,
     idleTimeoutMs: 0,
+    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
     ...extra,
   }
 }
@@ -248,6 +250,50 @@ describe('tap source', () => {
     assert.equal(tap.open, 0, 'closed once everything was acked')
   })
 
+  test('a frame past --max-frame-bytes ends the run, naming the limit: it has no id to ack, tap would resend it forever', async () => {
+    const big = {
+      $type: 'app.bsky.feed.post',
+      text: 'x'.repeat(100_000),
+      createdAt: '2026-07-04T14:38:08.999Z',
+    }
+    await using tap = await startFakeTap({
+      events: [recordEvent(1), recordEvent(2, { record: big }), recordEvent(3)],
+    })
+    const metrics = createMetrics()
+    const source = createTapSource(config(tap, { maxFrameBytes: 65_536 }), { metrics, logger })
+    const got: number[] = []
+    await assert.rejects(
+      (async () => {
+        for await (const d of source.deliveries(new AbortController().signal)) {
+          got.push(d.events.length)
+          d.ack()
+        }
+      })(),
+      (err: Error) => {
+        assert.equal(err.name, 'SourceProtocolError')
+        assert.match(err.message, /larger than --max-frame-bytes=65536 \(after event id 1\)/)
+        return true
+      },
+    )
+    assert.deepEqual(got, [1], 'the event before it was delivered')
+    assert.equal(tap.connections.length, 1, 'no reconnect')
+    assert.equal(await metricValue(metrics, 'atkafka_upstream_errors_total', { name: 'FrameTooLarge' }), 1)
+  })
+
+  test("a delivery's bytes: its frames' text, and ~64 per object or array parsed from them", async () => {
+    const items = Array.from({ length: 10_000 }, () => ({}))
+    await using tap = await startFakeTap({
+      events: [recordEvent(1, { record: { $type: 'app.bsky.feed.post', text: 'x', items } })],
+    })
+    const source = createTapSource(config(tap), { metrics: createMetrics(), logger })
+    const r = reader(source)
+    const [d] = await r.take(1)
+    const text = JSON.stringify(recordEvent(1, { record: { $type: 'app.bsky.feed.post', text: 'x', items } }))
+    assert.ok((d?.bytes ?? 0) >= text.length + 10_000 * 64, String(d?.bytes))
+    assert.ok((d?.bytes ?? 0) < text.length + 10_010 * 64, String(d?.bytes))
+    await r.stop()
+  })
+
   test('--disable-acks: nothing is ever sent back', async () => {
     await using tap = await startFakeTap({
       events: [recordEvent(1), recordEvent(2), '{"id":3,"type":"nope"}'],
@@ -299,7 +345,14 @@ describe('tap source', () => {
     await assert.rejects(
       runPipeline(
         source,
-        { filter: () => true, encode, sink, window: createInFlightWindow(1000), metrics, logger },
+        {
+          filter: () => true,
+          encode,
+          sink,
+          window: createInFlightWindow({ events: 1000, bytes: 1 << 30 }),
+          metrics,
+          logger,
+        },
         new AbortController().signal,
       ),
       /broker said no/,
