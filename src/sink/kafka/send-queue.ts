@@ -49,14 +49,10 @@ export class SendQueue {
     })
   }
 
-  /**
-   * Takes up to `max` records from the head. `wholeCalls`: past `max` rather than split a
-   * call's records (a transaction's cursor covers complete deliveries only).
-   */
-  take(max: number, wholeCalls = false): QueuedRecord[] {
+  /** Takes up to `max` records from the head (the request planner decides how many). */
+  take(max: number): QueuedRecord[] {
     const items = this.#items
-    let n = Math.min(max, items.length)
-    if (wholeCalls) while (n > 0 && n < items.length && items[n]?.call === items[n - 1]?.call) n++
+    const n = Math.min(max, items.length)
     if (n === items.length) {
       this.#items = []
       return items
