@@ -124,7 +124,7 @@ export function compareOps(values: readonly (Buffer | string)[], frames: number)
 }
 
 export interface Children {
-  /** starts `atkafka firehose relay …args` (logs at info, kept; see tail()) */
+  /** starts `atkafka <command> …args` (logs at info, kept; see tail()) */
   start(args: readonly string[]): ChildProcess
   /** the last log lines of a child, for an assertion message */
   tail(child: ChildProcess, lines?: number): string
@@ -136,8 +136,18 @@ export interface Children {
   stop(child: ChildProcess): Promise<number | null>
 }
 
-/** atkafka children that are all killed when the test ends, pass or fail */
-export function atkafkaChildren(t: TestContext): Children {
+/**
+ * atkafka children that are all killed when the test ends, pass or fail; they run `command`
+ * (default `firehose relay`, offline: no eventMetadata unless asked for) with `env` on top of
+ * this process's environment
+ */
+export function atkafkaChildren(
+  t: TestContext,
+  opts: { command?: readonly string[]; env?: Record<string, string> } = {},
+): Children {
+  const command = opts.command ?? ['firehose', 'relay']
+  const relay = command.join(' ') === 'firehose relay'
+  const env = { ...process.env, ...opts.env }
   const children = new Set<ChildProcess>()
   const logs = new Map<ChildProcess, string[]>()
   t.after(() => {
@@ -158,14 +168,13 @@ export function atkafkaChildren(t: TestContext): Children {
         process.execPath,
         [
           join(repoRoot, 'bin', 'atkafka.js'),
-          'firehose',
-          'relay',
+          ...command,
           '--log-level',
           'info',
-          ...offlineRelayArgs(args, process.env),
+          ...(relay ? offlineRelayArgs(args, env) : []),
           ...args,
         ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
+        { stdio: ['ignore', 'pipe', 'inherit'], env },
       )
       const lines: string[] = []
       logs.set(child, lines)

@@ -98,6 +98,24 @@ export async function startOzoneWorld(opts: StartOzoneWorldOptions = {}): Promis
   }
 }
 
+/**
+ * How atkafka ozone-events logs in to this world as its moderator: the flags, and the app
+ * password by environment, as in production (flags are visible in ps).
+ */
+export function atkafkaLogin(world: OzoneWorld): { args: string[]; env: Record<string, string> } {
+  return {
+    args: [
+      '--pds-host',
+      world.pds.pdsUrl,
+      '--identifier',
+      world.moderator.handle,
+      '--labeler-did',
+      world.ozone.serverDid,
+    ],
+    env: { ATKAFKA_OZONE_PASSWORD: world.moderator.appPassword! },
+  }
+}
+
 /** a mixed bag of real moderation actions, as a day of a labeler's team could bring */
 export async function emitMixedEvents(world: OzoneWorld, rounds = 1): Promise<void> {
   const { driver, users } = world
