@@ -203,53 +203,49 @@ describe('ozone-events source against a real Ozone', () => {
     assert.match(String(extra), /got 0 events/)
   })
 
-  test('Ozone stopped and started mid-run: the source waits, retries, and goes on', async () => {
+  /**
+   * One event, then `outage` once the source produced it (the service down for 1.5 s, checked
+   * by `whileDown`), then another by a fresh login: the source goes on and produces both, once.
+   */
+  async function acrossOutage(
+    source: OzoneSource,
+    outage: { down: () => Promise<void>; up: () => Promise<void>; whileDown?: () => void },
+  ): Promise<void> {
     const mod = await world.login(world.moderator)
     const start = positionAfter(await world.driver.allEvents(mod))
-    const metrics = createMetrics()
-    const source = openSource(world, {}, metrics)
-    const first = await world.driver.comment(mod, repoRef(world.users[1]!.did), 'before the stop')
+    const first = await world.driver.comment(mod, repoRef(world.users[1]!.did), 'before the outage')
     let second: ModEventView | undefined
     const got = await run(source, (evs) => has(evs, second?.id), {
       start,
       during: async (evs) => {
         await produced(evs, first.id)
-        await world.ozone.stop()
+        await outage.down()
         await sleep(1500)
-        assert.equal(source.connected, false)
-        await world.ozone.start()
+        outage.whileDown?.()
+        await outage.up()
         second = await world.driver.comment(
           await world.login(world.moderator),
           repoRef(world.users[2]!.did),
-          'after',
+          'after the outage',
         )
       },
     })
     assert.deepEqual(ids(got), [first.id, second!.id])
+  }
+
+  test('Ozone stopped and started mid-run: the source waits, retries, and goes on', async () => {
+    const metrics = createMetrics()
+    const source = openSource(world, {}, metrics)
+    await acrossOutage(source, {
+      down: () => world.ozone.stop(),
+      up: () => world.ozone.start(),
+      whileDown: () => assert.equal(source.connected, false),
+    })
     assert.ok(metrics.snapshot().reconnects >= 1, 'counted as a reconnect')
   })
 
   test('the PDS stopped and started mid-run: the source retries and goes on with its session', async () => {
-    const mod = await world.login(world.moderator)
-    const start = positionAfter(await world.driver.allEvents(mod))
-    const source = openSource(world)
-    const first = await world.driver.comment(mod, repoRef(world.users[1]!.did), 'before the PDS stop')
-    let second: ModEventView | undefined
-    const got = await run(source, (evs) => has(evs, second?.id), {
-      start,
-      during: async (evs) => {
-        await produced(evs, first.id)
-        await world.pds.pause()
-        await sleep(1500)
-        await world.pds.resume()
-        second = await world.driver.comment(
-          await world.login(world.moderator),
-          repoRef(world.users[2]!.did),
-          'after the PDS',
-        )
-      },
-    })
-    assert.deepEqual(ids(got), [first.id, second!.id])
+    await acrossOutage(openSource(world), { down: () => world.pds.pause(), up: () => world.pds.resume() })
   })
 
   test('configuration errors name the option: wrong password, not a labeler, not a moderator', async () => {
