@@ -6,7 +6,7 @@
 // Usage: npm run bench -- ozone [events=10000] [runs=3] [extra atkafka flags...]
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { emitBurst, startOzoneWorld } from '../test/helpers/ozone-world.ts'
+import { atkafkaLogin, emitBurst, startOzoneWorld } from '../test/helpers/ozone-world.ts'
 import {
   benchNodeFlags,
   median,
@@ -23,6 +23,7 @@ const GO_ORIGINAL_EVENTS_PER_SECOND = 100
 async function bench(count: number, runs: number, extra: string[]): Promise<void> {
   const { work, env } = startBenchBroker()
   const world = await startOzoneWorld({ users: 8 })
+  const login = atkafkaLogin(world)
   let child: ChildProcess | undefined
   try {
     const t0 = performance.now()
@@ -43,12 +44,7 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
           ...benchNodeFlags.split(' ').filter(Boolean),
           join(root, 'dist/cli/main.js'),
           'ozone-events',
-          '--pds-host',
-          world.pds.pdsUrl,
-          '--identifier',
-          world.moderator.handle,
-          '--labeler-did',
-          world.ozone.serverDid,
+          ...login.args,
           '--bootstrap-servers',
           env.KAFKA_BOOTSTRAP ?? '',
           '--output-topic',
@@ -63,7 +59,7 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
         ],
         {
           stdio: ['ignore', 'inherit', 'inherit'],
-          env: { ...process.env, ATKAFKA_OZONE_PASSWORD: world.moderator.appPassword },
+          env: { ...process.env, ...login.env },
         },
       )
       let measuring: ReturnType<typeof startMeasuring> | undefined

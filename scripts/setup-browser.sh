@@ -8,17 +8,13 @@ set -euo pipefail
 if [ -n "${ATKAFKA_SKIP_BROWSER:-}" ] || [ -x /usr/bin/chromium ]; then
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+# shellcheck source=scripts/apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
+if ! apt_can_install; then
   echo "setup-browser: /usr/bin/chromium is missing and cannot be installed here (needs root and apt-get);" \
     "install Debian's chromium package for the status page test" >&2
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-echo "setup-browser: apt-get install chromium" >&2
 start=$SECONDS
-# the package lists may be missing (fresh image) or stale (a version no longer on the mirror)
-if ! apt-get install -y -q --no-install-recommends chromium >&2; then
-  apt-get update -q >&2
-  apt-get install -y -q --no-install-recommends chromium >&2
-fi
+apt_install setup-browser chromium
 echo "setup-browser: $(/usr/bin/chromium --version 2>/dev/null) installed in $((SECONDS - start)) s" >&2

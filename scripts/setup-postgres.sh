@@ -11,17 +11,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ -n "${ATKAFKA_SKIP_POSTGRES:-}" ] || bash scripts/pg-cluster.sh bindir >/dev/null 2>&1; then
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+# shellcheck source=scripts/apt-install.sh
+source scripts/apt-install.sh
+if ! apt_can_install; then
   echo "setup-postgres: PostgreSQL's initdb/postgres are missing and cannot be installed here" \
     "(needs root and apt-get); install Debian's postgresql package for the Ozone tests" >&2
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-echo "setup-postgres: apt-get install postgresql" >&2
 start=$SECONDS
-# the package lists may be missing (fresh image) or stale (a version no longer on the mirror)
-if ! apt-get install -y -q --no-install-recommends postgresql >&2; then
-  apt-get update -q >&2
-  apt-get install -y -q --no-install-recommends postgresql >&2
-fi
+apt_install setup-postgres postgresql
 echo "setup-postgres: $("$(bash scripts/pg-cluster.sh bindir)/postgres" --version) installed in $((SECONDS - start)) s" >&2

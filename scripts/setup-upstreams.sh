@@ -30,29 +30,27 @@ mkdir -p "$ATKAFKA_CACHE"
 exec 9>"$ATKAFKA_CACHE/setup-upstreams.lock"
 flock 9
 
+# npm ci in an upstream's package folder when its node_modules is missing, older than its
+# lockfile, or built by another Node
+npm_ci_upstream() {
+  local dir="$1" what="$2"
+  local stamp="$dir/node_modules/.atkafka-installed"
+  local want start
+  want="node $(node --version) lock $(sha1sum "$dir/package-lock.json" | cut -c1-12)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "setup-upstreams: npm ci in $dir ($want)" >&2
+    start=$SECONDS
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+    echo "setup-upstreams: $what dependencies installed in $((SECONDS - start)) s" >&2
+  fi
+}
+
 # --- local PLC + PDS -----------------------------------------------------------------------
-pds_dir=test/upstreams/pds
-stamp="$pds_dir/node_modules/.atkafka-installed"
-want="node $(node --version) lock $(sha1sum "$pds_dir/package-lock.json" | cut -c1-12)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup-upstreams: npm ci in $pds_dir ($want)" >&2
-  start=$SECONDS
-  (cd "$pds_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-  echo "setup-upstreams: PDS dependencies installed in $((SECONDS - start)) s" >&2
-fi
+npm_ci_upstream test/upstreams/pds PDS
 
 # --- Ozone -------------------------------------------------------------------------------------
-ozone_dir=test/upstreams/ozone
-stamp="$ozone_dir/node_modules/.atkafka-installed"
-want="node $(node --version) lock $(sha1sum "$ozone_dir/package-lock.json" | cut -c1-12)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup-upstreams: npm ci in $ozone_dir ($want)" >&2
-  start=$SECONDS
-  (cd "$ozone_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-  echo "setup-upstreams: Ozone dependencies installed in $((SECONDS - start)) s" >&2
-fi
+npm_ci_upstream test/upstreams/ozone Ozone
 
 # --- Tap --------------------------------------------------------------------------------------
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then

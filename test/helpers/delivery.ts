@@ -1,13 +1,15 @@
 // Tools for the delivery-guarantee tests: atkafka as a child process (so it can be killed -9),
 // and the comparison of what Kafka holds with what the relay served, as multisets of
 // (cycle, did, collection, rkey, action, cid).
+import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import { readExpectedV1 } from './corpus.ts'
+import type { FakeRelay } from './fake-relay.ts'
 import { repoRoot } from './fixture-paths.ts'
-import { brokerEnv } from './kafka.ts'
-import { offlineRelayArgs } from './run-app.ts'
+import { brokerEnv, readTopic } from './kafka.ts'
+import { offlineRelayArgs, waitFor } from './run-app.ts'
 
 /** the corpus has 150 frames carrying 150 record ops (+ 1 identity + 1 account event) */
 export const CORPUS_FRAMES = 150
@@ -122,7 +124,7 @@ export function compareOps(values: readonly (Buffer | string)[], frames: number)
 }
 
 export interface Children {
-  /** starts `atkafka firehose relay …args` (logs at info, kept; see tail()) */
+  /** starts `atkafka <command> …args` (logs at info, kept; see tail()) */
   start(args: readonly string[]): ChildProcess
   /** the last log lines of a child, for an assertion message */
   tail(child: ChildProcess, lines?: number): string
@@ -134,8 +136,18 @@ export interface Children {
   stop(child: ChildProcess): Promise<number | null>
 }
 
-/** atkafka children that are all killed when the test ends, pass or fail */
-export function atkafkaChildren(t: TestContext): Children {
+/**
+ * atkafka children that are all killed when the test ends, pass or fail; they run `command`
+ * (default `firehose relay`, offline: no eventMetadata unless asked for) with `env` on top of
+ * this process's environment
+ */
+export function atkafkaChildren(
+  t: TestContext,
+  opts: { command?: readonly string[]; env?: Record<string, string> } = {},
+): Children {
+  const command = opts.command ?? ['firehose', 'relay']
+  const relay = command.join(' ') === 'firehose relay'
+  const env = { ...process.env, ...opts.env }
   const children = new Set<ChildProcess>()
   const logs = new Map<ChildProcess, string[]>()
   t.after(() => {
@@ -156,14 +168,13 @@ export function atkafkaChildren(t: TestContext): Children {
         process.execPath,
         [
           join(repoRoot, 'bin', 'atkafka.js'),
-          'firehose',
-          'relay',
+          ...command,
           '--log-level',
           'info',
-          ...offlineRelayArgs(args, process.env),
+          ...(relay ? offlineRelayArgs(args, env) : []),
           ...args,
         ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
+        { stdio: ['ignore', 'pipe', 'inherit'], env },
       )
       const lines: string[] = []
       logs.set(child, lines)
@@ -186,6 +197,55 @@ export function atkafkaChildren(t: TestContext): Children {
       child.kill('SIGTERM')
       return exited(child)
     },
+  }
+}
+
+/** the seq of the last cursor saved in `<topic>.cursors` as `isolation` reads it (0: none yet) */
+export async function savedCursor(
+  topic: string,
+  isolation: 'READ_COMMITTED' | 'READ_UNCOMMITTED',
+): Promise<number> {
+  const records = await readTopic(`${topic}.cursors`, { count: 1_000_000, timeoutMs: 1500, isolation })
+  return (JSON.parse(records.at(-1)?.value.toString() ?? '{"seq":0}') as { seq: number }).seq
+}
+
+/**
+ * `kills` runs of `atkafka firehose relay …args` on `relay`'s stream of `count` frames, each
+ * SIGKILLed at a random point 1/4 to 3/4 of a span (80 % of the stream / kills) after it
+ * connected: every run reads, none can be killed before it resumed. The first run starts at
+ * `--cursor 0` and is killed only once `cursor()` shows a saved cursor: without one the next run
+ * would start at the live head, by design. A wait that times out tells the run's last logs.
+ */
+export async function killAtRandomPoints(opts: {
+  children: Children
+  relay: FakeRelay
+  args: readonly string[]
+  kills: number
+  count: number
+  cursor: () => Promise<number>
+}): Promise<void> {
+  const { children, relay, args } = opts
+  const waitOrTell = async (check: () => boolean | Promise<boolean>, what: string, child: ChildProcess) => {
+    try {
+      await waitFor(check, what, 120_000)
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; the run's last logs:\n${children.tail(child)}`)
+    }
+  }
+  const span = Math.floor((opts.count * 0.8) / opts.kills)
+  for (let k = 0; k < opts.kills; k++) {
+    const connections = relay.connections.length
+    const child = children.start(k === 0 ? [...args, '--cursor', '0'] : args)
+    await waitOrTell(() => relay.connections.length > connections, `run ${k} connected`, child)
+    if (k === 0) await waitOrTell(async () => (await opts.cursor()) > 0, 'a first saved cursor', child)
+    const target = relay.sent + Math.floor(span / 4) + Math.floor(Math.random() * (span / 2))
+    await waitOrTell(() => relay.sent >= target, `relay sent ${target}`, child)
+    assert.equal(
+      child.exitCode,
+      null,
+      `run ${k} ended by itself with exit code ${child.exitCode}: ${children.tail(child)}`,
+    )
+    await children.kill9(child)
   }
 }
 

@@ -2,12 +2,10 @@
 // for integration tests: spawned next to a local PLC + PDS and a throwaway Postgres, it waits
 // for the JSON ready line. The labeler DID is created on the PLC at the first start; stop()
 // and start() bring the same labeler back on the same port and database (a real restart).
-// The child dies with the test process: it stops when its stdin (a pipe held by us) closes,
-// and polls its parent pid as well.
-import { type ChildProcess, spawn } from 'node:child_process'
+// The child dies with the test process (test/helpers/upstream-child.ts).
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createStopper } from './stop-child.ts'
+import { startUpstream, type UpstreamChild } from './upstream-child.ts'
 
 const ozoneDir = join(import.meta.dirname, '..', 'upstreams', 'ozone')
 const serverScript = join(ozoneDir, 'ozone-server.mjs')
@@ -57,18 +55,13 @@ interface ReadyLine {
   pid: number
 }
 
-const children = new Set<ChildProcess>()
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL')
-})
-
 export async function startLocalOzone(opts: StartLocalOzoneOptions): Promise<LocalOzone> {
   if (!existsSync(join(ozoneDir, 'node_modules', '@atproto', 'ozone'))) {
     throw new Error(`${ozoneDir}/node_modules is missing: run \`bash scripts/setup-upstreams.sh\` first`)
   }
   let identity: { port: number; serverDid: string; signingKeyHex: string } | undefined
-  let current: { child: ChildProcess; stop: () => Promise<void>; ready: ReadyLine } | undefined
-  let stderrTail = ''
+  let current: UpstreamChild<ReadyLine> | undefined
+  const stderr = { text: '' }
 
   const launch = async () => {
     const args = [serverScript, '--plc-url', opts.plcUrl, '--db-url', opts.dbUrl]
@@ -79,63 +72,17 @@ export async function startLocalOzone(opts: StartLocalOzoneOptions): Promise<Loc
     const port = identity?.port ?? opts.port
     if (port) args.push('--port', String(port))
     if (identity) args.push('--server-did', identity.serverDid, '--signing-key-hex', identity.signingKeyHex)
-    const child = spawn(process.execPath, args, { cwd: ozoneDir, stdio: ['pipe', 'pipe', 'pipe'] })
-    children.add(child)
-    const echo = opts.echoLogs || process.env.ATKAFKA_TEST_UPSTREAM_LOGS === '1'
-    child.stderr!.setEncoding('utf8')
-    child.stderr!.on('data', (chunk: string) => {
-      stderrTail = (stderrTail + chunk).slice(-16_384)
-      if (echo) process.stderr.write(chunk)
+    const started = await startUpstream<ReadyLine>({
+      name: 'ozone-server',
+      args,
+      cwd: ozoneDir,
+      timeoutMs: opts.timeoutMs,
+      echoLogs: opts.echoLogs,
+      stderr,
     })
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-    child.once('exit', () => children.delete(child))
-    let ready: ReadyLine
-    try {
-      ready = await new Promise<ReadyLine>((resolve, reject) => {
-        let buffered = ''
-        const timeoutMs = opts.timeoutMs ?? 60_000
-        const timer = setTimeout(
-          () => reject(new Error(`ozone-server: no ready line after ${timeoutMs} ms`)),
-          timeoutMs,
-        )
-        child.stdout!.setEncoding('utf8')
-        child.stdout!.on('data', (chunk: string) => {
-          buffered += chunk
-          for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-            const line = buffered.slice(0, nl).trim()
-            buffered = buffered.slice(nl + 1)
-            if (!line.startsWith('{')) continue
-            try {
-              const parsed = JSON.parse(line) as Partial<ReadyLine>
-              if (parsed.ready === true) {
-                clearTimeout(timer)
-                resolve(parsed as ReadyLine)
-              }
-            } catch {
-              // not the ready line
-            }
-          }
-        })
-        child.once('error', (err) => {
-          clearTimeout(timer)
-          reject(err)
-        })
-        child.once('exit', (code, signal) => {
-          clearTimeout(timer)
-          reject(new Error(`ozone-server exited before it was ready (code ${code}, signal ${signal})`))
-        })
-      })
-    } catch (err) {
-      child.kill('SIGKILL')
-      await exited
-      throw new Error(`${(err as Error).message}\n--- ozone-server stderr ---\n${stderrTail}`)
-    }
-    child.unref()
-    for (const stream of [child.stdin, child.stdout, child.stderr]) {
-      ;(stream as unknown as { unref?: () => void } | null)?.unref?.()
-    }
+    const { ready } = started
     identity = { port: ready.port, serverDid: ready.serverDid, signingKeyHex: ready.signingKeyHex }
-    current = { child, stop: createStopper(child, exited), ready }
+    current = started
   }
 
   await launch()
@@ -158,7 +105,7 @@ export async function startLocalOzone(opts: StartLocalOzoneOptions): Promise<Loc
     get running() {
       return current !== undefined
     },
-    logs: () => stderrTail,
+    logs: () => stderr.text,
     stop,
     async start() {
       if (current) return

@@ -1,12 +1,10 @@
 // A real local PLC + PDS for integration tests: spawns test/upstreams/pds/pds-server.mjs
-// (installed by scripts/setup-upstreams.sh) and waits for its JSON ready line.
-// The child dies with the test process: it stops when its stdin (a pipe held by us) closes,
-// and polls its parent pid as well.
+// (installed by scripts/setup-upstreams.sh) and waits for its JSON ready line
+// (test/helpers/upstream-child.ts: the child dies with the test process).
 
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createStopper } from './stop-child.ts'
+import { startUpstream } from './upstream-child.ts'
 
 const pdsDir = join(import.meta.dirname, '..', 'upstreams', 'pds')
 const serverScript = join(pdsDir, 'pds-server.mjs')
@@ -84,11 +82,6 @@ interface ReadyLine {
   pid: number
 }
 
-const children = new Set<ChildProcess>()
-process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL')
-})
-
 export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<LocalPds> {
   if (!existsSync(join(pdsDir, 'node_modules', '@atproto', 'pds'))) {
     throw new Error(`${pdsDir}/node_modules is missing: run \`bash scripts/setup-upstreams.sh\` first`)
@@ -107,73 +100,22 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
     if (opts.accessTokenTtl) env.ATKAFKA_TEST_PDS_ACCESS_TTL = opts.accessTokenTtl
     if (opts.refreshTokenTtl) env.ATKAFKA_TEST_PDS_REFRESH_TTL = opts.refreshTokenTtl
   }
-  const child = spawn(process.execPath, args, { cwd: pdsDir, env, stdio: ['pipe', 'pipe', 'pipe'] })
-  children.add(child)
-  const echo = opts.echoLogs || process.env.ATKAFKA_TEST_UPSTREAM_LOGS === '1'
-  let stderrTail = ''
-  child.stderr!.setEncoding('utf8')
-  child.stderr!.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-16_384)
-    if (echo) process.stderr.write(chunk)
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  child.once('exit', () => children.delete(child))
-
   // the JSON lines after the ready line answer pause() and resume()
   const lineWaiters: { key: string; resolve: () => void }[] = []
-  const onLine = (parsed: Record<string, unknown>) => {
-    const i = lineWaiters.findIndex((w) => parsed[w.key] === true)
-    if (i >= 0) lineWaiters.splice(i, 1)[0]?.resolve()
-  }
-  let ready: ReadyLine
-  try {
-    ready = await new Promise<ReadyLine>((resolve, reject) => {
-      let buffered = ''
-      const timer = setTimeout(
-        () => reject(new Error(`pds-server: no ready line after ${opts.timeoutMs ?? 60_000} ms`)),
-        opts.timeoutMs ?? 60_000,
-      )
-      child.stdout!.setEncoding('utf8')
-      child.stdout!.on('data', (chunk: string) => {
-        buffered += chunk
-        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-          const line = buffered.slice(0, nl).trim()
-          buffered = buffered.slice(nl + 1)
-          if (!line.startsWith('{')) continue
-          try {
-            const parsed = JSON.parse(line) as Partial<ReadyLine>
-            if (parsed.ready === true) {
-              clearTimeout(timer)
-              resolve(parsed as ReadyLine)
-            } else onLine(parsed as Record<string, unknown>)
-          } catch {
-            // not the ready line
-          }
-        }
-      })
-      child.once('error', (err) => {
-        clearTimeout(timer)
-        reject(err)
-      })
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer)
-        reject(new Error(`pds-server exited before it was ready (code ${code}, signal ${signal})`))
-      })
-    })
-  } catch (err) {
-    child.kill('SIGKILL')
-    await exited
-    throw new Error(`${(err as Error).message}\n--- pds-server stderr ---\n${stderrTail}`)
-  }
-
-  // the child must not keep the test process alive; when it exits, the stdin pipe closes and
-  // the server stops by itself
-  child.unref()
-  for (const stream of [child.stdin, child.stdout, child.stderr]) {
-    ;(stream as unknown as { unref?: () => void } | null)?.unref?.()
-  }
-
-  const stop = createStopper(child, exited)
+  const stderr = { text: '' }
+  const { child, ready, stop } = await startUpstream<ReadyLine>({
+    name: 'pds-server',
+    args,
+    cwd: pdsDir,
+    env,
+    timeoutMs: opts.timeoutMs,
+    echoLogs: opts.echoLogs,
+    stderr,
+    onLine: (parsed) => {
+      const i = lineWaiters.findIndex((w) => parsed[w.key] === true)
+      if (i >= 0) lineWaiters.splice(i, 1)[0]?.resolve()
+    },
+  })
   const toggle = (signal: NodeJS.Signals, key: string) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`pds-server: no ${key} line after 30 s`)), 30_000)
@@ -198,7 +140,7 @@ export async function startLocalPds(opts: StartLocalPdsOptions = {}): Promise<Lo
     extra: ready.extraPds ?? [],
     pid: ready.pid,
     startMs: Math.round(performance.now() - t0),
-    logs: () => stderrTail,
+    logs: () => stderr.text,
     stop,
     [Symbol.asyncDispose]: stop,
   }

@@ -2,35 +2,10 @@
 // `tools.ozone.*` and `com.atproto.moderation.createReport` to the labeler named in the
 // `atproto-proxy: <labeler did>#atproto_labeler` header (on fetch, no @atproto/api).
 // Every moderation action here is a real emitEvent; what it returns is Ozone's ModEventView.
+// The calls go through PdsClient.call (pds-client.ts); a failed one throws its XrpcError.
+import { PdsClient, type Session } from './pds-client.ts'
 
-export class OzoneCallError extends Error {
-  readonly status: number
-  readonly error: string | undefined
-  readonly body: string
-  constructor(method: string, status: number, body: string) {
-    let error: string | undefined
-    let message = body
-    try {
-      const parsed = JSON.parse(body) as { error?: string; message?: string }
-      error = parsed.error
-      message = parsed.message ?? parsed.error ?? body
-    } catch {
-      // not JSON
-    }
-    super(`${method} -> HTTP ${status}${error ? ` ${error}` : ''}: ${message}`)
-    this.name = 'OzoneCallError'
-    this.status = status
-    this.error = error
-    this.body = body
-  }
-}
-
-export interface PdsSession {
-  did: string
-  handle: string
-  accessJwt: string
-  refreshJwt: string
-}
+export type PdsSession = Session
 
 /** tools.ozone.moderation.defs#modEventView as Ozone returns it (JSON) */
 export interface ModEventView {
@@ -61,18 +36,20 @@ const DEFS = 'tools.ozone.moderation.defs'
 export class OzoneDriver {
   readonly pdsUrl: string
   readonly labelerDid: string
+  private readonly pds: PdsClient
 
   constructor(pdsUrl: string, labelerDid: string) {
     this.pdsUrl = pdsUrl
     this.labelerDid = labelerDid
+    this.pds = new PdsClient(pdsUrl)
   }
 
   get proxyHeader(): string {
     return `${this.labelerDid}#atproto_labeler`
   }
 
-  /** a raw XRPC call on the PDS; `proxy` adds the atproto-proxy header */
-  async call<T>(
+  /** a raw XRPC call on the PDS (GET without a body); `proxy` adds the atproto-proxy header */
+  call<T>(
     method: string,
     opts: {
       token?: string
@@ -81,23 +58,13 @@ export class OzoneDriver {
       proxy?: boolean | string
     } = {},
   ): Promise<T> {
-    const url = new URL(`/xrpc/${method}`, this.pdsUrl)
-    for (const [k, v] of Object.entries(opts.params ?? {})) {
-      if (v === undefined) continue
-      for (const x of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(x))
-    }
-    const headers: Record<string, string> = {}
-    if (opts.token) headers.authorization = `Bearer ${opts.token}`
-    if (opts.proxy) headers['atproto-proxy'] = opts.proxy === true ? this.proxyHeader : opts.proxy
-    if (opts.body !== undefined) headers['content-type'] = 'application/json'
-    const res = await fetch(url, {
-      method: opts.body !== undefined ? 'POST' : 'GET',
-      headers,
-      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    return this.pds.call<T>(method, {
+      token: opts.token,
+      params: opts.params,
+      body: opts.body,
+      query: opts.body === undefined,
+      headers: opts.proxy ? { 'atproto-proxy': opts.proxy === true ? this.proxyHeader : opts.proxy } : {},
     })
-    const text = await res.text()
-    if (!res.ok) throw new OzoneCallError(method, res.status, text)
-    return (text ? JSON.parse(text) : {}) as T
   }
 
   login(identifier: string, password: string): Promise<PdsSession> {
@@ -144,23 +111,16 @@ export class OzoneDriver {
    * emitEvent straight at Ozone with its admin password (HTTP Basic `admin:<password>`), as
    * Ozone's own tools may: no PDS hop, so a burst of hundreds lands within a second
    */
-  async emitDirect(
+  emitDirect(
     ozone: { url: string; adminPassword: string },
     createdBy: string,
     event: { $type: string; [k: string]: unknown },
     subject: Subject,
   ): Promise<ModEventView> {
-    const res = await fetch(`${ozone.url}/xrpc/tools.ozone.moderation.emitEvent`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Basic ${Buffer.from(`admin:${ozone.adminPassword}`).toString('base64')}`,
-      },
-      body: JSON.stringify({ event, subject, createdBy }),
-    })
-    const text = await res.text()
-    if (!res.ok) throw new OzoneCallError('tools.ozone.moderation.emitEvent', res.status, text)
-    return JSON.parse(text) as ModEventView
+    return new PdsClient(ozone.url, { adminPassword: ozone.adminPassword }).call<ModEventView>(
+      'tools.ozone.moderation.emitEvent',
+      { admin: true, body: { event, subject, createdBy } },
+    )
   }
 
   /** a user's report, sent through the user's PDS to the labeler (as the Bluesky app does) */

@@ -6,6 +6,7 @@
 import { type LocalOzone, startLocalOzone } from './local-ozone.ts'
 import { type LocalPds, type StartLocalPdsOptions, startLocalPds } from './local-pds.ts'
 import { type ModEventView, OzoneDriver, type PdsSession, repoRef, type Subject } from './ozone-driver.ts'
+import { PdsClient } from './pds-client.ts'
 import { type PgCluster, startPgCluster } from './pg-cluster.ts'
 
 interface Account {
@@ -46,16 +47,11 @@ export async function startOzoneWorld(opts: StartOzoneWorldOptions = {}): Promis
       startPgCluster(),
     ])
     started.push(pds, pg)
+    const client = new PdsClient(pds.pdsUrl)
     const create = async (name: string): Promise<Account> => {
       const password = `${name}-password`
-      const res = await fetch(`${pds.pdsUrl}/xrpc/com.atproto.server.createAccount`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ handle: `${name}.test`, email: `${name}@example.com`, password }),
-      })
-      if (!res.ok) throw new Error(`createAccount ${name}: HTTP ${res.status} ${await res.text()}`)
-      const body = (await res.json()) as { did: string; handle: string; accessJwt: string }
-      return { did: body.did, handle: body.handle, password }
+      const { did, handle } = await client.createAccount(`${name}.test`, { password })
+      return { did, handle, password }
     }
     const moderator = await create('mod')
     const moderator2 = await create('mod2')
@@ -99,6 +95,24 @@ export async function startOzoneWorld(opts: StartOzoneWorldOptions = {}): Promis
   } catch (err) {
     for (const s of started.reverse()) await s.stop().catch(() => {})
     throw err
+  }
+}
+
+/**
+ * How atkafka ozone-events logs in to this world as its moderator: the flags, and the app
+ * password by environment, as in production (flags are visible in ps).
+ */
+export function atkafkaLogin(world: OzoneWorld): { args: string[]; env: Record<string, string> } {
+  return {
+    args: [
+      '--pds-host',
+      world.pds.pdsUrl,
+      '--identifier',
+      world.moderator.handle,
+      '--labeler-did',
+      world.ozone.serverDid,
+    ],
+    env: { ATKAFKA_OZONE_PASSWORD: world.moderator.appPassword! },
   }
 }
 

@@ -1,6 +1,6 @@
 // A small typed XRPC driver for the local PDS (test/helpers/local-pds.ts), on fetch: enough
 // to make a PDS emit every kind of firehose event without pulling @atproto/api into the
-// product's dependencies.
+// product's dependencies. Its call() also carries the Ozone driver's calls (ozone-driver.ts).
 //
 // Quirks of the real PDS (@atproto/pds 0.5.x):
 // - com.atproto.server.activateAccount must be sent with no body at all (a JSON body,
@@ -58,7 +58,7 @@ export interface BlobRef {
   size: number
 }
 
-class XrpcError extends Error {
+export class XrpcError extends Error {
   readonly method: string
   readonly status: number
   /** the XRPC error name (`RecordNotFound`, `InvalidRequest`, …) when the PDS sent one */
@@ -87,7 +87,10 @@ class XrpcError extends Error {
 interface CallOptions {
   token?: string
   admin?: boolean
-  params?: Record<string, string>
+  /** query parameters; a list repeats the parameter, undefined leaves it out */
+  params?: Record<string, string | number | boolean | readonly string[] | undefined>
+  /** more request headers (e.g. atproto-proxy) */
+  headers?: Record<string, string>
   /** JSON body; absent: no body at all */
   body?: unknown
   raw?: { bytes: Uint8Array; contentType: string }
@@ -109,8 +112,11 @@ export class PdsClient {
   /** Raw XRPC call: POST (or GET with `query`) `/xrpc/<method>`; throws XrpcError on non-2xx. */
   async call<T>(method: string, opts: CallOptions = {}): Promise<T> {
     const url = new URL(`/xrpc/${method}`, this.pdsUrl)
-    for (const [k, v] of Object.entries(opts.params ?? {})) url.searchParams.set(k, v)
-    const headers: Record<string, string> = {}
+    for (const [k, v] of Object.entries(opts.params ?? {})) {
+      if (v === undefined) continue
+      for (const x of Array.isArray(v) ? v : [v]) url.searchParams.append(k, String(x))
+    }
+    const headers: Record<string, string> = { ...opts.headers }
     if (opts.token) headers.authorization = `Bearer ${opts.token}`
     if (opts.admin) {
       if (!this.adminPassword) throw new Error(`${method}: an admin call needs adminPassword`)

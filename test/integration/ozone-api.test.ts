@@ -5,15 +5,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
-import { type ModEventView, OzoneCallError, type PdsSession, repoRef } from '../helpers/ozone-driver.ts'
+import { type ModEventView, type PdsSession, repoRef } from '../helpers/ozone-driver.ts'
 import { type OzoneWorld, startOzoneWorld } from '../helpers/ozone-world.ts'
+import { XrpcError } from '../helpers/pds-client.ts'
 
 const rejects = async (p: Promise<unknown>, status: number, error: string, message?: RegExp) => {
   const err = await p.then(
     () => assert.fail('expected the call to fail'),
     (e: unknown) => e,
   )
-  assert.ok(err instanceof OzoneCallError, String(err))
+  assert.ok(err instanceof XrpcError, String(err))
   assert.equal(err.status, status, err.message)
   assert.equal(err.error, error, err.message)
   if (message) assert.match(err.message, message)

@@ -5,27 +5,29 @@
 // across kill -9 mid-backlog. Also: the Osprey envelope, the cursor in the Kafka cursor topic,
 // metrics and the status page, and the exit code of a configuration error.
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { StatusReport } from '../../src/status/status-report.ts'
-import { childMetric, readTopicJava } from '../helpers/delivery.ts'
+import { atkafkaChildren, childMetric, readTopicJava } from '../helpers/delivery.ts'
 import { freePort } from '../helpers/free-port.ts'
 import { brokerEnv, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 import type { ModEventView } from '../helpers/ozone-driver.ts'
-import { emitBurst, emitMixedEvents, type OzoneWorld, startOzoneWorld } from '../helpers/ozone-world.ts'
+import {
+  atkafkaLogin,
+  emitBurst,
+  emitMixedEvents,
+  type OzoneWorld,
+  startOzoneWorld,
+} from '../helpers/ozone-world.ts'
 import { startApp, waitFor } from '../helpers/run-app.ts'
 
 const repoRoot = join(import.meta.dirname, '..', '..')
 
 function ozoneArgs(world: OzoneWorld, topic: string, extra: string[] = []): string[] {
   return [
-    '--pds-host',
-    world.pds.pdsUrl,
-    '--identifier',
-    world.moderator.handle,
-    '--labeler-did',
-    world.ozone.serverDid,
+    ...atkafkaLogin(world).args,
     '--output-topic',
     topic,
     '--topic-partitions',
@@ -41,9 +43,6 @@ function ozoneArgs(world: OzoneWorld, topic: string, extra: string[] = []): stri
     ...extra,
   ]
 }
-
-/** the password goes by env, as in production (flags are visible in ps) */
-const passwordEnv = (world: OzoneWorld) => ({ ATKAFKA_OZONE_PASSWORD: world.moderator.appPassword! })
 
 async function allViews(world: OzoneWorld): Promise<ModEventView[]> {
   return world.driver.allEvents(await world.login(world.moderator))
@@ -61,7 +60,7 @@ describe('atkafka ozone-events → Kafka (real Ozone, PDS, broker)', () => {
     const topic = uniqueTopic('ozone')
     let expected = await allViews(world)
     const backlog = new Set(expected.map((e) => e.id))
-    const app = await startApp('ozone', ozoneArgs(world, topic), passwordEnv(world))
+    const app = await startApp('ozone', ozoneArgs(world, topic), atkafkaLogin(world).env)
     try {
       await waitFor(
         async () => (await app.metric('atkafka_produced_events', { status: 'ok' })) >= expected.length,
@@ -134,13 +133,13 @@ describe('atkafka ozone-events → Kafka (real Ozone, PDS, broker)', () => {
       { $type: 'com.atproto.admin.defs#repoRef', did: world.users[1]!.did },
       'after the restart',
     )
-    const again = await startApp('ozone', ozoneArgs(world, topic), passwordEnv(world))
+    const again = await startApp('ozone', ozoneArgs(world, topic), atkafkaLogin(world).env)
     try {
       await waitFor(
         async () => (await again.metric('atkafka_produced_events', { status: 'ok' })) >= 1,
         'the new event',
       )
-      await new Promise((r) => setTimeout(r, 1500))
+      await sleep(1500)
       assert.equal(await again.metric('atkafka_produced_events', { status: 'ok' }), 1)
     } finally {
       await again.stop()
@@ -159,7 +158,7 @@ describe('atkafka ozone-events → Kafka (real Ozone, PDS, broker)', () => {
     const app = await startApp(
       'ozone',
       ozoneArgs(world, topic, ['--osprey-compatible', '--ozone-key', 'event-id', '--cursor-store', 'none']),
-      passwordEnv(world),
+      atkafkaLogin(world).env,
     )
     try {
       await waitFor(
@@ -189,58 +188,40 @@ describe('atkafka ozone-events → Kafka (real Ozone, PDS, broker)', () => {
     const topic = uniqueTopic('ozone-eos')
     await emitBurst(world, 1500, 48, 'backlog')
     const expected = await allViews(world)
-    const children: ChildProcess[] = []
-    t.after(() => {
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-    })
+    const children = atkafkaChildren(t, { command: ['ozone-events'], env: atkafkaLogin(world).env })
     const start = async () => {
       const port = await freePort()
-      const child = spawn(
-        process.execPath,
-        [
-          join(repoRoot, 'bin', 'atkafka.js'),
-          'ozone-events',
-          ...ozoneArgs(world, topic, [
-            '--exactly-once',
-            '--transaction-interval-ms',
-            '100',
-            '--ozone-page-limit',
-            '10',
-            '--bootstrap-servers',
-            brokerEnv().bootstrap,
-            '--metrics-address',
-            `127.0.0.1:${port}`,
-            '--log-level',
-            'warn',
-          ]),
-        ],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...passwordEnv(world) } },
+      const child = children.start(
+        ozoneArgs(world, topic, [
+          '--exactly-once',
+          '--transaction-interval-ms',
+          '100',
+          '--ozone-page-limit',
+          '10',
+          '--bootstrap-servers',
+          brokerEnv().bootstrap,
+          '--metrics-address',
+          `127.0.0.1:${port}`,
+          '--log-level',
+          'warn',
+        ]),
       )
-      children.push(child)
       return { child, port }
     }
-    const exited = (c: ChildProcess) =>
-      new Promise<number | null>((resolve) =>
-        c.exitCode !== null ? resolve(c.exitCode) : c.once('exit', (code) => resolve(code)),
+    /** a run killed once `produced` events of it are in Kafka */
+    const killedRun = async (produced: number, what: string) => {
+      const run = await start()
+      await waitFor(
+        async () => ((await childMetric(run.port, 'atkafka_produced_events{status="ok"}')) ?? 0) >= produced,
+        what,
+        60_000,
       )
-    // first run: killed once a few hundred events are in Kafka
-    const first = await start()
-    await waitFor(
-      async () => ((await childMetric(first.port, 'atkafka_produced_events{status="ok"}')) ?? 0) >= 300,
-      'part of the backlog',
-      60_000,
-    )
-    first.child.kill('SIGKILL')
-    await exited(first.child)
-    // a second run, killed too, then a third that finishes
-    const second = await start()
-    await waitFor(
-      async () => ((await childMetric(second.port, 'atkafka_produced_events{status="ok"}')) ?? 0) >= 200,
-      'more of the backlog',
-      60_000,
-    )
-    second.child.kill('SIGKILL')
-    await exited(second.child)
+      await children.kill9(run.child)
+    }
+    // a first run killed once a few hundred events are in Kafka, a second killed too, then a
+    // third that finishes
+    await killedRun(300, 'part of the backlog')
+    await killedRun(200, 'more of the backlog')
     const third = await start()
     // it is done when its status page shows the last event in Kafka
     await waitFor(
@@ -256,9 +237,8 @@ describe('atkafka ozone-events → Kafka (real Ozone, PDS, broker)', () => {
       'the whole backlog',
       120_000,
     )
-    await new Promise((r) => setTimeout(r, 500))
-    third.child.kill('SIGTERM')
-    assert.equal(await exited(third.child), 0)
+    await sleep(500)
+    assert.equal(await children.stop(third.child), 0)
     const committed = await readTopicJava(topic, 'read_committed')
     const ids = committed.map((v) => (JSON.parse(v) as ModEventView).id)
     const dupes = ids.filter((id, i) => ids.indexOf(id) !== i)

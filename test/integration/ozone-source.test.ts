@@ -4,10 +4,11 @@
 // sessions, and the configuration errors a labeler can make.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
 import { ConfigError } from '../../src/errors.ts'
 import type { ModerationEvent } from '../../src/events/atproto-event.ts'
-import { createMetrics } from '../../src/metrics/metrics.ts'
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts'
 import {
   formatOzonePosition,
   type OzonePosition,
@@ -42,6 +43,24 @@ function sourceConfig(world: OzoneWorld, over: Partial<OzoneSourceConfig> = {}):
   }
 }
 
+/** a source for this world's moderator and labeler (test settings, `over` on top) */
+function openSource(
+  world: OzoneWorld,
+  over: Partial<OzoneSourceConfig> = {},
+  metrics: Metrics = createMetrics(),
+): OzoneSource {
+  return createOzoneSource(sourceConfig(world, over), { metrics, logger })
+}
+
+/** the position after `events` (all there is, oldest first), as saved once Kafka held them all */
+function positionAfter(events: readonly ModEventView[]): OzonePosition {
+  const tip = events.at(-1)!
+  return {
+    createdAfter: tip.createdAt,
+    seen: events.filter((e) => e.createdAt >= tip.createdAt).map((e) => e.id),
+  }
+}
+
 /** runs a source (from `opts.start`), acking every delivery at once, until `done` says so */
 async function run(
   source: OzoneSource,
@@ -72,6 +91,22 @@ async function run(
 
 const ids = (events: readonly { id: number }[]) => events.map((e) => e.id)
 const dupes = (list: number[]) => list.filter((id, i) => list.indexOf(id) !== i)
+const has = (events: readonly { id: number }[], id: number | undefined) =>
+  id !== undefined && events.some((e) => e.id === id)
+
+/** resolves once the source has produced event `id` into `events` */
+async function produced(events: readonly ModerationEvent[], id: number): Promise<void> {
+  while (!has(events, id)) await sleep(50)
+}
+
+/** `count` comments, one a second, each by a fresh login of the moderator; their ids into `emitted` */
+async function commentEverySecond(world: OzoneWorld, count: number, emitted: number[]): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const mod = await world.login(world.moderator)
+    emitted.push((await world.driver.comment(mod, repoRef(world.users[0]!.did), `tick ${i}`)).id)
+    await sleep(1000)
+  }
+}
 
 describe('ozone-events source against a real Ozone', () => {
   let world: OzoneWorld
@@ -99,10 +134,7 @@ describe('ozone-events source against a real Ozone', () => {
     ]) {
       assert.ok(types.has(t), `the backlog has ${t}`)
     }
-    const source = createOzoneSource(sourceConfig(world, { pageLimit: 7 }), {
-      metrics: createMetrics(),
-      logger,
-    })
+    const source = openSource(world, { pageLimit: 7 })
     const got = await run(source, (evs) => evs.length >= expected.length)
     assert.deepEqual(ids(got), ids(expected))
     assert.deepEqual(
@@ -118,29 +150,18 @@ describe('ozone-events source against a real Ozone', () => {
 
   test('a burst of hundreds of events, many in one millisecond, read in small pages across a restart', async () => {
     const mod = await world.login(world.moderator)
-    const before = await world.driver.allEvents(mod)
-    const lastBefore = before.at(-1)!
     // start from "everything so far produced" (a saved position), as after a restart
-    const start: OzonePosition = {
-      createdAfter: lastBefore.createdAt,
-      seen: before.filter((e) => e.createdAt >= lastBefore.createdAt).map((e) => e.id),
-    }
+    const start = positionAfter(await world.driver.allEvents(mod))
     // straight at Ozone, 48 at a time: hundreds of simultaneous calls through one local PDS
     // make it answer UpstreamFailure under load
     const burst: ModEventView[] = await emitBurst(world, 400, 48)
     const sharedMs = burst.length - new Set(burst.map((e) => e.createdAt)).size
     assert.ok(sharedMs > 0, 'events share milliseconds')
     // first run: stop part way, keep the safe position; second run resumes from it
-    const first = createOzoneSource(sourceConfig(world, { pageLimit: 3 }), {
-      metrics: createMetrics(),
-      logger,
-    })
+    const first = openSource(world, { pageLimit: 3 })
     const part = await run(first, (evs) => evs.length >= 150, { start })
     const saved = parseOzonePosition(formatOzonePosition(first.checkpoint()!))
-    const second = createOzoneSource(sourceConfig(world, { pageLimit: 3 }), {
-      metrics: createMetrics(),
-      logger,
-    })
+    const second = openSource(world, { pageLimit: 3 })
     const rest = await run(second, (evs) => part.length + evs.length >= burst.length, { start: saved })
     const all = [...ids(part), ...ids(rest)]
     assert.deepEqual(dupes(all), [])
@@ -154,25 +175,20 @@ describe('ozone-events source against a real Ozone', () => {
     const mod = await world.login(world.moderator)
     const [a, b] = world.users
     await world.driver.comment(mod, repoRef(a!.did), 'status row exists')
-    const all = await world.driver.allEvents(mod)
-    const tip = all.at(-1)!
-    const start: OzonePosition = {
-      createdAfter: tip.createdAt,
-      seen: all.filter((e) => e.createdAt >= tip.createdAt).map((e) => e.id),
-    }
-    const source = createOzoneSource(sourceConfig(world), { metrics: createMetrics(), logger })
+    const start = positionAfter(await world.driver.allEvents(mod))
+    const source = openSource(world)
     const release = await world.pg.holdTransaction(
       `SELECT 1 FROM ozone.moderation_subject_status WHERE did = '${a!.did}' FOR UPDATE`,
     )
     const late = world.driver.comment(mod, repoRef(a!.did), 'late')
-    await new Promise((r) => setTimeout(r, 200))
+    await sleep(200)
     const early = await world.driver.comment(mod, repoRef(b!.did), 'early')
     let lateView: ModEventView | undefined
-    const got = await run(source, (evs) => lateView !== undefined && evs.some((e) => e.id === lateView!.id), {
+    const got = await run(source, (evs) => has(evs, lateView?.id), {
       start,
       during: async (evs) => {
         // release once the source has produced the event behind which the late one lands
-        while (!evs.some((e) => e.id === early.id)) await new Promise((r) => setTimeout(r, 50))
+        await produced(evs, early.id)
         await release()
         lateView = await late
       },
@@ -180,73 +196,56 @@ describe('ozone-events source against a real Ozone', () => {
     assert.ok(lateView!.createdAt < early.createdAt)
     assert.deepEqual(ids(got), [early.id, lateView!.id])
     // a few more passes over the overlap: nothing twice
-    const more = createOzoneSource(sourceConfig(world), {
-      metrics: createMetrics(),
-      logger,
-    })
+    const more = openSource(world)
     const extra = await run(more, () => false, { timeoutMs: 1500, start: source.checkpoint() }).catch(
       (e: Error) => e,
     )
     assert.match(String(extra), /got 0 events/)
   })
 
-  test('Ozone stopped and started mid-run: the source waits, retries, and goes on', async () => {
+  /**
+   * One event, then `outage` once the source produced it (the service down for 1.5 s, checked
+   * by `whileDown`), then another by a fresh login: the source goes on and produces both, once.
+   */
+  async function acrossOutage(
+    source: OzoneSource,
+    outage: { down: () => Promise<void>; up: () => Promise<void>; whileDown?: () => void },
+  ): Promise<void> {
     const mod = await world.login(world.moderator)
-    const all = await world.driver.allEvents(mod)
-    const tip = all.at(-1)!
-    const start: OzonePosition = {
-      createdAfter: tip.createdAt,
-      seen: all.filter((e) => e.createdAt >= tip.createdAt).map((e) => e.id),
-    }
-    const metrics = createMetrics()
-    const source = createOzoneSource(sourceConfig(world), { metrics, logger })
-    const first = await world.driver.comment(mod, repoRef(world.users[1]!.did), 'before the stop')
+    const start = positionAfter(await world.driver.allEvents(mod))
+    const first = await world.driver.comment(mod, repoRef(world.users[1]!.did), 'before the outage')
     let second: ModEventView | undefined
-    const got = await run(source, (evs) => second !== undefined && evs.some((e) => e.id === second!.id), {
+    const got = await run(source, (evs) => has(evs, second?.id), {
       start,
       during: async (evs) => {
-        while (!evs.some((e) => e.id === first.id)) await new Promise((r) => setTimeout(r, 50))
-        await world.ozone.stop()
-        await new Promise((r) => setTimeout(r, 1500))
-        assert.equal(source.connected, false)
-        await world.ozone.start()
+        await produced(evs, first.id)
+        await outage.down()
+        await sleep(1500)
+        outage.whileDown?.()
+        await outage.up()
         second = await world.driver.comment(
           await world.login(world.moderator),
           repoRef(world.users[2]!.did),
-          'after',
+          'after the outage',
         )
       },
     })
     assert.deepEqual(ids(got), [first.id, second!.id])
+  }
+
+  test('Ozone stopped and started mid-run: the source waits, retries, and goes on', async () => {
+    const metrics = createMetrics()
+    const source = openSource(world, {}, metrics)
+    await acrossOutage(source, {
+      down: () => world.ozone.stop(),
+      up: () => world.ozone.start(),
+      whileDown: () => assert.equal(source.connected, false),
+    })
     assert.ok(metrics.snapshot().reconnects >= 1, 'counted as a reconnect')
   })
 
   test('the PDS stopped and started mid-run: the source retries and goes on with its session', async () => {
-    const mod = await world.login(world.moderator)
-    const all = await world.driver.allEvents(mod)
-    const tip = all.at(-1)!
-    const start: OzonePosition = {
-      createdAfter: tip.createdAt,
-      seen: all.filter((e) => e.createdAt >= tip.createdAt).map((e) => e.id),
-    }
-    const source = createOzoneSource(sourceConfig(world), { metrics: createMetrics(), logger })
-    const first = await world.driver.comment(mod, repoRef(world.users[1]!.did), 'before the PDS stop')
-    let second: ModEventView | undefined
-    const got = await run(source, (evs) => second !== undefined && evs.some((e) => e.id === second!.id), {
-      start,
-      during: async (evs) => {
-        while (!evs.some((e) => e.id === first.id)) await new Promise((r) => setTimeout(r, 50))
-        await world.pds.pause()
-        await new Promise((r) => setTimeout(r, 1500))
-        await world.pds.resume()
-        second = await world.driver.comment(
-          await world.login(world.moderator),
-          repoRef(world.users[2]!.did),
-          'after the PDS',
-        )
-      },
-    })
-    assert.deepEqual(ids(got), [first.id, second!.id])
+    await acrossOutage(openSource(world), { down: () => world.pds.pause(), up: () => world.pds.resume() })
   })
 
   test('configuration errors name the option: wrong password, not a labeler, not a moderator', async () => {
@@ -266,7 +265,7 @@ describe('ozone-events source against a real Ozone', () => {
       ],
     ]
     for (const [over, message] of cases) {
-      const source = createOzoneSource(sourceConfig(world, over), { metrics: createMetrics(), logger })
+      const source = openSource(world, over)
       const err = await run(source, () => true, { timeoutMs: 20_000 }).then(
         () => assert.fail('expected a ConfigError'),
         (e: unknown) => e,
@@ -283,43 +282,21 @@ describe('ozone-events source: sessions that expire (real PDS, short-lived token
   test('access tokens refreshed before they expire; a refused refresh falls back to a new login', async () => {
     // access tokens live 3 s; refresh tokens 1 s: every renewal finds the refresh token dead
     await using world = await startOzoneWorld({ users: 2, accessTokenTtl: '3s', refreshTokenTtl: '1s' })
-    const source = createOzoneSource(sourceConfig(world, { pollIntervalMs: 300 }), {
-      metrics: createMetrics(),
-      logger,
-    })
+    const source = openSource(world, { pollIntervalMs: 300 })
     const emitted: number[] = []
-    const got = await run(
-      source,
-      (evs) => emitted.length === 8 && emitted.every((id) => evs.some((e) => e.id === id)),
-      {
-        during: async () => {
-          for (let i = 0; i < 8; i++) {
-            const mod = await world.login(world.moderator)
-            emitted.push((await world.driver.comment(mod, repoRef(world.users[0]!.did), `tick ${i}`)).id)
-            await new Promise((r) => setTimeout(r, 1000))
-          }
-        },
-      },
-    )
+    const got = await run(source, (evs) => emitted.length === 8 && emitted.every((id) => has(evs, id)), {
+      during: () => commentEverySecond(world, 8, emitted),
+    })
     assert.deepEqual(ids(got), emitted)
     assert.ok(source.session.logins >= 3, `logins ${source.session.logins}`)
   })
 
   test('with a live refresh token, renewals are refreshes (rotating the refresh token)', async () => {
     await using world = await startOzoneWorld({ users: 2, accessTokenTtl: '3s', refreshTokenTtl: '1h' })
-    const source = createOzoneSource(sourceConfig(world, { pollIntervalMs: 300 }), {
-      metrics: createMetrics(),
-      logger,
-    })
+    const source = openSource(world, { pollIntervalMs: 300 })
     const emitted: number[] = []
-    await run(source, (evs) => emitted.length === 6 && emitted.every((id) => evs.some((e) => e.id === id)), {
-      during: async () => {
-        for (let i = 0; i < 6; i++) {
-          const mod = await world.login(world.moderator)
-          emitted.push((await world.driver.comment(mod, repoRef(world.users[0]!.did), `tick ${i}`)).id)
-          await new Promise((r) => setTimeout(r, 1000))
-        }
-      },
+    await run(source, (evs) => emitted.length === 6 && emitted.every((id) => has(evs, id)), {
+      during: () => commentEverySecond(world, 6, emitted),
     })
     assert.equal(source.session.logins, 1)
     assert.ok(source.session.refreshes >= 2, `refreshes ${source.session.refreshes}`)

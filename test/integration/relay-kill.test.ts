@@ -4,19 +4,20 @@
 // client (the reference read_committed consumer).
 // At-least-once (default): 0 lost. Exactly-once: 0 lost and 0 duplicated for read_committed.
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { readCorpusFrames } from '../helpers/corpus.ts'
 import {
   atkafkaChildren,
   CORPUS_FRAMES,
   compareOps,
+  killAtRandomPoints,
   readTopicJava,
   relayChildArgs,
+  savedCursor,
 } from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { resequenced } from '../helpers/frame-tools.ts'
-import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { createTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/run-app.ts'
 
 const PASSES = Number(process.env.ATKAFKA_KILL_TEST_PASSES ?? 667)
@@ -41,39 +42,12 @@ for (const mode of ['at-least-once', 'exactly-once'] as const) {
         '127.0.0.1:0',
       ]
       const isolation = eos ? 'READ_COMMITTED' : 'READ_UNCOMMITTED'
-      const waitOrTell = async (
-        check: () => boolean | Promise<boolean>,
-        what: string,
-        child: ChildProcess,
-      ) => {
-        try {
-          await waitFor(check, what, 120_000)
-        } catch (err) {
-          throw new Error(`${(err as Error).message}; the run's last logs:\n${children.tail(child)}`)
-        }
-      }
-      const savedCursor = async () => {
-        const records = await readTopic(`${topic}.cursors`, { count: 1_000_000, timeoutMs: 1500, isolation })
-        return (JSON.parse(records.at(-1)?.value.toString() ?? '{"seq":0}') as { seq: number }).seq
-      }
-      // each run is killed at a random point 1/4 to 3/4 of a span (80 % of the stream / kills)
-      // after it connected: every run reads, none can be killed before it resumed
-      const span = Math.floor((count * 0.8) / KILLS)
+      const cursor = () => savedCursor(topic, isolation)
       const t0 = performance.now()
-      for (let k = 0; k < KILLS; k++) {
-        const connections = relay.connections.length
-        const child = children.start(k === 0 ? [...args, '--cursor', '0'] : args)
-        await waitOrTell(() => relay.connections.length > connections, `run ${k} connected`, child)
-        // without a saved cursor the next run would start at the live head, by design
-        if (k === 0) await waitOrTell(async () => (await savedCursor()) > 0, 'a first saved cursor', child)
-        const target = relay.sent + Math.floor(span / 4) + Math.floor(Math.random() * (span / 2))
-        await waitOrTell(() => relay.sent >= target, `relay sent ${target}`, child)
-        assert.equal(child.exitCode, null, `run ${k} ended by itself with exit code ${child.exitCode}`)
-        await children.kill9(child)
-      }
+      await killAtRandomPoints({ children, relay, args, kills: KILLS, count, cursor })
       // a last run that finishes the stream and stops cleanly
       const last = children.start(args)
-      await waitFor(async () => (await savedCursor()) === count, 'cursor at the last seq', 180_000)
+      await waitFor(async () => (await cursor()) === count, 'cursor at the last seq', 180_000)
       assert.equal(await children.stop(last), 0, 'the last run stops cleanly')
       const elapsed = Math.round((performance.now() - t0) / 1000)
 

@@ -4,7 +4,6 @@
 // the Java client with read_committed: every op and event is in exactly one topic, the one it is
 // routed to, once — nothing lost or doubled in any topic.
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
 import { describe, test } from 'node:test'
 import { loadConfig } from '../../src/config/load-config.ts'
 import { createTopicRouter } from '../../src/sink/topic-router.ts'
@@ -13,8 +12,10 @@ import {
   atkafkaChildren,
   CORPUS_FRAMES,
   compareOps,
+  killAtRandomPoints,
   readTopicJava,
   relayChildArgs,
+  savedCursor,
 } from '../helpers/delivery.ts'
 import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { resequenced } from '../helpers/frame-tools.ts'
@@ -58,34 +59,10 @@ describe('kill -9 during a routed exactly-once run', () => {
       '--metrics-address',
       '127.0.0.1:0',
     ]
-    const savedCursor = async () => {
-      const records = await readTopic(`${topic}.cursors`, {
-        count: 1_000_000,
-        timeoutMs: 1500,
-        isolation: 'READ_COMMITTED',
-      })
-      return (JSON.parse(records.at(-1)?.value.toString() ?? '{"seq":0}') as { seq: number }).seq
-    }
-    const waitOrTell = async (check: () => boolean | Promise<boolean>, what: string, child: ChildProcess) => {
-      try {
-        await waitFor(check, what, 120_000)
-      } catch (err) {
-        throw new Error(`${(err as Error).message}; the run's last logs:\n${children.tail(child)}`)
-      }
-    }
-    const span = Math.floor((count * 0.8) / KILLS)
-    for (let k = 0; k < KILLS; k++) {
-      const connections = relay.connections.length
-      const child = children.start(k === 0 ? [...args, '--cursor', '0'] : args)
-      await waitOrTell(() => relay.connections.length > connections, `run ${k} connected`, child)
-      if (k === 0) await waitOrTell(async () => (await savedCursor()) > 0, 'a first committed cursor', child)
-      const target = relay.sent + Math.floor(span / 4) + Math.floor(Math.random() * (span / 2))
-      await waitOrTell(() => relay.sent >= target, `relay sent ${target}`, child)
-      assert.equal(child.exitCode, null, `run ${k} ended by itself: ${children.tail(child)}`)
-      await children.kill9(child)
-    }
+    const cursor = () => savedCursor(topic, 'READ_COMMITTED')
+    await killAtRandomPoints({ children, relay, args, kills: KILLS, count, cursor })
     const last = children.start(args)
-    await waitFor(async () => (await savedCursor()) === count, 'cursor at the last seq', 180_000)
+    await waitFor(async () => (await cursor()) === count, 'cursor at the last seq', 180_000)
     assert.equal(await children.stop(last), 0, 'the last run stops cleanly')
 
     const config = loadConfig('relay', ['--topic-routes', spec], { ATKAFKA_BOOTSTRAP_SERVERS: 'x:1' })

@@ -3,19 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { loadConfig } from '../../../src/config/load-config.ts'
-import { ConfigError } from '../../../src/errors.ts'
-
-const base = { ATKAFKA_BOOTSTRAP_SERVERS: 'localhost:9092' }
-
-function problems(argv: string[], env: Record<string, string> = base, command: 'relay' | 'tail' = 'relay') {
-  try {
-    loadConfig(command, argv, env)
-  } catch (err) {
-    assert.ok(err instanceof ConfigError)
-    return [...err.problems]
-  }
-  assert.fail('expected a ConfigError')
-}
+import { base, problems } from './config-problems.ts'
 
 describe('Kafka-native output options', () => {
   test('--format: standard by default; --osprey-compatible is the osprey format', () => {

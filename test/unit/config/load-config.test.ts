@@ -1,19 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { loadConfig } from '../../../src/config/load-config.ts'
-import { ConfigError } from '../../../src/errors.ts'
-
-const base = { ATKAFKA_BOOTSTRAP_SERVERS: 'localhost:9092' }
-
-function problems(argv: string[], env: Record<string, string> = base): string[] {
-  try {
-    loadConfig('relay', argv, env)
-  } catch (err) {
-    assert.ok(err instanceof ConfigError)
-    return [...err.problems]
-  }
-  assert.fail('expected a ConfigError')
-}
+import { base, problems } from './config-problems.ts'
 
 describe('loadConfig', () => {
   test('defaults, the seed env names and types', () => {

@@ -20,8 +20,8 @@
 // caller's (a throwaway cluster from scripts/pg-cluster.sh): nothing is removed here.
 // The AppView is an unreachable address: Ozone then leaves the handles out of its views
 // (`subjectHandle`, `creatorHandle` are optional), as it does when its AppView fails.
-import net from 'node:net'
 import { parseArgs } from 'node:util'
+import { freePort, logsToStderr, printReady, stopWithParent } from '../lifecycle.mjs'
 
 const t0 = performance.now()
 const { values: opts } = parseArgs({
@@ -47,47 +47,14 @@ if (Boolean(opts['server-did']) !== Boolean(opts['signing-key-hex'])) {
   process.exit(2)
 }
 
-// pino writes to stdout unless told otherwise: keep stdout for the ready line
-if (/^(true|t|1)$/i.test(process.env.LOG_ENABLED ?? '') && !process.env.LOG_DESTINATION) {
-  process.env.LOG_DESTINATION = '/dev/stderr'
-}
+logsToStderr()
 
-const parentPid = process.ppid
 let server
-let stopping = false
-
-async function stop(code = 0, why = '') {
-  if (stopping) return
-  stopping = true
-  if (why) console.error(`ozone-server: stopping (${why})`)
-  setTimeout(() => process.exit(code), 5000).unref()
-  await server?.destroy().catch((e) => console.error('ozone-server: destroy', e))
-  process.exit(code)
-}
-
-process.on('SIGTERM', () => void stop(0, 'SIGTERM'))
-process.on('SIGINT', () => void stop(0, 'SIGINT'))
-process.on('SIGHUP', () => void stop(0, 'SIGHUP'))
-if (!opts['ignore-stdin']) {
-  process.stdin.on('end', () => void stop(0, 'stdin closed'))
-  process.stdin.on('error', () => void stop(0, 'stdin error'))
-  process.stdin.resume()
-}
-setInterval(() => {
-  if (process.ppid !== parentPid) void stop(0, 'parent exited')
-}, 500).unref()
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
+const stop = stopWithParent({
+  name: 'ozone-server',
+  ignoreStdin: opts['ignore-stdin'],
+  cleanup: () => server?.destroy().catch((e) => console.error('ozone-server: destroy', e)),
+})
 
 /** A did:plc whose document makes it a labeler served at `endpoint`. */
 async function createLabelerDid(plcUrl, keypair, endpoint) {
@@ -150,20 +117,7 @@ try {
   const health = await fetch(`${url}/xrpc/_health`)
   if (!health.ok) throw new Error(`Ozone health check answered ${health.status}`)
 
-  process.stdout.write(
-    `${JSON.stringify({
-      ready: true,
-      url,
-      port,
-      serverDid,
-      signingKeyHex,
-      adminPassword,
-      pid: process.pid,
-      importMs: Math.round(tImported - t0),
-      startMs: Math.round(performance.now() - t0),
-      rssMB: Math.round(process.memoryUsage().rss / 1e6),
-    })}\n`,
-  )
+  printReady({ url, port, serverDid, signingKeyHex, adminPassword }, { t0, tImported })
 } catch (err) {
   console.error('ozone-server: failed to start:', err)
   await stop(1)

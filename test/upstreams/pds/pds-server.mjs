@@ -22,10 +22,10 @@
 // JSON line on stdout when done: {"paused":true} / {"resumed":true}.
 import crypto from 'node:crypto'
 import fs from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { freePort, logsToStderr, printReady, stopWithParent } from '../lifecycle.mjs'
 
 const t0 = performance.now()
 const { values: opts, positionals } = parseArgs({
@@ -44,58 +44,23 @@ if (!Number.isInteger(wantPdsPort) || !Number.isInteger(wantPlcPort)) {
   process.exit(2)
 }
 
-// pino writes to stdout unless told otherwise: keep stdout for the ready line
-if (/^(true|t|1)$/i.test(process.env.LOG_ENABLED ?? '') && !process.env.LOG_DESTINATION) {
-  process.env.LOG_DESTINATION = '/dev/stderr'
-}
+logsToStderr()
 
-const parentPid = process.ppid
 let dataDir
 let plcServer
 let pds
 const extraPdses = []
-let stopping = false
-
-async function stop(code = 0, why = '') {
-  if (stopping) return
-  stopping = true
-  if (why) console.error(`pds-server: stopping (${why})`)
-  // never hang on shutdown: a stuck destroy must not leave the process behind
-  setTimeout(() => process.exit(code), 5000).unref()
-  for (const extra of extraPdses)
-    await extra.destroy().catch((e) => console.error('pds-server: pds.destroy', e))
-  await pds?.destroy().catch((e) => console.error('pds-server: pds.destroy', e))
-  await plcServer?.destroy().catch((e) => console.error('pds-server: plc.destroy', e))
-  if (dataDir) await fs.rm(dataDir, { recursive: true, force: true }).catch(() => {})
-  process.exit(code)
-}
-
-process.on('SIGTERM', () => void stop(0, 'SIGTERM'))
-process.on('SIGINT', () => void stop(0, 'SIGINT'))
-process.on('SIGHUP', () => void stop(0, 'SIGHUP'))
-if (!opts['ignore-stdin']) {
-  process.stdin.on('end', () => void stop(0, 'stdin closed'))
-  process.stdin.on('error', () => void stop(0, 'stdin error'))
-  process.stdin.resume()
-}
-// the parent died (we were re-parented to init or a subreaper)
-setInterval(() => {
-  if (process.ppid !== parentPid) void stop(0, 'parent exited')
-}, 500).unref()
-
-/** A port that was free a moment ago (the PDS must know its port before it listens: its
- * public URL, written into every DID document, is http://localhost:<port>). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.unref()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
+const stop = stopWithParent({
+  name: 'pds-server',
+  ignoreStdin: opts['ignore-stdin'],
+  cleanup: async () => {
+    for (const extra of extraPdses)
+      await extra.destroy().catch((e) => console.error('pds-server: pds.destroy', e))
+    await pds?.destroy().catch((e) => console.error('pds-server: pds.destroy', e))
+    await plcServer?.destroy().catch((e) => console.error('pds-server: plc.destroy', e))
+    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true }).catch(() => {})
+  },
+})
 
 /** Removes the data dirs of earlier servers that were killed outright (SIGKILL). */
 async function sweepStaleDataDirs() {
@@ -248,9 +213,8 @@ try {
     }
   }
 
-  process.stdout.write(
-    `${JSON.stringify({
-      ready: true,
+  printReady(
+    {
       pdsUrl,
       plcUrl,
       firehoseUrl: `ws://localhost:${pdsPort}/xrpc/com.atproto.sync.subscribeRepos`,
@@ -260,11 +224,8 @@ try {
       handleDomain: '.test',
       extraPds,
       dataDir,
-      pid: process.pid,
-      importMs: Math.round(tImported - t0),
-      startMs: Math.round(performance.now() - t0),
-      rssMB: Math.round(process.memoryUsage().rss / 1e6),
-    })}\n`,
+    },
+    { t0, tImported },
   )
 } catch (err) {
   console.error('pds-server: failed to start:', err)

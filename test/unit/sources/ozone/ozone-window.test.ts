@@ -24,6 +24,10 @@ interface Row {
 const iso = (ms: number) => new Date(ms).toISOString()
 const T0 = Date.parse('2026-07-01T00:00:00.000Z')
 
+/** `count` events one millisecond apart from T0, ids 1…count, each committed as it is stamped */
+const steadyRows = (count: number): Row[] =>
+  Array.from({ length: count }, (_, i) => ({ id: i + 1, createdMs: T0 + i, commitMs: T0 + i }))
+
 /** queryEvents: committed rows at `nowMs`, asc by (createdAt, id), createdAfter inclusive */
 function query(
   rows: readonly Row[],
@@ -145,11 +149,7 @@ describe('ozone window', () => {
   })
 
   test('past maxTracked the oldest acked ids go and the edge rises above them (counted)', () => {
-    const rows: Row[] = Array.from({ length: 500 }, (_, i) => ({
-      id: i + 1,
-      createdMs: T0 + i,
-      commitMs: T0 + i,
-    }))
+    const rows = steadyRows(500)
     const w = createOzoneWindow(undefined, { overlapMs: 60_000, maxTracked: 100 })
     const now = T0 + 1000
     w.beginPass(now)
@@ -173,11 +173,7 @@ describe('ozone window', () => {
   })
 
   test('a cut never drops an id that Kafka does not hold yet', () => {
-    const rows: Row[] = Array.from({ length: 40 }, (_, i) => ({
-      id: i + 1,
-      createdMs: T0 + i,
-      commitMs: T0 + i,
-    }))
+    const rows = steadyRows(40)
     const w = createOzoneWindow(undefined, { overlapMs: 60_000, maxTracked: 10 })
     w.beginPass(T0 + 100)
     const unacked = w.admit(query(rows, T0 + 100, undefined, undefined, 40))
