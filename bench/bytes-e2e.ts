@@ -13,7 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
 import { type FakeRelay, startFakeRelay } from '../test/helpers/fake-relay.ts'
-import { bigRecord, type CommitOp, commitFrame, resequenced } from '../test/helpers/frame-tools.ts'
+import { bigRecord, type CommitOp, commitFrame, postFrame, resequenced } from '../test/helpers/frame-tools.ts'
 import { createTopic, readTopic } from '../test/helpers/kafka.ts'
 import { benchNodeFlags, metric, procStats, startBenchBroker, stopBenchBroker } from './bench-kit.ts'
 
@@ -149,17 +149,7 @@ async function burst(exactlyOnce: boolean): Promise<Outcome> {
   }
 }
 
-const canary = (seq: number) =>
-  commitFrame({
-    seq,
-    ops: [
-      {
-        action: 'create',
-        path: `app.bsky.feed.post/canary${seq}`,
-        record: { $type: 'app.bsky.feed.post', text: 'canary', createdAt: '2026-07-04T14:38:07.517Z' },
-      },
-    ],
-  })
+const canary = (seq: number) => postFrame(seq)
 
 /** a stream of big frames (made on demand from a few templates) with a canary after each */
 async function stream(

@@ -227,6 +227,24 @@ export async function commitFrame(spec: CommitSpec): Promise<Uint8Array> {
  * not), or whose `items` array holds that many small entries ('ints': 1-byte integers, 'maps':
  * empty maps, the most heap per byte @atcute/cbor can be made to build).
  */
+/** a #commit creating one small post with rkey `<prefix><seq>` (the canary between hostile frames) */
+export function postFrame(seq: number, prefix = 'canary'): Promise<Uint8Array> {
+  return commitFrame({
+    seq,
+    ops: [
+      {
+        action: 'create',
+        path: `app.bsky.feed.post/${prefix}${seq}`,
+        record: {
+          $type: 'app.bsky.feed.post',
+          text: `${prefix} ${seq}`,
+          createdAt: '2026-07-04T14:38:07.517Z',
+        },
+      },
+    ],
+  })
+}
+
 export function bigRecord(
   bytes: number,
   shape: 'text' | 'random' | 'ints' | 'maps' = 'text',

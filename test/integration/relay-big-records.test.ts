@@ -8,10 +8,10 @@
 // are decoded and end in the dead-letter topic. Peak RSS: bench/bytes-e2e.ts (a separate process).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { startFakeRelay } from '../helpers/fake-relay.ts'
-import { bigRecord, commitFrame, resequenced } from '../helpers/frame-tools.ts'
-import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
-import { startApp, waitFor } from '../helpers/run-app.ts'
+import { bigRecord, commitFrame, postFrame, resequenced } from '../helpers/frame-tools.ts'
+import { readTopic } from '../helpers/kafka.ts'
+import { startRelayRun } from '../helpers/relay-run.ts'
+import { waitFor } from '../helpers/run-app.ts'
 
 const RECORD_BYTES = 950_000
 const BURST = 300
@@ -60,17 +60,12 @@ function assertEachSeqOnce(got: readonly Out[]) {
 
 describe('a burst of ~1 MB records', () => {
   test(`at-least-once: ${BURST} records of ${RECORD_BYTES} bytes over ${PARTITIONS} partitions, each once in one run`, async () => {
-    await using relay = await startFakeRelay({ frames: resequenced(await burstTemplates(), BURST, 1) })
-    const topic = uniqueTopic('burst')
-    await createTopic(topic, PARTITIONS)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-    ])
+    await using started = await startRelayRun({
+      relay: { frames: resequenced(await burstTemplates(), BURST, 1) },
+      topicPrefix: 'burst',
+      partitions: PARTITIONS,
+    })
+    const { relay, topic, run } = started
     await waitFor(
       async () => (await run.metric('atkafka_cursor_seq')) === BURST,
       `cursor at ${BURST}`,
@@ -84,24 +79,21 @@ describe('a burst of ~1 MB records', () => {
   })
 
   test(`exactly-once: the same burst, each once for read_committed`, async () => {
-    await using relay = await startFakeRelay({ frames: resequenced(await burstTemplates(), BURST, 1) })
-    const topic = uniqueTopic('burst-eos')
-    await createTopic(topic, PARTITIONS)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      '--cursor-store',
-      'kafka',
-      '--cursor-topic',
-      `${topic}.cursors`,
-      '--source-id',
-      `test:${topic}`,
-      '--exactly-once',
-    ])
+    await using started = await startRelayRun({
+      relay: { frames: resequenced(await burstTemplates(), BURST, 1) },
+      topicPrefix: 'burst-eos',
+      partitions: PARTITIONS,
+      args: (topic) => [
+        '--cursor-store',
+        'kafka',
+        '--cursor-topic',
+        `${topic}.cursors`,
+        '--source-id',
+        `test:${topic}`,
+        '--exactly-once',
+      ],
+    })
+    const { topic, run } = started
     await waitFor(
       async () => (await run.metric('atkafka_committed_cursor_seq')) === BURST,
       `cursor ${BURST} committed`,
@@ -128,19 +120,14 @@ describe('a request the broker refuses for some partitions only', () => {
       )
     }
     const count = 100
-    await using relay = await startFakeRelay({ frames: resequenced(templates, count, 1) })
-    const topic = uniqueTopic('partial')
-    await createTopic(topic, PARTITIONS, { 'max.message.bytes': '200000' })
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      '--linger-ms',
-      '50',
-    ])
+    await using started = await startRelayRun({
+      relay: { frames: resequenced(templates, count, 1) },
+      topicPrefix: 'partial',
+      partitions: PARTITIONS,
+      topicConfigs: { 'max.message.bytes': '200000' },
+      args: ['--linger-ms', '50'],
+    })
+    const { topic, run } = started
     await waitFor(
       async () => (await run.metric('atkafka_cursor_seq')) === count,
       `cursor at ${count}`,
@@ -170,17 +157,7 @@ describe('a request the broker refuses for some partitions only', () => {
 describe('frames near the limits', () => {
   test('frames just under the frame limit (multi-MB records and arrays): dropped undecoded, the canaries between them go out', async () => {
     const frames: Uint8Array[] = []
-    const canary = (seq: number) =>
-      commitFrame({
-        seq,
-        ops: [
-          {
-            action: 'create',
-            path: `app.bsky.feed.post/canary${seq}`,
-            record: { $type: 'app.bsky.feed.post', text: 'canary', createdAt: '2026-07-04T14:38:07.517Z' },
-          },
-        ],
-      })
+    const canary = (seq: number) => postFrame(seq)
     const near = 8 * 1024 * 1024 - 4096
     let seq = 0
     for (const shape of ['text', 'ints', 'maps', 'text', 'ints', 'maps'] as const) {
@@ -208,18 +185,9 @@ describe('frames near the limits', () => {
       frames.push(frame)
     }
     frames.push(await canary(++seq))
-    await using relay = await startFakeRelay({ frames })
-    const topic = uniqueTopic('near-frame-limit')
-    await createTopic(topic)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-    ])
-    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === seq, `cursor at ${seq}`, 120_000)
+    await using started = await startRelayRun({ relay: { frames }, topicPrefix: 'near-frame-limit' })
+    const { topic, run } = started
+    await started.untilCursor(seq, 120_000)
     await run.stop()
     assert.equal(await run.metric('atkafka_dropped_events_total', { reason: 'lexicon_limit' }), 6)
     assert.equal(await run.metric('atkafka_upstream_errors_total', { name: 'FrameTooLarge' }), 0)
@@ -242,18 +210,9 @@ describe('frames near the limits', () => {
         }),
       )
     }
-    await using relay = await startFakeRelay({ frames })
-    const topic = uniqueTopic('near-lexicon-limit')
-    await createTopic(topic)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-    ])
-    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === seq, `cursor at ${seq}`, 120_000)
+    await using started = await startRelayRun({ relay: { frames }, topicPrefix: 'near-lexicon-limit' })
+    const { topic, run } = started
+    await started.untilCursor(seq, 120_000)
     await run.stop()
     assert.equal(await run.metric('atkafka_dropped_events_total', { reason: 'lexicon_limit' }), 0)
     assert.equal(await run.metric('atkafka_dropped_events_total', { reason: 'oversized_message' }), 4)

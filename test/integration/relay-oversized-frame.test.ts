@@ -6,24 +6,13 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { StatusReport } from '../../src/status/status-report.ts'
-import { startFakeRelay } from '../helpers/fake-relay.ts'
-import { bigRecord, commitFrame } from '../helpers/frame-tools.ts'
-import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
-import { startApp, waitFor } from '../helpers/run-app.ts'
+import { bigRecord, commitFrame, postFrame } from '../helpers/frame-tools.ts'
+import { readTopic } from '../helpers/kafka.ts'
+import { startRelayRun } from '../helpers/relay-run.ts'
 
 const fast = ['--reconnect-min-ms', '20', '--reconnect-max-ms', '400']
 
-const post = (seq: number) =>
-  commitFrame({
-    seq,
-    ops: [
-      {
-        action: 'create',
-        path: `app.bsky.feed.post/r${seq}`,
-        record: { $type: 'app.bsky.feed.post', text: `post ${seq}`, createdAt: '2026-07-04T14:38:07.517Z' },
-      },
-    ],
-  })
+const post = (seq: number) => postFrame(seq, 'r')
 
 /** valid commits with the given seqs, and at `bigSeq` a commit of about `bigBytes` */
 async function frames(seqs: readonly number[], bigSeq: number, bigBytes: number): Promise<Uint8Array[]> {
@@ -52,19 +41,14 @@ const attemptsOf = (logs: Record<string, unknown>[]) =>
 describe('a relay frame past the frame limit', () => {
   test('skip (default, 8 MiB limit): a 9 MiB frame is skipped, counted and shown; every other commit once', async () => {
     const seqs = range(1, 20)
-    await using relay = await startFakeRelay({ frames: await frames(seqs, 11, 9 * 1024 * 1024) })
-    const topic = uniqueTopic('oversized')
-    await createTopic(topic, 2)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      ...fast,
-    ])
-    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === 20, 'cursor at 20')
+    await using started = await startRelayRun({
+      relay: { frames: await frames(seqs, 11, 9 * 1024 * 1024) },
+      topicPrefix: 'oversized',
+      partitions: 2,
+      args: [...fast],
+    })
+    const { relay, topic, run } = started
+    await started.untilCursor(20)
     const status = JSON.parse((await run.http('/status.json')).body) as StatusReport
     await run.stop()
 
@@ -95,21 +79,13 @@ describe('a relay frame past the frame limit', () => {
   test('skip over a seq gap: one reconnect per missing seq, each one further and slower, nothing valid lost', async () => {
     // seqs 11-13 do not exist; the big frame is 14
     const seqs = [...range(1, 10), ...range(14, 20)]
-    await using relay = await startFakeRelay({ frames: await frames(seqs, 14, 100_000) })
-    const topic = uniqueTopic('oversized-gap')
-    await createTopic(topic)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      '--max-frame-bytes',
-      '65536',
-      ...fast,
-    ])
-    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === 20, 'cursor at 20')
+    await using started = await startRelayRun({
+      relay: { frames: await frames(seqs, 14, 100_000) },
+      topicPrefix: 'oversized-gap',
+      args: ['--max-frame-bytes', '65536', ...fast],
+    })
+    const { relay, topic, run } = started
+    await started.untilCursor(20)
     await run.stop()
 
     const rkeys = await rkeysOf(topic, 16)
@@ -132,22 +108,12 @@ describe('a relay frame past the frame limit', () => {
 
   test('stop: the run ends naming the cursor and the limit; what came before is in Kafka, one connection', async () => {
     const seqs = range(1, 20)
-    await using relay = await startFakeRelay({ frames: await frames(seqs, 11, 100_000) })
-    const topic = uniqueTopic('oversized-stop')
-    await createTopic(topic)
-    const run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      '--max-frame-bytes',
-      '65536',
-      '--on-oversized-frame',
-      'stop',
-      ...fast,
-    ])
+    await using started = await startRelayRun({
+      relay: { frames: await frames(seqs, 11, 100_000) },
+      topicPrefix: 'oversized-stop',
+      args: ['--max-frame-bytes', '65536', '--on-oversized-frame', 'stop', ...fast],
+    })
+    const { relay, topic, run } = started
     await assert.rejects(run.done, (err: Error) => {
       assert.equal(err.name, 'SourceProtocolError')
       assert.match(err.message, /larger than --max-frame-bytes=65536 right after cursor=10/)
@@ -167,20 +133,13 @@ describe('a relay frame past the frame limit', () => {
 
   test('a larger --max-frame-bytes reads the same frame: its record goes to the dead-letter topic', async () => {
     const seqs = range(1, 5)
-    await using relay = await startFakeRelay({ frames: await frames(seqs, 3, 1_500_000) })
-    const topic = uniqueTopic('oversized-raised')
-    await createTopic(topic)
-    await using run = await startApp('relay', [
-      '--relay-host',
-      relay.url,
-      '--cursor',
-      '0',
-      '--output-topic',
-      topic,
-      '--max-frame-bytes',
-      String(4 * 1024 * 1024),
-    ])
-    await waitFor(async () => (await run.metric('atkafka_cursor_seq')) === 5, 'cursor at 5')
+    await using started = await startRelayRun({
+      relay: { frames: await frames(seqs, 3, 1_500_000) },
+      topicPrefix: 'oversized-raised',
+      args: ['--max-frame-bytes', String(4 * 1024 * 1024)],
+    })
+    const { topic, run } = started
+    await started.untilCursor(5)
     await run.stop()
     assert.equal(await run.metric('atkafka_dropped_events_total', { reason: 'oversized_message' }), 1)
     assert.equal(await run.metric('atkafka_upstream_errors_total', { name: 'FrameTooLarge' }), 0)
