@@ -19,7 +19,7 @@ import { ConfigError, type DropReason, SourceConnectionError, SourceProtocolErro
 import type { ModerationEvent } from '../../events/atproto-event.ts'
 import type { UpstreamState } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
-import { backoffDelay } from '../websocket/backoff.ts'
+import { backoffDelay, pause } from '../backoff.ts'
 import { checkModEventView, type OzoneKey, toModerationEvent } from './mod-event-view.ts'
 import { type Failure, type FailureContext, queryFailure } from './ozone-failures.ts'
 import type { OzonePosition } from './ozone-position.ts'
@@ -81,18 +81,6 @@ interface Page {
   readonly events: unknown[]
   readonly cursor: string | undefined
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
 
 export function createOzoneSource(
   config: OzoneSourceConfig,
@@ -196,7 +184,7 @@ export function createOzoneSource(
         Math.min(hinted ?? 0, config.retryMaxMs),
       )
       logger.warn({ err: message, attempt, nextAttemptInMs: delay }, 'Ozone request failed; retrying')
-      await sleep(delay, signal)
+      await pause(delay, signal)
     }
   }
 
@@ -252,7 +240,7 @@ export function createOzoneSource(
         cursor = page.cursor
         if (signal.aborted) return
       }
-      await sleep(config.pollIntervalMs, signal)
+      await pause(config.pollIntervalMs, signal)
     }
   }
 

@@ -8,7 +8,7 @@
 // tight loop; a connection that made progress starts the backoff over.
 import WebSocket from 'ws'
 import { SourceConnectionError } from '../../errors.ts'
-import { backoffDelay } from './backoff.ts'
+import { backoffDelay, pause } from '../backoff.ts'
 
 /** ws's default is 100 MiB; atkafka's is well above any frame the lexicons allow (about 2.2 MB) */
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024
@@ -264,23 +264,10 @@ export async function* readSocketBatches(
       attempt = progressed ? 1 : attempt + 1
       const delay = backoffDelay(attempt, opts.minBackoffMs, opts.maxBackoffMs)
       opts.onClose?.(conn.error ?? new SourceConnectionError('websocket closed'), delay)
-      await sleep(delay, signal)
+      await pause(delay, signal)
     }
   } finally {
     signal.removeEventListener('abort', onAbort)
     current?.close()
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const t = setTimeout(done, ms)
-    function done() {
-      clearTimeout(t)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
 }

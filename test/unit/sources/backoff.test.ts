@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { backoffDelay } from '../../../../src/sources/websocket/backoff.ts'
+import { backoffDelay } from '../../../src/sources/backoff.ts'
 
 test('backoff doubles from min up to max, jittered within the upper half', () => {
   assert.equal(backoffDelay(0, 500, 30_000), 0)
