@@ -8,24 +8,10 @@
 // cost enriched relay runs ~8 % of their throughput in full GCs; no effect on the others.
 // In a checkout, run the TypeScript sources directly (Node >= 22.18 strips types), so the CLI
 // is never older than the code; an installed package (no src/) runs the compiled dist/.
-// First, before anything else loads: the Node.js version package.json's engines.node asks for
-// (src/cli/node-version.ts says the same from dist/cli/main.js; an older Node cannot load it).
-import { existsSync, readFileSync } from 'node:fs'
-
-const range = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node
-const have = process.versions.node.split('.').map(Number)
-const want = range
-  .replace(/^\s*>=\s*/, '')
-  .split('.')
-  .map(Number)
-if ((have[0] - want[0] || have[1] - want[1] || have[2] - want[2]) < 0) {
-  process.stderr.write(
-    `atkafka needs Node.js ${range.trim()}; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
-      'Install Node.js 24 LTS (https://nodejs.org/en/download, or `nvm install 24`) and run atkafka with it;\n' +
-      'in a checkout, `source scripts/node-env.sh` installs Node 24 into .cache/ and puts it first on PATH.\n',
-  )
-  process.exit(2)
-}
+// The Node.js version is checked first by the entry it loads (src/cli/main.ts, or on a Node
+// without type stripping dist/cli/main.js, which an older Node can load): exit 2 with how to
+// get the right one.
+import { existsSync } from 'node:fs'
 
 const src = new URL('../src/cli/main.ts', import.meta.url)
 const useSrc = existsSync(src) && Boolean(process.features.typescript)
