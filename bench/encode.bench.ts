@@ -1,10 +1,11 @@
 // Micro-benchmark of the encoders on one core: Snowflake ids, then encodeEvent in both formats
 // over the events of the 150 recorded corpus frames (real records, decoded by @atcute/cbor).
 // Usage: node bench/encode.bench.ts [seconds per case=2]
-import { encodeEvent, type OutputFormat } from '../src/encode/encode-event.ts'
+import { encodeEvent } from '../src/encode/encode-event.ts'
 import { createSnowflake } from '../src/encode/snowflake.ts'
 import type { AtprotoEvent } from '../src/events/atproto-event.ts'
 import { createCollectionMatcher } from '../src/filters/collection-matcher.ts'
+import type { OutputFormat } from '../src/output/formats.ts'
 import { decodeFrame } from '../src/sources/relay/decode-frame.ts'
 import { readCorpusFrames } from '../test/helpers/corpus.ts'
 

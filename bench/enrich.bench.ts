@@ -5,10 +5,10 @@
 // Usage: node bench/enrich.bench.ts [seconds per case=3] [--event-metadata-did-document=false]
 import { loadConfig } from '../src/config/load-config.ts'
 import { encodeEvent } from '../src/encode/encode-event.ts'
-import type { RawJson } from '../src/encode/raw-json.ts'
 import { createSnowflake } from '../src/encode/snowflake.ts'
 import { createIdentityStageFromConfig } from '../src/enrich/create-identity-stage.ts'
 import type { AtprotoEvent } from '../src/events/atproto-event.ts'
+import type { RawJson } from '../src/events/raw-json.ts'
 import { createMetrics } from '../src/metrics/metrics.ts'
 import { decodeFrame } from '../src/sources/relay/decode-frame.ts'
 import { readCorpusFrames } from '../test/helpers/corpus.ts'

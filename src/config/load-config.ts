@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
-import { topicCollisions } from '../sink/topic-router.ts'
+import { topicCollisions } from '../output/topic-routes.ts'
 import { defaultOf } from './option.ts'
 import {
   type Command,

@@ -2,10 +2,11 @@
 // (flag and env names are derived from the keys, see option.ts; the seed's ATKAFKA_* names).
 // --help and docs/configuration.md are generated from it, so they cannot drift from the code.
 import * as v from 'valibot'
-import { HEADER_NAMES, type HeaderName } from '../encode/record-headers.ts'
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 import { validateServicePattern } from '../filters/service-filter.ts'
-import { parseTopicRoutes, type TopicRoutes } from '../sink/topic-router.ts'
+import { OUTPUT_FORMATS, type OutputFormat } from '../output/formats.ts'
+import { HEADER_NAMES, type HeaderName } from '../output/record-header-names.ts'
+import { parseTopicRoutes, type TopicRoutes } from '../output/topic-routes.ts'
 import {
   bool,
   type Command,
@@ -41,8 +42,6 @@ const DID = /^did:[a-z]+:[a-zA-Z0-9._:%-]+$/
 
 const TAIL_ACTIONS = ['create', 'update', 'delete', 'account', 'identity', 'sync', 'info'] as const
 const collectionPatterns = listOf(validateCollectionPattern)
-const OUTPUT_FORMATS = ['standard', 'osprey', 'jetstream'] as const
-type OutputFormat = (typeof OUTPUT_FORMATS)[number]
 
 /** --record-headers: all, none, or the names of the headers to write */
 const headerNames = v.pipe(

@@ -1,6 +1,7 @@
 // Where a resumable source's position (the cursor) lives between runs. Only a position at or
 // below which Kafka holds every event (the source's checkpoint) is ever saved. A codec says
 // how a source's position is stored; the stored record adds what a human needs to judge it.
+import type { OutboundRecord } from '../pipeline/types.ts'
 
 export interface CursorStore<P> {
   /** the saved position for this source, or undefined when none was saved */
@@ -19,6 +20,16 @@ export interface CursorCodec<P> {
   fromFields(fields: Record<string, unknown>, where: string): P
   /** a number that grows with the position, for gauges and the status page (relay: the seq) */
   toNumber(position: P): number
+}
+
+/** exactly-once: how the transactional sink commits the source's position with each transaction */
+export interface CursorPort<P> {
+  /** what Kafka holds everything at or below (the source's checkpoint) */
+  position(): P | undefined
+  /** the cursor record that stores a position */
+  record(position: P): OutboundRecord
+  /** after a commit that carried this position */
+  committed(position: P): void
 }
 
 /** who a stored cursor belongs to */

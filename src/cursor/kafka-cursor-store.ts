@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto'
 import { Consumer, FetchIsolationLevels, ProduceAcks } from '@platformatic/kafka'
 import { CursorError } from '../errors.ts'
+import type { AtkafkaProducer } from '../kafka/create-producer.ts'
+import { connectionOptions, type KafkaConfig } from '../kafka/kafka-client-options.ts'
 import type { OutboundRecord } from '../pipeline/types.ts'
-import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
-import { connectionOptions, type KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
 import {
   type CursorCodec,
   type CursorOwner,

@@ -4,11 +4,10 @@
 // (--exactly-once, the Kafka store).
 import type { Logger } from 'pino'
 import type { Config } from '../config/schema.ts'
+import type { AtkafkaProducer } from '../kafka/create-producer.ts'
 import type { Metrics } from '../metrics/metrics.ts'
-import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
-import type { CursorPort } from '../sink/kafka/transactional-sink.ts'
 import { type CursorSaver, startCursorSaver } from './cursor-saver.ts'
-import type { CursorCodec, CursorOwner, CursorStore } from './cursor-store.ts'
+import type { CursorCodec, CursorOwner, CursorPort, CursorStore } from './cursor-store.ts'
 import { createFileCursorStore } from './file-cursor-store.ts'
 import { createKafkaCursorStore } from './kafka-cursor-store.ts'
 

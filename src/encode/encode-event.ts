@@ -2,13 +2,12 @@
 // bytes written once: in flight they live outside the V8 heap, and the Kafka client does not
 // encode them again. Enrichment (a RawJson) is copied in as bytes, never spliced into strings.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
+import { RawJson } from '../events/raw-json.ts'
+import type { OutputFormat } from '../output/formats.ts'
 import type { ActionIds } from './event-action-id.ts'
 import { isJetstreamEvent, toJetstreamJson } from './jetstream-event.ts'
 import { ospreyEnvelopeAround } from './osprey-envelope.ts'
-import { RawJson } from './raw-json.ts'
 import { messageKey, metadataOffset, SPLICED_METADATA, toStandardEvent } from './standard-event.ts'
-
-export type OutputFormat = 'standard' | 'osprey' | 'jetstream'
 
 export interface EncodeOptions {
   readonly format: OutputFormat

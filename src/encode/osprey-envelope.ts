@@ -2,8 +2,9 @@
 // timestamp, secret_data and encoding ("UTF8", as the Go original writes it) are kept for the
 // Go original's consumers (Osprey's worker ignores them). Built by concatenation so the
 // Snowflake id stays a JSON integer with every digit.
+
+import { moderationActionName } from '../events/action-name.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import { moderationActionName } from './moderation-event.ts'
 
 // JSON-quoted action names, computed once
 const ACTION_NAMES = {
@@ -15,11 +16,6 @@ const ACTION_NAMES = {
   info: '"info"',
   sync: '"sync"',
 } as const
-
-export function ospreyActionName(event: AtprotoEvent): string {
-  if (event.kind === 'moderation') return moderationActionName(event)
-  return event.kind === 'operation' ? `operation#${event.action}` : event.kind
-}
 
 const quotedActionName = (event: AtprotoEvent): string =>
   event.kind === 'moderation'

@@ -4,32 +4,11 @@
 // whose field the event does not have is left out. Every record carries `kind` and `format`.
 // Built as bytes for every record: names and the few recurring values (kinds, actions, formats,
 // collections) are encoded once, so a record costs a Map and its DID, rev and seq.
-import type { AtprotoEvent } from '../events/atproto-event.ts'
-import type { OutputFormat } from './encode-event.ts'
-import { moderationType } from './moderation-event.ts'
 
-/** the header names, documented in README.md ("Record headers") */
-export const HEADER = {
-  /** operation, identity, account, sync, info, moderation (the canonical kind, whatever the format) */
-  kind: 'kind',
-  did: 'did',
-  /** operations: the record's collection (NSID) */
-  collection: 'collection',
-  /** operations: create, update or delete; moderation: the event's type (e.g. modEventTakedown) */
-  action: 'action',
-  /** operations and sync: the commit's rev */
-  rev: 'rev',
-  /** relay mode: the seq of the relay frame the event came from */
-  seq: 'seq',
-  /** relay mode, operations: the op's index in its commit (seq + op-index identify one op) */
-  opIndex: 'op-index',
-  /** Tap mode: the Tap event id */
-  tapId: 'tap-id',
-  /** ozone-events: Ozone's event id */
-  ozoneId: 'ozone-id',
-  /** the value's format and its schema version, e.g. standard/v1 */
-  format: 'format',
-} as const
+import { moderationType } from '../events/action-name.ts'
+import type { AtprotoEvent } from '../events/atproto-event.ts'
+import type { OutputFormat } from '../output/formats.ts'
+import { HEADER, type HeaderName } from '../output/record-header-names.ts'
 
 /**
  * The value's format and schema version. The version goes up when a format's shape changes
@@ -64,8 +43,6 @@ function bytes(value: string): Buffer {
 }
 
 type HeaderKey = keyof typeof HEADER
-export type HeaderName = (typeof HEADER)[HeaderKey]
-export const HEADER_NAMES = Object.values(HEADER) as readonly HeaderName[]
 const KEY_OF = Object.fromEntries(Object.entries(HEADER).map(([k, v]) => [v, k])) as Record<
   HeaderName,
   HeaderKey

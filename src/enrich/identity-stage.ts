@@ -10,18 +10,13 @@
 // What waits here is bounded outside: the pipeline's in-flight window holds each waiting
 // delivery at its bytes (the upstream frame plus the estimated heap of its decoded records),
 // so every DID's queue together stays within --max-in-flight events and --max-in-flight-bytes.
-import type { RawJson } from '../encode/raw-json.ts'
+
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { ServiceDecision } from '../filters/service-filter.ts'
 import { eventMetadataJson } from '../identity/event-metadata.ts'
 import type { Lookups } from '../identity/identity-lookups.ts'
 import type { DidCreation, Outcome, Profile, ResolvedIdentity } from '../identity/identity-types.ts'
-
-export interface ResolvedEvent {
-  readonly event: AtprotoEvent
-  /** `eventMetadata` as JSON; undefined: enrichment off, or the DID could not be resolved in time */
-  readonly metadata?: RawJson
-}
+import type { ResolvedEvent } from '../pipeline/types.ts'
 
 type EnrichResult = 'complete' | 'partial' | 'none'
 type UnresolvedDecision = 'pass' | 'drop'

@@ -2,8 +2,8 @@
 // (haileyok/atproto-ruleset: handle, pdsHost, didCreatedAt, accountAge, profile.*): pure.
 // `profile` is the API host's getProfile answer as it came (see identity-types.ts).
 import type { DidDocument } from '@atcute/identity'
-import { RawJson } from '../encode/raw-json.ts'
 import { timeMs } from '../events/event-time.ts'
+import { RawJson } from '../events/raw-json.ts'
 import type { DidCreation, Profile, ResolvedIdentity } from './identity-types.ts'
 
 export interface EventMetadata {

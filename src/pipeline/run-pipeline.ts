@@ -4,13 +4,12 @@
 // and in bytes, including events waiting for an identity lookup: those are counted at the
 // delivery's bytes (what holding its decoded events costs), records at their encoded bytes.
 import type { Logger } from 'pino'
-import { ospreyActionName } from '../encode/osprey-envelope.ts'
-import type { RawJson } from '../encode/raw-json.ts'
-import type { ResolvedEvent } from '../enrich/identity-stage.ts'
+import { ospreyActionName } from '../events/action-name.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
+import type { RawJson } from '../events/raw-json.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { InFlightWindow } from './in-flight-window.ts'
-import { type OutboundRecord, recordBytes, type Sink, type Source } from './types.ts'
+import { type OutboundRecord, type ResolvedEvent, recordBytes, type Sink, type Source } from './types.ts'
 
 /** resolves DIDs, filters services, attaches metadata; emits in per-DID order (src/enrich) */
 interface IdentityPort {

@@ -1,6 +1,7 @@
 // The ports between the stages: a source yields deliveries; the pipeline filters, encodes and
 // hands their records to the sink, then acks each delivery once Kafka holds all of them.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
+import type { RawJson } from '../events/raw-json.ts'
 
 export interface Delivery {
   /** may be empty: everything filtered out or dropped while decoding */
@@ -33,6 +34,13 @@ export interface Source<P = never> {
    * only position a cursor may be saved at); the same value (===) while it has not moved.
    */
   checkpoint?(): P | undefined
+}
+
+/** an event the identity stage let through, with its `eventMetadata` */
+export interface ResolvedEvent {
+  readonly event: AtprotoEvent
+  /** `eventMetadata` as JSON; undefined: enrichment off, or the DID could not be resolved in time */
+  readonly metadata?: RawJson
 }
 
 /** One Kafka record, as the encoder makes it. */

@@ -7,13 +7,14 @@ import type { Config } from '../config/schema.ts'
 import { encodeEvent } from '../encode/encode-event.ts'
 import type { ActionIds } from '../encode/event-action-id.ts'
 import { createMicrosClock, isJetstreamEvent } from '../encode/jetstream-event.ts'
-import type { RawJson } from '../encode/raw-json.ts'
 import { createHeaderBuilder } from '../encode/record-headers.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
+import type { RawJson } from '../events/raw-json.ts'
 import type { Metrics } from '../metrics/metrics.ts'
+import { matchesTemplate } from '../output/topic-routes.ts'
 import type { OutboundRecord, Sink } from '../pipeline/types.ts'
 import { createTopicGate } from './topic-gate.ts'
-import { createTopicRouter, matchesTemplate } from './topic-router.ts'
+import { createTopicRouter } from './topic-router.ts'
 
 export interface RoutedOutput {
   /** the output topic, then every fixed routed topic: created at start like the output topic */

@@ -6,7 +6,7 @@
 // notices the loss at its next heartbeat and ends the run.
 import { Consumer, type GroupPartitionsAssigner } from '@platformatic/kafka'
 import type { Logger } from 'pino'
-import { connectionOptions, type KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
+import { connectionOptions, type KafkaConfig } from '../kafka/kafka-client-options.ts'
 import { chooseWriter, decodeClaim, encodeClaim } from './choose-writer.ts'
 
 export interface WriterLease {

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { Admin, Consumer, stringDeserializers } from '@platformatic/kafka'
 import type { Logger } from 'pino'
-import { connectionOptions, type KafkaConfig } from '../sink/kafka/kafka-client-options.ts'
+import { connectionOptions, type KafkaConfig } from '../kafka/kafka-client-options.ts'
 
 export interface TailMessage {
   readonly topic: string

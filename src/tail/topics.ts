@@ -1,7 +1,7 @@
 // Which topics `atkafka tail` follows: --topics names and patterns (`*` stands for any run of
 // characters, e.g. `atproto.*`), or by default the output topic plus every topic the firehose's
 // --topic-routes writes to (its templates as patterns). Pure; the broker's topic list is given.
-import type { TopicRoutes } from '../sink/topic-router.ts'
+import type { TopicRoutes } from '../output/topic-routes.ts'
 
 export interface TailTopicsConfig {
   readonly outputTopic: string

@@ -1,9 +1,9 @@
 // Which broker refusals are permanent for a record, and the dead-letter record that replaces
 // a record the broker will never take.
 import type { Logger } from 'pino'
+import { findKafkaError } from '../../kafka/kafka-errors.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { OutboundRecord } from '../../pipeline/types.ts'
-import { findKafkaError } from './kafka-errors.ts'
 
 export type PermanentReason = 'oversized_message' | 'broker_rejected'
 

@@ -4,8 +4,8 @@
 // in: to bound each batch in bytes, and, when a produce fails for some partitions only, which
 // records the broker already holds. The client sends a message to the partition it names.
 import { compatibilityPartitioner } from '@platformatic/kafka'
+import type { AtkafkaProducer } from '../../kafka/create-producer.ts'
 import type { OutboundRecord } from '../../pipeline/types.ts'
-import type { AtkafkaProducer } from './create-producer.ts'
 
 /** a record with the partition it is sent to */
 type PartitionedRecord = OutboundRecord & { readonly partition: number }

@@ -11,10 +11,11 @@
 // failure (including being fenced by a newer instance with the same transactional id) ends the
 // run; the open transaction is aborted, so nothing of it is ever seen by read_committed readers.
 import type { Logger } from 'pino'
+import type { CursorPort } from '../../cursor/cursor-store.ts'
 import { SinkError } from '../../errors.ts'
+import type { AtkafkaProducer } from '../../kafka/create-producer.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
-import type { OutboundRecord, Sink } from '../../pipeline/types.ts'
-import type { AtkafkaProducer } from './create-producer.ts'
+import type { Sink } from '../../pipeline/types.ts'
 import { createDeadLetters } from './dead-letter.ts'
 import { requestPlanner, type SinkOptions } from './kafka-sink.ts'
 import { createPartitions } from './partitions.ts'
@@ -23,16 +24,6 @@ import { type QueuedRecord, SendQueue } from './send-queue.ts'
 export interface TransactionalSinkOptions extends SinkOptions {
   readonly intervalMs: number
   readonly maxEvents: number
-}
-
-/** How the sink commits the source's position with each transaction. */
-export interface CursorPort<P> {
-  /** what Kafka holds everything at or below (the source's checkpoint) */
-  position(): P | undefined
-  /** the cursor record that stores a position */
-  record(position: P): OutboundRecord
-  /** after a commit that carried this position */
-  committed(position: P): void
 }
 
 type Transaction = Awaited<ReturnType<AtkafkaProducer['beginTransaction']>>

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { encodeEvent } from '../../../src/encode/encode-event.ts'
 import { toOspreyEnvelope } from '../../../src/encode/osprey-envelope.ts'
-import { RawJson } from '../../../src/encode/raw-json.ts'
 import { createSnowflake, OSPREY_EPOCH_MS, parseSnowflake } from '../../../src/encode/snowflake.ts'
 import { toStandardJson } from '../../../src/encode/standard-event.ts'
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
+import { RawJson } from '../../../src/events/raw-json.ts'
 import { cases, did, time } from './encode-cases.ts'
 
 const clock = OSPREY_EPOCH_MS + 365 * 86_400_000

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { encodeEvent } from '../../../src/encode/encode-event.ts'
 import { eventActionId, identityBits } from '../../../src/encode/event-action-id.ts'
-import { moderationActionName } from '../../../src/encode/moderation-event.ts'
-import { ospreyActionName } from '../../../src/encode/osprey-envelope.ts'
 import { createSnowflake, OSPREY_EPOCH_MS } from '../../../src/encode/snowflake.ts'
+import { moderationActionName, ospreyActionName } from '../../../src/events/action-name.ts'
 import type { ModerationEvent } from '../../../src/events/atproto-event.ts'
 
 // as queryEvents answered in test/integration/ozone-api.test.ts (no handles: no AppView there)

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { ospreyActionName, sendTime, toOspreyEnvelope } from '../../../src/encode/osprey-envelope.ts'
+import { sendTime, toOspreyEnvelope } from '../../../src/encode/osprey-envelope.ts'
 import { toStandardJson } from '../../../src/encode/standard-event.ts'
+import { ospreyActionName } from '../../../src/events/action-name.ts'
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
 import { cases, time } from './encode-cases.ts'
 

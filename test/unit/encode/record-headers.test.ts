@@ -5,11 +5,11 @@ import { describe, test } from 'node:test'
 import {
   createHeaderBuilder,
   FORMAT_VERSIONS,
-  HEADER,
   headerStrings,
   recordHeaders,
 } from '../../../src/encode/record-headers.ts'
 import type { AtprotoEvent, OperationEvent } from '../../../src/events/atproto-event.ts'
+import { HEADER } from '../../../src/output/record-header-names.ts'
 import { decodeFrame } from '../../../src/sources/relay/decode-frame.ts'
 import { readCorpusFrames } from '../../helpers/corpus.ts'
 import { cases, did } from './encode-cases.ts'

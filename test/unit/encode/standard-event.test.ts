@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { BytesWrapper, CidLinkWrapper, decode, encode, toBytes, toCidLink } from '@atcute/cbor'
 import * as CID from '@atcute/cid'
-import { RawJson } from '../../../src/encode/raw-json.ts'
 import { messageKey, NO_DID_KEY, toStandardJson } from '../../../src/encode/standard-event.ts'
 import type { OperationEvent } from '../../../src/events/atproto-event.ts'
+import { RawJson } from '../../../src/events/raw-json.ts'
 import { cases, did, inner, time } from './encode-cases.ts'
 
 describe('standard JSON', () => {

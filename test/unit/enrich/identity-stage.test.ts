@@ -4,13 +4,14 @@
 // invalidate.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createIdentityStage, type ResolvedEvent } from '../../../src/enrich/identity-stage.ts'
+import { createIdentityStage } from '../../../src/enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
 import { createServiceFilter } from '../../../src/filters/service-filter.ts'
 import { identityFromDocument } from '../../../src/identity/identity-client.ts'
 import { createLookups } from '../../../src/identity/identity-lookups.ts'
 import type { LookupKind, LookupValues } from '../../../src/identity/identity-types.ts'
 import { createTokenBucket } from '../../../src/identity/token-bucket.ts'
+import type { ResolvedEvent } from '../../../src/pipeline/types.ts'
 
 const doc = (did: string, pds: string, handle: string) =>
   identityFromDocument({

@@ -4,12 +4,11 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import pino from 'pino'
-import type { ResolvedEvent } from '../../../src/enrich/identity-stage.ts'
 import type { AtprotoEvent } from '../../../src/events/atproto-event.ts'
 import { createMetrics } from '../../../src/metrics/metrics.ts'
 import { createInFlightWindow } from '../../../src/pipeline/in-flight-window.ts'
 import { type PipelineStages, runPipeline } from '../../../src/pipeline/run-pipeline.ts'
-import type { Delivery, OutboundRecord, Sink, Source } from '../../../src/pipeline/types.ts'
+import type { Delivery, OutboundRecord, ResolvedEvent, Sink, Source } from '../../../src/pipeline/types.ts'
 
 const logger = pino({ level: 'silent' })
 const event = (i: number): AtprotoEvent => ({

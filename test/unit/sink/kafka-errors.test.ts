@@ -3,7 +3,7 @@
 // topic exists, read off the real broker), or behind a cause.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { findKafkaError } from '../../../src/sink/kafka/kafka-errors.ts'
+import { findKafkaError } from '../../../src/kafka/kafka-errors.ts'
 
 const protocolError = (apiId: string) =>
   Object.assign(new Error('Topic with this name already exists.'), { apiId })

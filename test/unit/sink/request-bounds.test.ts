@@ -2,8 +2,8 @@
 // reading of a partly failed produce, and the planner's use of the topics' partition counts.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import type { AtkafkaProducer } from '../../../src/kafka/create-producer.ts'
 import type { OutboundRecord } from '../../../src/pipeline/types.ts'
-import type { AtkafkaProducer } from '../../../src/sink/kafka/create-producer.ts'
 import { requestPlanner } from '../../../src/sink/kafka/kafka-sink.ts'
 import { createPartitions, produceOutcome } from '../../../src/sink/kafka/partitions.ts'
 import { type Measured, requestLength } from '../../../src/sink/kafka/request-bounds.ts'

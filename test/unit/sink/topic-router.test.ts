@@ -3,13 +3,13 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import {
-  createTopicRouter,
   matchesTemplate,
   parseTopicRoutes,
   type TopicRoutes,
   topicCollisions,
   topicNameProblem,
-} from '../../../src/sink/topic-router.ts'
+} from '../../../src/output/topic-routes.ts'
+import { createTopicRouter } from '../../../src/sink/topic-router.ts'
 
 const parse = (spec: string): TopicRoutes => {
   const { routes, problems } = parseTopicRoutes(spec.split(','))

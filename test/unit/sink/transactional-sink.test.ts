@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
+import type { AtkafkaProducer } from '../../../src/kafka/create-producer.ts'
 import { createMetrics } from '../../../src/metrics/metrics.ts'
 import type { OutboundRecord } from '../../../src/pipeline/types.ts'
-import type { AtkafkaProducer } from '../../../src/sink/kafka/create-producer.ts'
 import { createTransactionalSink } from '../../../src/sink/kafka/transactional-sink.ts'
 
 type Log = { transactions: string[][] }

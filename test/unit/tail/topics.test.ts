@@ -1,7 +1,7 @@
 // Which topics tail follows: --topics, patterns, and the default from --topic-routes.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { parseTopicRoutes } from '../../../src/sink/topic-router.ts'
+import { parseTopicRoutes } from '../../../src/output/topic-routes.ts'
 import { hasPatterns, selectTopics, tailTopicPatterns } from '../../../src/tail/topics.ts'
 
 describe('tail topics', () => {

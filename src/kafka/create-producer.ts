@@ -8,7 +8,7 @@ import {
   stringSerializer,
 } from '@platformatic/kafka'
 import * as promClient from 'prom-client'
-import type { Config } from '../../config/schema.ts'
+import type { Config } from '../config/schema.ts'
 import { connectionOptions, type KafkaConfig } from './kafka-client-options.ts'
 
 export type ProducerConfig = KafkaConfig & Pick<Config, 'compression' | 'produceRetries'>

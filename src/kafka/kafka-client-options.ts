@@ -1,7 +1,7 @@
 // Config → @platformatic/kafka connection options (brokers, SASL, TLS) shared by every client.
 import { readFileSync } from 'node:fs'
 import type { SASLMechanismValue } from '@platformatic/kafka'
-import type { Config } from '../../config/schema.ts'
+import type { Config } from '../config/schema.ts'
 
 export type KafkaConfig = Pick<
   Config,

@@ -2,7 +2,7 @@
 // every topic the broker has then.
 import { Admin } from '@platformatic/kafka'
 import type { Logger } from 'pino'
-import { SinkError } from '../../errors.ts'
+import { SinkError } from '../errors.ts'
 import { connectionOptions, type KafkaConfig } from './kafka-client-options.ts'
 import { findKafkaError } from './kafka-errors.ts'
 

@@ -1,9 +1,10 @@
-// Ozone moderation events (`ozone-events` mode) in the output formats. The standard value is
-// Ozone's ModEventView exactly as queryEvents returned it; the Osprey action name is taken
+// An event's action name: the Go original's `action_name` (Osprey's envelope, the label of
+// atkafka_handled_events): `operation#create|update|delete`, `account`, `identity`, `info`,
+// `sync`. For Ozone moderation events (`ozone-events` mode) it is taken
 // from the event's $type: `ozone#<name>` for `tools.ozone.moderation.defs#<name>` (e.g.
 // `ozone#modEventTakedown`), the whole $type for an event of another lexicon, and
 // `ozone#unknown` when it has none. The `action` record header is that name without `ozone#`.
-import type { ModerationEvent } from '../events/atproto-event.ts'
+import type { AtprotoEvent, ModerationEvent } from './atproto-event.ts'
 
 const OZONE_DEFS = 'tools.ozone.moderation.defs#'
 
@@ -17,4 +18,10 @@ export function moderationType(event: ModerationEvent): string {
 export function moderationActionName(event: ModerationEvent): string {
   const type = moderationType(event)
   return type.includes('#') ? type : `ozone#${type}`
+}
+
+/** the action name of any event */
+export function ospreyActionName(event: AtprotoEvent): string {
+  if (event.kind === 'moderation') return moderationActionName(event)
+  return event.kind === 'operation' ? `operation#${event.action}` : event.kind
 }
