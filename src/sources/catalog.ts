@@ -8,9 +8,9 @@ import type { CursorCodec } from '../cursor/cursor-store.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { Source } from '../pipeline/types.ts'
 import type { StatusInfo } from '../status/status-report.ts'
+import { seqCursorCodec } from './event-stream/seq-cursor.ts'
 import { ozoneCursorCodec } from './ozone/ozone-cursor.ts'
 import type { OzoneSource } from './ozone/ozone-source.ts'
-import { relayCursorCodec } from './relay/relay-cursor.ts'
 
 export interface SourceEntry {
   /** as configured (the relay's /xrpc/… and Tap's /channel path are appended to it) */
@@ -33,7 +33,7 @@ export const SOURCES: Record<FirehoseCommand, SourceEntry> = {
       const { createRelaySource } = await import('./relay/relay-source.ts')
       return createRelaySource(config, { metrics, logger: logger.child({ component: 'relay' }) })
     },
-    cursor: relayCursorCodec as CursorCodec<unknown>,
+    cursor: seqCursorCodec as CursorCodec<unknown>,
     override: (config) => config.cursor,
   },
   tap: {

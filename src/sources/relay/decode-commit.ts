@@ -8,26 +8,15 @@ import { BytesWrapper, CidLinkWrapper, decode } from '@atcute/cbor'
 import { DecodeError, type DropReason } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { isDid, isNsid, isRecordKey } from '../../events/atproto-syntax.ts'
-import { isMap, shown } from './body-fields.ts'
+import { HEAP_BYTES_PER_NODE, MAX_RECORD_DEPTH } from '../../events/record-limits.ts'
+import { isMap, shown } from '../event-stream/body-fields.ts'
 
 const CODEC_DAG_CBOR = 0x71
 const HASH_SHA256 = 0x12
-/**
- * Deepest map/array nesting a record may have. Downstream serializes records with the recursive
- * JSON.stringify, which overflows the stack near 10,000 levels (a 10 KB record): such a record
- * would throw on every retry. Real records nest well under 20 levels.
- */
-export const MAX_RECORD_DEPTH = 128
 /** com.atproto.sync.subscribeRepos#commit: `ops` maxLength */
 export const MAX_COMMIT_OPS = 200
 /** com.atproto.sync.subscribeRepos#commit: `blocks` maxLength */
 export const MAX_COMMIT_BLOCKS_BYTES = 2_000_000
-/**
- * heap bytes per map, array or value of a decoded record, for the estimate decodeCommit
- * returns: an empty map @atcute/cbor builds takes about 64 bytes (measured on Node 24)
- */
-export const HEAP_BYTES_PER_NODE = 64
-
 /**
  * Appends the commit's op events to `events` and its drops to `drops`. `seq` is already checked.
  * Each event carries its op's index in `ops` (`opIndex`), counting the ops that were dropped too.

@@ -1,6 +1,8 @@
-// One subscribeRepos websocket frame (DAG-CBOR header {op, t} then DAG-CBOR body) → events.
-// Never throws on bad input: what cannot be used becomes a DecodeError in `drops`, with the
-// frame's seq kept whenever the body has one so the cursor can still move past it.
+// One subscribeRepos websocket frame → events: the framing (header {op, t}, error frames, the
+// body's seq, bodies past their type's limit) is read by event-stream/stream-frame.ts, the
+// bodies of #commit, #identity, #account, #sync and #info here. Never throws on bad input:
+// what cannot be used becomes a DecodeError in `drops`, with the frame's seq kept whenever the
+// body has one so the cursor can still move past it.
 //
 // What the data model forbids but @atcute/cbor accepts is decided here, on purpose:
 // - A body larger than its type allows is dropped before it is decoded (`lexicon_limit`, or
@@ -14,11 +16,18 @@
 // - DIDs (the Kafka key) and record paths must have atproto syntax (events/atproto-syntax.ts):
 //   a 50 KB "DID" is an invalid_event, not a key. Commits over the lexicon's 200 ops or
 //   2,000,000 bytes of blocks are dropped whole (`lexicon_limit`), never cut.
-import { decodeFirst } from '@atcute/cbor'
-import { DecodeError, type DropReason } from '../../errors.ts'
+import { DecodeError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { isDid } from '../../events/atproto-syntax.ts'
-import { isMap, optionalString, seqOf, shown } from './body-fields.ts'
+import { optionalString, shown } from '../event-stream/body-fields.ts'
+import {
+  type DecodedFrame,
+  dropped,
+  invalidFields,
+  isStreamMessage,
+  readStreamFrame,
+  type StreamLexicon,
+} from '../event-stream/stream-frame.ts'
 import { decodeCommit, MAX_COMMIT_BLOCKS_BYTES } from './decode-commit.ts'
 
 /** a #commit body past this cannot hold ≤ 2,000,000 bytes of blocks and ≤ 200 ops with valid paths */
@@ -28,57 +37,21 @@ export const MAX_OTHER_BODY_BYTES = 64 * 1024
 
 const KNOWN_TYPES = new Set(['#commit', '#identity', '#account', '#sync', '#info'])
 
-export interface DecodedFrame {
-  /** the frame's seq when it has one (#commit, #sync, #identity, #account; an unknown type whose body has an integer seq) */
-  readonly seq?: number
-  /** decoded events: one OperationEvent per op of a #commit (in op order), or one identity/account/sync/info event */
-  readonly events: AtprotoEvent[]
-  /** what was dropped while decoding this frame, each a DecodeError carrying its DropReason; the caller counts them */
-  readonly drops: DecodeError[]
-  /** estimated heap bytes of the decoded records (see decodeCommit); absent without records */
-  readonly recordBytes?: number
-  /** an error frame (header op -1): {error, message?} from its body */
-  readonly error?: { readonly name: string; readonly message?: string }
+/** subscribeRepos' message types and the body each may have */
+const SUBSCRIBE_REPOS: StreamLexicon = {
+  types: KNOWN_TYPES,
+  maxBodyBytes: (type) => (type === '#commit' ? MAX_COMMIT_BODY_BYTES : MAX_OTHER_BODY_BYTES),
 }
 
-const OP_MESSAGE = 1
-const OP_ERROR = -1
-
 export function decodeFrame(bytes: Uint8Array, receivedAt: () => string): DecodedFrame {
-  let header: unknown
-  let body: unknown
-  let rest: Uint8Array
-  try {
-    ;[header, rest] = decodeFirst(bytes)
-  } catch (err) {
-    return malformed('header is not DAG-CBOR', undefined, err)
-  }
-  const isCommit = isMap(header) && header.op === OP_MESSAGE && header.t === '#commit'
-  const limit = isCommit ? MAX_COMMIT_BODY_BYTES : MAX_OTHER_BODY_BYTES
-  if (rest.length > limit) return tooLarge(header, rest.length, limit)
-  const bodyBytes = rest
-  try {
-    ;[body, rest] = decodeFirst(rest)
-  } catch (err) {
-    return malformed('body is not DAG-CBOR', undefined, err)
-  }
-  if (rest.length !== 0) return malformed(`${rest.length} bytes after the body`, seqOf(body, bodyBytes))
-  if (!isMap(header) || !Number.isSafeInteger(header.op)) {
-    return malformed('header is not {op, t}', seqOf(body, bodyBytes))
-  }
-  if (!isMap(body)) return malformed('body is not a map', undefined)
-
-  if (header.op === OP_ERROR) return decodeError(body)
-  const seq = seqOf(body, bodyBytes)
-  if (header.op !== OP_MESSAGE) return dropped('unknown_kind', `unknown header op ${header.op}`, seq)
-  const t = header.t
-  if (typeof t !== 'string') return malformed('message header without t', seq)
-
+  const frame = readStreamFrame(bytes, SUBSCRIBE_REPOS)
+  if (!isStreamMessage(frame)) return frame
+  const { type: t, body, seq } = frame
   const events: AtprotoEvent[] = []
   const drops: DecodeError[] = []
   switch (t) {
     case '#commit': {
-      if (seq === undefined) return invalid(t, 'seq (an integer)', undefined)
+      if (seq === undefined) return invalidFields(t, 'seq (an integer)', undefined)
       const recordBytes = decodeCommit(body, seq, events, drops)
       return recordBytes > 0 ? { seq, events, drops, recordBytes } : { seq, events, drops }
     }
@@ -86,7 +59,7 @@ export function decodeFrame(bytes: Uint8Array, receivedAt: () => string): Decode
       const { did, time } = body
       const handle = optionalString(body.handle)
       if (seq === undefined || typeof did !== 'string' || typeof time !== 'string' || handle === false) {
-        return invalid(t, 'seq, did, time or handle', seq)
+        return invalidFields(t, 'seq, did, time or handle', seq)
       }
       if (!isDid(did)) return badDid(t, did, seq)
       events.push(
@@ -106,7 +79,7 @@ export function decodeFrame(bytes: Uint8Array, receivedAt: () => string): Decode
         typeof active !== 'boolean' ||
         status === false
       ) {
-        return invalid(t, 'seq, did, time, active or status', seq)
+        return invalidFields(t, 'seq, did, time, active or status', seq)
       }
       if (!isDid(did)) return badDid(t, did, seq)
       events.push(
@@ -125,7 +98,7 @@ export function decodeFrame(bytes: Uint8Array, receivedAt: () => string): Decode
         typeof rev !== 'string' ||
         typeof time !== 'string'
       ) {
-        return invalid(t, 'seq, did, rev or time', seq)
+        return invalidFields(t, 'seq, did, rev or time', seq)
       }
       if (!isDid(did)) return badDid(t, did, seq)
       events.push({ kind: 'sync', did, seq, rev, time })
@@ -134,7 +107,7 @@ export function decodeFrame(bytes: Uint8Array, receivedAt: () => string): Decode
     case '#info': {
       const { name } = body
       const message = optionalString(body.message)
-      if (typeof name !== 'string' || message === false) return invalid(t, 'name or message', undefined)
+      if (typeof name !== 'string' || message === false) return invalidFields(t, 'name or message', undefined)
       events.push(
         message === undefined
           ? { kind: 'info', name, time: receivedAt() }
@@ -148,63 +121,10 @@ export function decodeFrame(bytes: Uint8Array, receivedAt: () => string): Decode
   }
 }
 
-/** a body past `limit`, dropped undecoded: for its type, a lexicon limit; without one, what it is */
-function tooLarge(header: unknown, bytes: number, limit: number): DecodedFrame {
-  const type = isMap(header) && typeof header.t === 'string' ? header.t.slice(0, 64) : undefined
-  const op = isMap(header) ? header.op : undefined
-  const reason: DropReason =
-    !isMap(header) || !Number.isSafeInteger(op)
-      ? 'malformed_frame'
-      : op === OP_ERROR || (op === OP_MESSAGE && type !== undefined && KNOWN_TYPES.has(type))
-        ? 'lexicon_limit'
-        : 'unknown_kind'
-  const what = op === OP_ERROR ? 'error frame' : (type ?? 'frame')
-  return {
-    events: [],
-    drops: [
-      new DecodeError(
-        reason,
-        `${what}: body of ${bytes} bytes is over the ${limit} its type allows; not decoded`,
-      ),
-    ],
-  }
-}
-
 function badDid(type: string, did: string, seq: number): DecodedFrame {
   return {
     seq,
     events: [],
     drops: [new DecodeError('invalid_event', `${type} seq=${seq}: did ${shown(did)} is not a DID`)],
   }
-}
-
-function decodeError(body: Record<string, unknown>): DecodedFrame {
-  const { error: name } = body
-  const message = optionalString(body.message)
-  if (typeof name !== 'string' || message === false) {
-    return invalid('error frame', 'error or message', undefined)
-  }
-  return { events: [], drops: [], error: message === undefined ? { name } : { name, message } }
-}
-
-function dropped(
-  reason: 'unknown_kind' | 'malformed_frame',
-  what: string,
-  seq: number | undefined,
-  cause?: unknown,
-): DecodedFrame {
-  const drop = new DecodeError(reason, what, cause === undefined ? undefined : { cause })
-  return seq === undefined ? { events: [], drops: [drop] } : { seq, events: [], drops: [drop] }
-}
-
-function malformed(what: string, seq: number | undefined, cause?: unknown): DecodedFrame {
-  return dropped('malformed_frame', `malformed frame: ${what}`, seq, cause)
-}
-
-function invalid(type: string, fields: string, seq: number | undefined): DecodedFrame {
-  const drop = new DecodeError(
-    'invalid_event',
-    `${type}${seq === undefined ? '' : ` seq=${seq}`}: ${fields} missing or of the wrong type`,
-  )
-  return seq === undefined ? { events: [], drops: [drop] } : { seq, events: [], drops: [drop] }
 }

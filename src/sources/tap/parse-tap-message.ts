@@ -16,7 +16,7 @@
 import { DecodeError, type DropReason } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { isDid, isNsid, isRecordKey } from '../../events/atproto-syntax.ts'
-import { MAX_RECORD_DEPTH } from '../relay/decode-commit.ts'
+import { MAX_RECORD_DEPTH } from '../../events/record-limits.ts'
 import { isoTime, operationTime } from './tap-timestamp.ts'
 
 export interface ParsedTapMessage {

@@ -25,9 +25,9 @@ import type { Logger } from 'pino'
 import type { Config } from '../../config/schema.ts'
 import { SourceProtocolError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
+import { HEAP_BYTES_PER_NODE } from '../../events/record-limits.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
-import { HEAP_BYTES_PER_NODE } from '../relay/decode-commit.ts'
 import {
   FrameTooLargeError,
   readSocketBatches,

@@ -7,14 +7,11 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { decodeFirst } from '@atcute/cbor'
 import type { OperationEvent } from '../../../../src/events/atproto-event.ts'
-import { intEncoded } from '../../../../src/sources/relay/body-fields.ts'
+import { HEAP_BYTES_PER_NODE } from '../../../../src/events/record-limits.ts'
+import { intEncoded } from '../../../../src/sources/event-stream/body-fields.ts'
+import type { DecodedFrame } from '../../../../src/sources/event-stream/stream-frame.ts'
+import { MAX_COMMIT_BLOCKS_BYTES, MAX_COMMIT_OPS } from '../../../../src/sources/relay/decode-commit.ts'
 import {
-  HEAP_BYTES_PER_NODE,
-  MAX_COMMIT_BLOCKS_BYTES,
-  MAX_COMMIT_OPS,
-} from '../../../../src/sources/relay/decode-commit.ts'
-import {
-  type DecodedFrame,
   decodeFrame,
   MAX_COMMIT_BODY_BYTES,
   MAX_OTHER_BODY_BYTES,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { DropReason } from '../../../../src/errors.ts'
-import { MAX_RECORD_DEPTH } from '../../../../src/sources/relay/decode-commit.ts'
+import { MAX_RECORD_DEPTH } from '../../../../src/events/record-limits.ts'
 import { parseTapMessage } from '../../../../src/sources/tap/parse-tap-message.ts'
 import { identityEvent, recordEvent } from '../../../helpers/fake-tap.ts'
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createSeqTracker } from '../../../../src/sources/relay/seq-tracker.ts'
+import { createSeqTracker } from '../../../../src/sources/event-stream/seq-tracker.ts'
 
 test('safe() is the highest seq with nothing unfinished at or below it', () => {
   const t = createSeqTracker()

@@ -1,7 +1,8 @@
-// How the relay's position (a seq) is stored in a cursor record: `{"seq": N, …}`.
+// How an event stream's position (a seq: the relay's, a labeler's) is stored in a cursor
+// record: `{"seq": N, …}`.
 import type { CursorCodec } from '../../cursor/cursor-store.ts'
 
-export const relayCursorCodec: CursorCodec<number> = {
+export const seqCursorCodec: CursorCodec<number> = {
   toFields: (seq) => ({ seq }),
   fromFields(fields, where) {
     const { seq } = fields
