@@ -3,7 +3,7 @@
 // pipeline does, without (base) and with eventMetadata; a loopback fake PLC answers the first
 // lookup of each DID. Prints process CPU ns per event (GC included) and the ratio.
 // Usage: node bench/enrich.bench.ts [seconds per case=3] [--event-metadata-did-document=false]
-import { loadConfig } from '../src/config/load-config.ts'
+import { loadConfig } from '../src/cli/commands.ts'
 import { encodeEvent } from '../src/encode/encode-event.ts'
 import { createSnowflake } from '../src/encode/snowflake.ts'
 import { createIdentityStageFromConfig } from '../src/enrich/create-identity-stage.ts'

@@ -2,7 +2,7 @@
 // and docs/metrics.md (the metrics registry).
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { configurationMarkdown } from '../src/config/config-docs.ts'
+import { configurationMarkdown } from '../src/cli/config-docs.ts'
 import { metricsMarkdown } from '../src/metrics/metrics-docs.ts'
 
 const root = join(import.meta.dirname, '..')

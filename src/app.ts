@@ -3,7 +3,7 @@
 // everything in flight reached Kafka) and rejects on a failure that must end the process.
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
-import type { Config, FirehoseCommand } from './config/schema.ts'
+import type { Config } from './config/schema.ts'
 import { type CursorWiring, wireCursor } from './cursor/wire-cursor.ts'
 import { createEventActionIds } from './encode/event-action-id.ts'
 import { createSnowflake } from './encode/snowflake.ts'
@@ -22,7 +22,7 @@ import type { Sink, Source } from './pipeline/types.ts'
 import { createKafkaSink } from './sink/kafka/kafka-sink.ts'
 import { createTransactionalSink } from './sink/kafka/transactional-sink.ts'
 import { createRoutedOutput, type RoutedOutput } from './sink/routed-output.ts'
-import { SOURCES, type SourceEntry } from './sources/catalog.ts'
+import { type CatalogEntry, SOURCES, type SourceCommand, type SourceConfigOf } from './sources/catalog.ts'
 import { startWriterLease, type WriterLease } from './standby/writer-lease.ts'
 import type { StatusInfo } from './status/status-report.ts'
 import { startStatusService, statusRoutes } from './status/status-service.ts'
@@ -47,11 +47,17 @@ interface Running {
   readonly cursor: CursorWiring<unknown> | undefined
 }
 
-export async function createApp(command: FirehoseCommand, config: Config, deps: AppDeps): Promise<App> {
+export async function createApp<K extends SourceCommand>(
+  command: K,
+  sourceConfig: SourceConfigOf<K>,
+  deps: AppDeps,
+): Promise<App> {
   const { logger } = deps
   const registry = deps.registry ?? new Registry()
   const metrics = createMetrics(registry)
-  const entry = SOURCES[command]
+  const entry: CatalogEntry = SOURCES[command]
+  // the shared options the source's audience takes (the others are undefined), as one type
+  const config = sourceConfig as unknown as Config
   const startedAtMs = Date.now()
   let running: Running | undefined
   const info = (): StatusInfo => ({
@@ -61,10 +67,13 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
     topic: config.outputTopic,
     producerReady: running !== undefined,
     startedAtMs,
-    ...(entry.cursor
-      ? { cursorLocation: running?.cursor?.location ?? 'none', savedCursor: running?.cursor?.saved() }
-      : { acksDisabled: config.disableAcks }),
-    ...(running && entry.status ? entry.status(running.source, config) : {}),
+    source: (snapshot) =>
+      entry.status({
+        config,
+        source: running?.source,
+        snapshot,
+        cursor: { location: running?.cursor?.location ?? 'none', saved: running?.cursor?.saved() },
+      }),
   })
   const status = startStatusService({
     metrics,
@@ -119,7 +128,7 @@ export async function createApp(command: FirehoseCommand, config: Config, deps: 
 /** One run of the pipeline, from the producer's start to its close. */
 async function stream(
   config: Config,
-  entry: SourceEntry,
+  entry: CatalogEntry,
   deps: {
     metrics: Metrics
     registry: Registry
@@ -155,7 +164,7 @@ async function stream(
   log.info({ bootstrap: config.bootstrapServers, topic: config.outputTopic }, 'producer ready')
   const source = await entry.open(config, { metrics, logger })
   const cursor = entry.cursor
-    ? wireCursor(config, entry.cursor, {
+    ? wireCursor(config, entry.cursor.codec, {
         producer,
         checkpoint: () => source.checkpoint?.(),
         upstream: entry.upstreamUrl(config),
@@ -176,9 +185,10 @@ async function stream(
     await sink.ready()
     log.info({ transactionalId: config.transactionalId }, 'transactional producer registered')
   }
-  const start = cursor ? await cursor.start(entry.override?.(config)) : undefined
+  const start = cursor ? await cursor.start(entry.cursor?.override?.(config)) : undefined
   const stopOnError = new AbortController()
-  const identity = entry.withoutIdentity
+  // the network's accounts are looked up and filtered by service; other sources' events are not
+  const identity = !entry.traits.includes('firehose')
     ? undefined
     : createIdentityStageFromConfig(config, {
         metrics,
@@ -249,7 +259,7 @@ function likeOutputTopic(config: Config, name: string): TopicSpec {
  * the output topic and the routed ones, the dead letters, and the cursor topic when a
  * resumable source keeps its cursor in Kafka
  */
-function topicsFor(config: Config, entry: SourceEntry, output: RoutedOutput): TopicSpec[] {
+function topicsFor(config: Config, entry: CatalogEntry, output: RoutedOutput): TopicSpec[] {
   const { topicReplicationFactor: replicationFactor } = config
   return [
     ...output.topics.map((name) => likeOutputTopic(config, name)),

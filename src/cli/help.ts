@@ -1,38 +1,13 @@
-// --help text, generated from the config schema.
-import { defaultOf } from '../config/option.ts'
-import { type Command, specsFor } from '../config/schema.ts'
+// --help text, generated from the commands and their options (commands.ts).
+import { COMMANDS, type Command, commandName, specsFor } from './commands.ts'
 
-const COMMANDS: Record<Command, { usage: string; summary: string }> = {
-  relay: {
-    usage: 'atkafka firehose relay [options]',
-    summary:
-      'subscribe to a relay firehose (com.atproto.sync.subscribeRepos) and produce every event to Kafka',
-  },
-  tap: {
-    usage: 'atkafka firehose tap [options]',
-    summary:
-      'read Tap’s /channel (backfill and live) and produce every event to Kafka, acking after Kafka holds it',
-  },
-  ozone: {
-    usage: 'atkafka ozone-events [options]',
-    summary:
-      'read a labeler’s moderation events from Ozone (queryEvents through the moderator’s PDS) and produce each once to Kafka',
-  },
-  tail: {
-    usage: 'atkafka tail [options]',
-    summary:
-      'print the events in the output topic (readable lines or --json), from now or --from-beginning, filtered by --did, --collection, --action',
-  },
-}
-
-/** how a command is invoked, e.g. `atkafka firehose relay` or `atkafka tail` */
-export function commandName(command: Command): string {
-  return COMMANDS[command].usage.replace(/ \[options\]$/, '')
-}
+const usage = (command: Command) => `${commandName(command)} [options]`
 
 export function mainHelp(version: string): string {
   const lines = [`atkafka ${version}: stream the AT Protocol network into Apache Kafka`, '', 'Usage:']
-  for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage.padEnd(36)} ${c.summary}`)
+  for (const command of Object.keys(COMMANDS) as Command[]) {
+    lines.push(`  ${usage(command).padEnd(36)} ${COMMANDS[command].summary}`)
+  }
   lines.push(
     '  atkafka --help | --version',
     '',
@@ -43,8 +18,7 @@ export function mainHelp(version: string): string {
 }
 
 export function commandHelp(command: Command): string {
-  const { usage, summary } = COMMANDS[command]
-  const lines = [`Usage: ${usage}`, '', summary, '']
+  const lines = [`Usage: ${usage(command)}`, '', COMMANDS[command].summary, '']
   let group = ''
   for (const [, spec] of specsFor(command)) {
     if (spec.group !== group) {
@@ -53,7 +27,7 @@ export function commandHelp(command: Command): string {
     }
     const value = spec.boolean ? '' : ' <value>'
     const flags = spec.flags.map((f) => `--${f}`).join(', ')
-    const shown = defaultOf(spec, command)
+    const shown = spec.default
     const def = spec.required ? ' (required)' : shown ? ` (default: ${shown})` : ''
     lines.push(`  ${flags}${value}`, `      ${spec.description}${def}`, `      env: ${spec.env.join(', ')}`)
   }

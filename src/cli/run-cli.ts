@@ -4,12 +4,12 @@
 // started it (npx, npm exec, npm start: see watch-parent.ts).
 import { readFileSync } from 'node:fs'
 import { createApp } from '../app.ts'
-import { loadConfig, redactedConfig } from '../config/load-config.ts'
-import type { Command, Config } from '../config/schema.ts'
 import { ConfigError } from '../errors.ts'
 import { createLogger } from '../logging/logger.ts'
 import { createRecentLog } from '../logging/recent-log.ts'
-import { commandHelp, commandName, mainHelp } from './help.ts'
+import type { TailConfig } from '../tail/tail-options.ts'
+import { commandName, findCommand, loadConfig, printableConfig } from './commands.ts'
+import { commandHelp, mainHelp } from './help.ts'
 import { startedByNpm, watchParent } from './watch-parent.ts'
 
 /** under npm, stops as on SIGTERM once the npm process is gone (its shell does not pass signals on) */
@@ -35,23 +35,12 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(mainHelp(pkg.version))
     return
   }
-  const [group, sub] = argv
-  let command: Command
-  let rest: string[]
-  if (group === 'tail') {
-    command = 'tail'
-    rest = argv.slice(1)
-  } else if (group === 'firehose' && (sub === 'relay' || sub === 'tap')) {
-    command = sub
-    rest = argv.slice(2)
-  } else if (group === 'ozone-events') {
-    // the Go original's command
-    command = 'ozone'
-    rest = argv.slice(1)
-  } else {
+  const found = findCommand(argv)
+  if (!found) {
     usageError(`unknown command "${argv.slice(0, 2).join(' ')}"`)
     return
   }
+  const { command, rest } = found
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(commandHelp(command))
     return
@@ -75,17 +64,18 @@ async function main(argv: string[]): Promise<void> {
     throw err
   }
   if (printConfig) {
-    process.stdout.write(`${JSON.stringify(redactedConfig(command, config), null, 2)}\n`)
+    process.stdout.write(`${JSON.stringify(printableConfig(command, config), null, 2)}\n`)
     return
   }
   if (command === 'tail') {
-    await tail(config)
+    await tail(config as TailConfig)
     return
   }
+  const streamConfig = config as Exclude<typeof config, TailConfig>
 
   const recentLog = createRecentLog()
-  const logger = createLogger(config.logLevel, undefined, recentLog)
-  logger.info({ version: pkg.version, command, config: redactedConfig(command, config) }, 'starting')
+  const logger = createLogger(streamConfig.logLevel, undefined, recentLog)
+  logger.info({ version: pkg.version, command, config: printableConfig(command, config) }, 'starting')
   const stop = new AbortController()
   let forced: NodeJS.Timeout | undefined
   const onSignal = (sig: NodeJS.Signals) => {
@@ -94,18 +84,18 @@ async function main(argv: string[]): Promise<void> {
       process.exit(1)
     }
     logger.info(
-      { signal: sig, deadlineMs: config.shutdownTimeoutMs },
+      { signal: sig, deadlineMs: streamConfig.shutdownTimeoutMs },
       'shutting down: draining in-flight events',
     )
     stop.abort()
     forced = setTimeout(() => {
       logger.error(
-        { deadlineMs: config.shutdownTimeoutMs },
+        { deadlineMs: streamConfig.shutdownTimeoutMs },
         'shutdown deadline passed; exiting with events in flight',
       )
       logger.flush()
       process.exit(1)
-    }, config.shutdownTimeoutMs)
+    }, streamConfig.shutdownTimeoutMs)
     forced.unref()
   }
   process.on('SIGTERM', onSignal)
@@ -115,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
     onSignal('SIGTERM')
   })
   try {
-    const app = await createApp(command, config, { logger, recentLog })
+    const app = await createApp(command, streamConfig, { logger, recentLog })
     await app.run(stop.signal)
     logger.info('stopped')
   } catch (err) {
@@ -131,7 +121,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** `atkafka tail`: events on stdout, logs on stderr; SIGINT/SIGTERM stop it with exit code 0. */
-async function tail(config: Config): Promise<void> {
+async function tail(config: TailConfig): Promise<void> {
   const logger = createLogger(config.logLevel, process.stderr)
   const stop = new AbortController()
   const onSignal = () => {

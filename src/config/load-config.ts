@@ -1,28 +1,29 @@
-// argv + env → a frozen Config, or a ConfigError naming the flag and env var of every problem.
-// Precedence: flag > env (first listed name that is set) > default.
+// argv + env → the values of a command's options, or a ConfigError naming the flag and env
+// var of every problem. Precedence: flag > env (first listed name that is set) > default.
+// Which options a command takes, and their defaults, are its own (src/cli/commands.ts builds
+// them from the shared options and the command's); the rules here are those between shared
+// options, which hold for every command.
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import * as v from 'valibot'
 import { ConfigError } from '../errors.ts'
 import { topicCollisions } from '../output/topic-routes.ts'
-import { defaultOf } from './option.ts'
-import {
-  type Command,
-  type Config,
-  derive,
-  type OptionKey,
-  type OptionSpec,
-  options,
-  specsFor,
-} from './schema.ts'
+import type { OptionSpec, ValuesFor } from './option.ts'
+import { type SharedKey, type SharedOptions, sharedOptions } from './schema.ts'
 
-function label(spec: OptionSpec): string {
+/** a command's options in help order, each with the default it has for that command */
+export type CommandSpecs = readonly (readonly [key: string, spec: OptionSpec])[]
+
+/** every shared option's value, as far as the command takes it */
+type SharedValues = Partial<ValuesFor<SharedOptions, string>>
+
+/** the flag and variables of an option, as problems name it */
+export function label(spec: OptionSpec): string {
   return `--${spec.flags[0]} / ${spec.env.join(' / ')}`
 }
 
 /** Raw string per option (flag, else env, else default), before validation. */
-function rawValues(command: Command, argv: readonly string[], env: NodeJS.ProcessEnv, problems: string[]) {
-  const own = specsFor(command)
+function rawValues(own: CommandSpecs, argv: readonly string[], env: NodeJS.ProcessEnv, problems: string[]) {
   const byFlag = new Map<string, OptionSpec>()
   for (const [, spec] of own) for (const f of spec.flags) byFlag.set(f, spec)
   // Booleans may be given bare (--tls) or with a value (--tls=false), as the Go original allowed.
@@ -53,15 +54,24 @@ function rawValues(command: Command, argv: readonly string[], env: NodeJS.Proces
     const fromFlag = spec.flags.map((f) => parsed[f]).find((x) => x !== undefined)
     const fromEnv = spec.env.map((e) => env[e]).find((x) => x !== undefined)
     const given = fromFlag ?? fromEnv
-    return [key, spec, given ?? defaultOf(spec, command), given !== undefined] as const
+    return [key, spec, given ?? spec.default, given !== undefined] as const
   })
 }
 
-export function loadConfig(command: Command, argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+/**
+ * The values of the command's options; every problem (a bad value, a broken rule between shared
+ * options, one of `moreProblems`: the command's own rules) in one ConfigError.
+ */
+export function loadOptions(
+  specs: CommandSpecs,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  moreProblems: (values: Record<string, unknown>) => string[] = () => [],
+): Record<string, unknown> {
   const problems: string[] = []
   const values: Record<string, unknown> = {}
-  const given = new Set<OptionKey>()
-  for (const [key, spec, value, isGiven] of rawValues(command, argv, env, problems)) {
+  const given = new Set<string>()
+  for (const [key, spec, value, isGiven] of rawValues(specs, argv, env, problems)) {
     if (isGiven) given.add(key)
     if (value === undefined || (spec.required && value.trim() === '')) {
       if (spec.required) problems.push(`${label(spec)}: required`)
@@ -76,15 +86,15 @@ export function loadConfig(command: Command, argv: readonly string[], env: NodeJ
   }
   // relay's eventMetadata default is the Go original's shape; Jetstream's has no place for it
   if (values.format === 'jetstream' && !given.has('eventMetadata')) values.eventMetadata = false
-  problems.push(...crossFieldProblems(command, values as Partial<Config>))
+  problems.push(...crossFieldProblems(values as SharedValues), ...moreProblems(values))
   if (problems.length > 0) throw new ConfigError(problems)
-  return Object.freeze(derive(command, values as unknown as Config))
+  return values
 }
 
-/** rules between options: each a condition on the parsed values and what to say */
-function crossFieldProblems(command: Command, c: Partial<Config>): string[] {
-  const o = options
-  const both = (a: OptionKey, b: OptionKey) => `${label(o[a])} and ${label(o[b])}`
+/** rules between shared options: each a condition on the parsed values and what to say */
+function crossFieldProblems(c: SharedValues): string[] {
+  const o = sharedOptions
+  const both = (a: SharedKey, b: SharedKey) => `${label(o[a])} and ${label(o[b])}`
   const rules: [broken: boolean, problem: string][] = [
     [
       !!c.matchedCollections?.length && !!c.ignoredCollections?.length,
@@ -130,20 +140,16 @@ function crossFieldProblems(command: Command, c: Partial<Config>): string[] {
       c.format === 'jetstream' && c.eventMetadata === true,
       `${both('format', 'eventMetadata')}: Jetstream’s events have no eventMetadata (service filters work with any format)`,
     ],
-    [
-      command === 'ozone' && c.format === 'jetstream',
-      `${label(o.format)}: Jetstream has no shape for moderation events (ozone-events writes standard or osprey)`,
-    ],
     ...routedTopicProblems(c),
   ]
   return rules.filter(([broken]) => broken).map(([, problem]) => problem)
 }
 
 /** routed topics must not be atkafka's own topics, nor names Kafka refuses beside them */
-function routedTopicProblems(c: Partial<Config>): [boolean, string][] {
+function routedTopicProblems(c: SharedValues): [boolean, string][] {
   const routed = c.topicRoutes?.literalTopics ?? []
   if (routed.length === 0 || c.outputTopic === undefined) return []
-  const where = label(options.topicRoutes)
+  const where = label(sharedOptions.topicRoutes)
   const own = [
     c.deadLetterTopic || `${c.outputTopic}.dlq`,
     ...(c.cursorTopic !== undefined && c.cursorStore === 'kafka' ? [c.cursorTopic] : []),
@@ -161,10 +167,9 @@ function routedTopicProblems(c: Partial<Config>): [boolean, string][] {
 }
 
 /** The effective configuration with secrets redacted, for logs and --print-config. */
-export function redactedConfig(command: Command, config: Config): Record<string, unknown> {
+export function redactedConfig(specs: CommandSpecs, config: object): Record<string, unknown> {
+  const values = config as Record<string, unknown>
   const out: Record<string, unknown> = {}
-  for (const [key, spec] of specsFor(command)) {
-    out[key] = spec.secret && config[key] ? '<redacted>' : config[key]
-  }
+  for (const [key, spec] of specs) out[key] = spec.secret && values[key] ? '<redacted>' : values[key]
   return out
 }

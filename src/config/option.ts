@@ -1,30 +1,33 @@
 // How an option is declared, and the value parsers options share. A declaration says only what
 // cannot be derived: its key names the flag (camelCase → kebab-case, minus the section's key
 // prefix) and the env variable (ATKAFKA_ + SCREAMING_SNAKE of the whole key); its section gives
-// the help group and the commands that take it; an option is boolean when its schema is `bool`.
+// the help group and its audience, who takes it; an option is boolean when its schema is `bool`.
 // Values are parsed from the raw string by valibot schemas.
+//
+// config/ names no command: an option is taken by every command of its audience, a trait a
+// command has (a source declares its traits in its catalog entry, src/sources/catalog.ts) or
+// the name of the one command whose own option it is.
 import * as v from 'valibot'
 
 /**
- * the commands that stream an upstream into Kafka: `atkafka firehose relay|tap` and
- * `atkafka ozone-events` (command 'ozone': a labeler's moderation events)
+ * Who takes an option. Traits: `all` (every command, `tail` too), `stream` (every command that
+ * produces to Kafka: the sources), `firehose` (sources of the network's accounts: filters and
+ * identity lookups), `cursor` (sources that resume from a stored position), `socket`
+ * (websocket upstreams), `event-stream` (atproto subscriptions with a seq cursor), `standby`
+ * (sources that can wait as standbys); or a command's own name.
  */
-export type FirehoseCommand = 'relay' | 'tap' | 'ozone'
-/** `tail` reads the output topic back and prints it */
-export type Command = FirehoseCommand | 'tail'
+export type Audience = string
 
 /** turns the raw string (already defaulted) into the value; issue messages say what is wrong */
 type ValueSchema<T> = v.GenericSchema<string, T>
 
-export interface OptionSpec<T = unknown> {
+export interface OptionSpec<T = unknown, A extends string = string> {
   /** every flag that sets it, without the leading dashes, the canonical one first */
   readonly flags: readonly string[]
   /** env names, the canonical one first */
   readonly env: readonly string[]
   /** the default as it would be written on the command line; undefined: none */
   readonly default: string | undefined
-  /** commands whose default differs from `default` */
-  readonly defaultFor: Readonly<Partial<Record<Command, string>>>
   readonly required: boolean
   /** may be given bare (`--tls`) */
   readonly boolean: boolean
@@ -32,8 +35,28 @@ export interface OptionSpec<T = unknown> {
   readonly secret: boolean
   readonly description: string
   readonly group: string
-  readonly commands: readonly Command[]
+  /** who takes it: traits or command names (see Audience) */
+  readonly audience: readonly A[]
   readonly schema: ValueSchema<T>
+}
+
+/** options by key */
+export type OptionTable = { readonly [key: string]: OptionSpec<unknown> }
+
+/** an option's value type */
+type ValueOf<S> = S extends OptionSpec<infer T> ? T : never
+
+/** the values of the options of `T` that a command of audiences `A` takes */
+export type ValuesFor<T extends OptionTable, A extends string> = {
+  readonly [K in keyof T as Extract<T[K]['audience'][number], A> extends never ? never : K]: ValueOf<T[K]>
+}
+
+/** the values of every option of `T` (a command's own section) */
+export type ValuesOf<T extends OptionTable> = { readonly [K in keyof T]: ValueOf<T[K]> }
+
+/** whether a command of these audiences takes the option */
+export function takes(spec: OptionSpec, audience: readonly string[]): boolean {
+  return spec.audience.some((a) => audience.includes(a))
 }
 
 /** one option as declared in a section */
@@ -41,46 +64,33 @@ export interface OptionInput<T> {
   readonly schema: ValueSchema<T>
   readonly help: string
   readonly default?: string
-  /** commands whose default differs (the Go original's behaviour in that mode) */
-  readonly defaultFor?: Partial<Record<Command, string>>
   readonly required?: true
   readonly secret?: true
   /** extra flags (the Go original's spellings) */
   readonly aliases?: readonly string[]
   /** extra env names (the Go original's spellings) */
   readonly env?: readonly string[]
-  /** instead of the section's commands */
-  readonly commands?: readonly Command[]
+  /** instead of the section's audience */
+  readonly audience?: readonly Audience[]
 }
 
-type Specs<S extends Record<string, OptionInput<unknown>>> = {
-  readonly [K in keyof S]: OptionSpec<v.InferOutput<S[K]['schema']>>
+type Specs<S extends Record<string, OptionInput<unknown>>, A extends string> = {
+  readonly [K in keyof S]: OptionSpec<
+    v.InferOutput<S[K]['schema']>,
+    S[K] extends { readonly audience: readonly (infer O)[] } ? O & string : A
+  >
 }
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()
 
-/** A help group of options taken by `commands`; `keyPrefix` is left out of the flags only. */
-/** the default of an option when `command` runs */
-export function defaultOf(spec: OptionSpec, command: Command): string | undefined {
-  return spec.defaultFor[command] ?? spec.default
-}
-
-/** the default as help and docs show it, e.g. `false (relay: true)` */
-export function shownDefault(spec: OptionSpec, commands: readonly Command[] = spec.commands): string {
-  const general = spec.default ?? ''
-  const special = commands.filter((c) => spec.defaultFor[c] !== undefined && spec.defaultFor[c] !== general)
-  if (special.length === 0) return general
-  const own = special.map((c) => `${c}: ${spec.defaultFor[c]}`).join(', ')
-  return special.length === commands.length ? own : `${general} (${own})`
-}
-
-export function section<S extends Record<string, OptionInput<unknown>>>(
+/** A help group of options taken by `audience`; `keyPrefix` is left out of the flags only. */
+export function section<const A extends Audience, const S extends Record<string, OptionInput<unknown>>>(
   group: string,
-  commands: readonly Command[],
+  audience: readonly A[],
   inputs: S,
   keyPrefix = '',
-): Specs<S> {
+): Specs<S, A> {
   const out: Record<string, OptionSpec> = {}
   for (const [key, input] of Object.entries(inputs)) {
     const bare = key.slice(keyPrefix.length)
@@ -88,17 +98,16 @@ export function section<S extends Record<string, OptionInput<unknown>>>(
       flags: [kebab(bare.charAt(0).toLowerCase() + bare.slice(1)), ...(input.aliases ?? [])],
       env: [`ATKAFKA_${snake(key)}`, ...(input.env ?? [])],
       default: input.default,
-      defaultFor: input.defaultFor ?? {},
       required: input.required ?? false,
       boolean: input.schema === bool,
       secret: input.secret ?? false,
       description: input.help,
       group,
-      commands: input.commands ?? commands,
+      audience: input.audience ?? audience,
       schema: input.schema,
     }
   }
-  return out as Specs<S>
+  return out as Specs<S, A>
 }
 
 // --- value parsers ----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-// The one configuration schema: every option's default, help and validation, in help order
-// (flag and env names are derived from the keys, see option.ts; the seed's ATKAFKA_* names).
-// --help and docs/configuration.md are generated from it, so they cannot drift from the code.
+// The options every command shares (by audience, see option.ts): every option's default, help
+// and validation, in help order (flag and env names are derived from the keys, see option.ts;
+// the seed's ATKAFKA_* names). A command's own options are declared beside its code (a source's
+// in its folder, tail's in src/tail/) and brought together with these by src/cli/commands.ts;
+// --help and docs/configuration.md are generated from that, so they cannot drift from the code.
 import * as v from 'valibot'
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 import { validateServicePattern } from '../filters/service-filter.ts'
@@ -9,7 +11,6 @@ import { HEADER_NAMES, type HeaderName } from '../output/record-header-names.ts'
 import { parseTopicRoutes, type TopicRoutes } from '../output/topic-routes.ts'
 import {
   bool,
-  type Command,
   httpUrl,
   int,
   intOrBrokerDefault,
@@ -17,30 +18,13 @@ import {
   listenAddress,
   listOf,
   matching,
-  type OptionSpec,
   oneOf,
   section,
   text,
   topicName,
-  wsUrl,
+  type ValuesFor,
 } from './option.ts'
 
-export type { Command, FirehoseCommand, OptionSpec } from './option.ts'
-
-// the network's event streams (filters and identity lookups apply to them)
-const FIREHOSE: readonly Command[] = ['relay', 'tap']
-// every command that produces to Kafka: the firehose and `ozone-events`
-const STREAMS: readonly Command[] = [...FIREHOSE, 'ozone']
-// the Kafka connection and its security: what `atkafka tail` needs too
-const WITH_TAIL: readonly Command[] = [...STREAMS, 'tail']
-const RELAY: readonly Command[] = ['relay']
-const TAP: readonly Command[] = ['tap']
-const OZONE: readonly Command[] = ['ozone']
-// the cursor store and exactly-once: relay seqs and Ozone positions
-const CURSORED: readonly Command[] = ['relay', 'ozone']
-const DID = /^did:[a-z]+:[a-zA-Z0-9._:%-]+$/
-
-const TAIL_ACTIONS = ['create', 'update', 'delete', 'account', 'identity', 'sync', 'info'] as const
 const collectionPatterns = listOf(validateCollectionPattern)
 
 /** --record-headers: all, none, or the names of the headers to write */
@@ -72,8 +56,8 @@ const topicRoutes = v.pipe(
 )
 const servicePatterns = listOf(validateServicePattern)
 
-export const options = {
-  ...section('Kafka', WITH_TAIL, {
+export const sharedOptions = {
+  ...section('Kafka', ['all'], {
     bootstrapServers: {
       schema: listOf((s) => (/^[^\s:,]+:\d{1,5}$/.test(s) ? undefined : 'expected host:port')),
       required: true,
@@ -87,19 +71,19 @@ export const options = {
     deadLetterTopic: {
       schema: matching(/^([a-zA-Z0-9._-]{1,249})?$/, 'expected a Kafka topic name'),
       default: '',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'topic for messages the broker refuses for good (e.g. too large), wrapped in JSON with the reason; default <output-topic>.dlq',
     },
     topicPartitions: {
       schema: intOrBrokerDefault(100_000),
       default: '16',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'partitions of the output topic (and routed topics) when atkafka creates it (-1: the broker default)',
     },
     topicReplicationFactor: {
       schema: intOrBrokerDefault(32),
       default: '-1',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'replication factor when atkafka creates a topic (-1: the broker default.replication.factor)',
     },
     topicConfig: {
@@ -108,69 +92,69 @@ export const options = {
         v.transform((pairs) => pairs.map((p) => p.split('=') as [string, string])),
       ),
       default: '',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'topic configs applied when atkafka creates the output topic (and routed topics), e.g. retention.ms=604800000,min.insync.replicas=2',
     },
     topicRoutes: {
       schema: topicRoutes,
       default: '',
       // tail follows the routed topics
-      commands: [...FIREHOSE, 'tail'],
+      audience: ['firehose', 'tail'],
       help: 'send events to other topics than --output-topic (comma-separated selector=topic; `tail` follows them all): a collection (`app.bsky.feed.post=posts`) or namespace (`app.bsky.graph.*=graph`; the most specific wins), `*` for every other collection, `#account`, `#identity`, `#sync`, `#info` for those events; a collection route’s topic may hold {collection} (`*=atproto.{collection}`: a topic per collection); unrouted events go to --output-topic. Routed topics are created like the output topic',
     },
     topicRoutesMaxTopics: {
       schema: int(1, 100_000),
       default: '100',
-      commands: FIREHOSE,
+      audience: ['firehose'],
       help: 'most topics the {collection} templates of --topic-routes create (collections are upstream input); events of further collections go to --output-topic (counted in atkafka_routed_to_output_total)',
     },
     compression: {
       schema: oneOf(['none', 'gzip', 'snappy', 'lz4', 'zstd']),
       default: 'lz4',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'producer compression: none, gzip, snappy, lz4 or zstd',
     },
     batchSize: {
       schema: int(1, 100_000),
       default: '2000',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'most messages in one produce request',
     },
     maxRequestBytes: {
       schema: int(64 * 1024, 100 * 1024 * 1024),
       default: '16777216',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'most bytes in one produce request (as the Java producer’s max.request.size; brokers refuse requests past socket.request.max.bytes, 100 MiB by default); a single larger message still goes, alone',
     },
     maxBatchBytes: {
       schema: int(1024, 100 * 1024 * 1024),
       default: '1000000',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'most bytes of one partition in one produce request (as the Java producer’s batch.size; brokers refuse a partition batch past message.max.bytes, 1048588 by default); a larger message goes alone in its batch',
     },
     lingerMs: {
       schema: int(0, 60_000),
       default: '5',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'how long a partial batch waits for more messages before it is sent',
     },
     maxMessageBytes: {
       schema: int(1024, 100_000_000),
       default: '1000000',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'larger messages go to the dead-letter topic (truncated) instead of failing the batch; match the topic max.message.bytes',
     },
     produceRetries: {
       // the idempotent producer turns retries <= 1 into "forever"
       schema: int(2, 1_000_000),
       default: '10',
-      commands: STREAMS,
+      audience: ['stream'],
       help: 'retries of a failing produce request (with backoff) before the run ends with exit code 1',
     },
     clientId: { schema: matching(/./, 'must not be empty'), default: 'atkafka', help: 'Kafka client id' },
   }),
 
-  ...section('Kafka security', WITH_TAIL, {
+  ...section('Kafka security', ['all'], {
     saslMechanism: {
       schema: v.pipe(v.string(), v.toUpperCase(), oneOf(['', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'])),
       default: '',
@@ -188,41 +172,7 @@ export const options = {
     tlsKeyFile: { schema: text, default: '', help: 'PEM private key of the client certificate' },
   }),
 
-  ...section('Upstream', STREAMS, {
-    relayHost: {
-      schema: wsUrl,
-      default: 'wss://bsky.network',
-      commands: RELAY,
-      help: 'relay (or PDS) to subscribe to; /xrpc/com.atproto.sync.subscribeRepos is appended',
-    },
-    cursor: {
-      schema: v.pipe(
-        matching(/^(\d{1,16})?$/, 'expected a non-negative integer seq'),
-        v.transform((s) => (s === '' ? undefined : Number(s))),
-      ),
-      default: '',
-      commands: RELAY,
-      help: 'relay seq to resume after, overriding the stored cursor (the relay replays from the next seq; 0 = its whole window); empty: the stored cursor, else the live head',
-    },
-    tapHost: {
-      schema: wsUrl,
-      default: 'ws://localhost:2480',
-      commands: TAP,
-      help: 'Tap to read from; /channel is appended',
-    },
-    tapAdminPassword: {
-      schema: text,
-      default: '',
-      secret: true,
-      commands: TAP,
-      help: 'Tap’s TAP_ADMIN_PASSWORD, sent as HTTP Basic auth (user "admin")',
-    },
-    disableAcks: {
-      schema: bool,
-      default: 'false',
-      commands: TAP,
-      help: 'do not ack Tap events (for Tap run with TAP_DISABLE_ACKS); LOSSY: Tap forgets events as soon as it has written them',
-    },
+  ...section('Upstream', ['stream'], {
     maxInFlight: {
       schema: int(1, 10_000_000),
       default: '20000',
@@ -236,13 +186,13 @@ export const options = {
     maxFrameBytes: {
       schema: int(64 * 1024, 1024 * 1024 * 1024),
       default: '8388608',
-      commands: FIREHOSE,
+      audience: ['socket'],
       help: 'largest upstream websocket message read; a larger one is never read (relay: see --on-oversized-frame; Tap: the run ends). The lexicons allow relay frames of about 2.2 MB',
     },
     onOversizedFrame: {
       schema: oneOf(['skip', 'stop']),
       default: 'skip',
-      commands: RELAY,
+      audience: ['event-stream'],
       help: 'when the relay sends a frame larger than --max-frame-bytes: skip (reconnect one seq further, counted as an oversized_frame drop) or stop (exit 1 naming the cursor and the limit)',
     },
     reconnectMinMs: {
@@ -258,83 +208,79 @@ export const options = {
     idleTimeoutMs: {
       schema: int(0, 3_600_000),
       default: '60000',
-      commands: FIREHOSE,
+      audience: ['socket'],
       help: 'reconnect when the upstream sends nothing (not even a ping answer) for this long; 0 disables',
     },
   }),
 
-  ...section('Cursor', RELAY, {
+  ...section('Cursor', ['cursor'], {
     sourceId: {
-      commands: CURSORED,
       schema: matching(/^[\w.:@/-]{0,200}$/, 'expected letters, digits and ._:@/-'),
       default: '',
       help: 'name of this stream’s cursor (seqs of different relays are unrelated); default relay:<relay host>, or ozone:<labeler did>',
     },
     cursorStore: {
-      commands: CURSORED,
       schema: oneOf(['kafka', 'file', 'none']),
       default: 'kafka',
       help: 'where the cursor is kept between runs: kafka (a compacted topic), file, or none (relay: start at the live head every time; ozone-events: from the labeler’s first event)',
     },
     cursorTopic: {
-      commands: CURSORED,
       schema: topicName,
       default: 'atkafka-cursors',
       help: 'compacted topic holding cursors (one record per source id), created if missing',
     },
     cursorFile: {
-      commands: CURSORED,
       schema: matching(/./, 'must not be empty'),
       default: 'atkafka-cursor.json',
       help: 'cursor file with --cursor-store file (written atomically)',
     },
     cursorSaveIntervalMs: {
-      commands: CURSORED,
       schema: int(50, 3_600_000),
       default: '1000',
       help: 'how often the cursor is saved while it moves (and always on a clean stop)',
     },
     onFutureCursor: {
+      audience: ['event-stream'],
       schema: oneOf(['stop', 'live']),
       default: 'stop',
       help: 'when the relay answers FutureCursor (it lost state, or is another relay): stop (exit 1, for a human to decide) or live (forget the cursor, continue from the live head)',
     },
     onOutdatedCursor: {
+      audience: ['event-stream'],
       schema: oneOf(['continue', 'stop']),
       default: 'continue',
       help: 'when the relay says OutdatedCursor (events between the cursor and its oldest were lost): continue from what it offers, or stop (exit 1)',
     },
     exactlyOnce: {
-      commands: CURSORED,
       schema: bool,
       default: 'false',
       help: 'transactional producer: each transaction holds a batch of events and the cursor, so a read_committed consumer sees every event once across crashes (needs --cursor-store kafka; relay and ozone-events)',
     },
     transactionIntervalMs: {
-      commands: CURSORED,
       schema: int(10, 600_000),
       default: '500',
       help: 'with --exactly-once, commit the open transaction (events + cursor) at least this often; read_committed consumers see events this much later',
     },
     transactionMaxEvents: {
-      commands: CURSORED,
       schema: int(1, 10_000_000),
       default: '20000',
       help: 'with --exactly-once, commit the open transaction once it holds this many messages',
     },
     standby: {
+      audience: ['standby'],
       schema: bool,
       default: 'false',
       help: 'run as one of several instances with the same --source-id: one writes, the others wait and take over when it dies (Kafka cursor store; zombie writers are fenced only with --exactly-once)',
     },
     standbySessionTimeoutMs: {
+      audience: ['standby'],
       schema: int(1000, 3_600_000),
       default: '10000',
       help: 'with --standby, how long a silent writer keeps its role before a standby takes over (the broker allows 6000 to 300000 by default)',
     },
   }),
 
-  ...section('Filters', FIREHOSE, {
+  ...section('Filters', ['firehose'], {
     matchedCollections: {
       schema: collectionPatterns,
       default: '',
@@ -366,12 +312,11 @@ export const options = {
     },
   }),
 
-  ...section('Identity', FIREHOSE, {
+  ...section('Identity', ['firehose'], {
     eventMetadata: {
       schema: bool,
       default: 'false',
-      // the Go original looked metadata up for every relay event, and never in Tap mode
-      defaultFor: { relay: 'true' },
+      // (on by default in relay mode: the relay's catalog entry says so, src/sources/relay/)
       help: 'add `eventMetadata` (DID document, pdsHost, handle, didCreatedAt, accountAge, profile) to every event with a DID, from cached lookups (on by default in relay mode, as in the Go original)',
     },
     eventMetadataDidDocument: {
@@ -436,74 +381,7 @@ export const options = {
     },
   }),
 
-  ...section(
-    'Ozone',
-    OZONE,
-    {
-      ozonePdsHost: {
-        schema: httpUrl(),
-        required: true,
-        help: 'PDS of the moderator account atkafka logs in as; it proxies the Ozone calls to the labeler',
-      },
-      ozoneIdentifier: {
-        schema: matching(/^\S+$/, 'expected a handle, DID or email'),
-        required: true,
-        help: 'handle (or DID, or email) of an account that is a moderator of the labeler’s Ozone',
-      },
-      ozonePassword: {
-        schema: matching(/./, 'must not be empty'),
-        required: true,
-        secret: true,
-        help: 'its password; an app password is best (never logged)',
-      },
-      ozoneLabelerDid: {
-        schema: matching(DID, 'expected a DID such as did:plc:…'),
-        required: true,
-        help: 'the labeler whose Ozone is read: calls go through the PDS with `atproto-proxy: <did>#atproto_labeler`',
-      },
-    },
-    // the Go original's four flags have no prefix; their env names keep ATKAFKA_OZONE_
-    'ozone',
-  ),
-  ...section('Ozone', OZONE, {
-    ozoneKey: {
-      schema: oneOf(['subject-did', 'event-id']),
-      default: 'subject-did',
-      help: 'Kafka key: the subject’s DID (one subject’s history stays in order on one partition, next to its firehose events) or the event id (the Go original’s key)',
-    },
-    ozonePollIntervalMs: {
-      schema: int(50, 3_600_000),
-      default: '1000',
-      help: 'wait between two reads once caught up (a backlog is read page after page without waiting)',
-    },
-    ozoneOverlapMs: {
-      schema: int(0, 86_400_000),
-      default: '10000',
-      help: 'each read starts this far behind the previous read’s start, so that events committed late (createdAt is stamped before Ozone’s transaction commits) are not missed; covers the slowest moderation transaction plus the clock skew between atkafka and Ozone',
-    },
-    ozoneMaxTracked: {
-      schema: int(100, 10_000_000),
-      default: '100000',
-      help: 'most event ids kept to skip events read again in the overlap (~100 bytes each); past it the overlap is shortened for the oldest (counted)',
-    },
-    ozonePageLimit: {
-      schema: int(1, 100),
-      default: '100',
-      help: 'events per queryEvents page (Ozone allows 1-100)',
-    },
-    ozoneRequestTimeoutMs: {
-      schema: int(100, 600_000),
-      default: '30000',
-      help: 'how long one call to the PDS may take',
-    },
-    ozoneGiveUpAfterMs: {
-      schema: int(0, 86_400_000),
-      default: '600000',
-      help: 'exit 1 when no call succeeded for this long (retries go on until then); 0: retry forever',
-    },
-  }),
-
-  ...section('Output', STREAMS, {
+  ...section('Output', ['stream'], {
     format: {
       schema: oneOf(OUTPUT_FORMATS),
       default: 'standard',
@@ -531,7 +409,7 @@ export const options = {
     },
   }),
 
-  ...section('Operations', STREAMS, {
+  ...section('Operations', ['stream'], {
     metricsAddress: {
       schema: listenAddress,
       default: '0.0.0.0:2112',
@@ -542,7 +420,7 @@ export const options = {
     logLevel: {
       schema: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
       default: 'info',
-      commands: WITH_TAIL,
+      audience: ['all'],
       help: 'trace, debug, info, warn, error or fatal',
     },
     progressIntervalMs: {
@@ -559,60 +437,14 @@ export const options = {
       help: 'on SIGTERM/SIGINT, how long in-flight events may take to reach Kafka before the process exits anyway',
     },
   }),
-
-  ...section(
-    'Tail',
-    ['tail'],
-    {
-      tailFromBeginning: {
-        schema: bool,
-        default: 'false',
-        help: 'start at the oldest message of every partition instead of at the messages produced from now on',
-      },
-      tailJson: {
-        schema: bool,
-        default: 'false',
-        help: 'print each message value as produced, one JSON line per message, instead of one readable line',
-      },
-      tailDid: {
-        schema: listOf((d) => (/^did:[a-z]+:\S+$/.test(d) ? undefined : 'expected a DID such as did:plc:…')),
-        default: '',
-        help: 'only events of these DIDs (comma-separated)',
-      },
-      tailCollection: {
-        schema: collectionPatterns,
-        default: '',
-        help: 'only record operations in these collections (comma-separated, same patterns as --matched-collections: `app.bsky.*`, `app.bsky.feed.post`, `*`)',
-      },
-      tailAction: {
-        schema: v.pipe(list, v.array(oneOf(TAIL_ACTIONS))),
-        default: '',
-        help: `only these kinds of event (comma-separated): ${TAIL_ACTIONS.join(', ')}`,
-      },
-      tailTopics: {
-        schema: listOf((t) =>
-          /^[a-zA-Z0-9._*-]{1,249}$/.test(t)
-            ? undefined
-            : 'expected topic names or patterns with * (a-z A-Z 0-9 . _ - *)',
-        ),
-        default: '',
-        help: 'topics to follow (comma-separated; `*` matches any characters, e.g. `atproto.*`, expanded when tail starts); default: --output-topic and every topic --topic-routes names',
-      },
-      tailLimit: {
-        schema: int(0, Number.MAX_SAFE_INTEGER),
-        default: '0',
-        help: 'exit after printing this many events (0: run until interrupted)',
-      },
-    },
-    'tail',
-  ),
 } as const
 
-export type OptionKey = keyof typeof options
-type Values = { readonly [K in OptionKey]: v.InferOutput<(typeof options)[K]['schema']> }
+/** the shared options (no command's own): what a command takes follows its audience */
+export type SharedOptions = typeof sharedOptions
+export type SharedKey = keyof SharedOptions
 
 /** resolved once when the config loads, so every component reads the same */
-interface Derived {
+export interface Derived {
   /** exactly-once: stable per source id, so a restarted or standby instance fences the old one */
   readonly transactionalId: string
   /** --format, or osprey with --osprey-compatible */
@@ -620,32 +452,31 @@ interface Derived {
 }
 
 /**
- * The loaded configuration: each option's value (for the options of the command in use), with
- * deadLetterTopic and sourceId defaulted.
+ * What a command of audiences `A` sees of the shared options, with deadLetterTopic and sourceId
+ * defaulted and what is derived from them.
  */
-export type Config = Values & Derived
+export type SharedConfig<A extends string> = ValuesFor<SharedOptions, A> & Derived
 
-/** a command's options, in help order */
-export function specsFor(command: Command): [OptionKey, OptionSpec][] {
-  return (Object.entries(options) as [OptionKey, OptionSpec][]).filter(([, s]) =>
-    s.commands.includes(command),
-  )
-}
+/** every shared option, for code that serves several audiences (the app, a sink) */
+export type Config = SharedConfig<string>
 
-/** the cursor's name when --source-id is empty: positions of different upstreams are unrelated */
-const DEFAULT_SOURCE_ID: Partial<Record<Command, (config: Values) => string>> = {
-  relay: (c) => `relay:${new URL(c.relayHost).host}`,
-  ozone: (c) => `ozone:${c.ozoneLabelerDid}`,
-}
-
-/** the option values → Config: the defaults that depend on other options */
-export function derive(command: Command, values: Values): Config {
-  const sourceId = values.sourceId || (DEFAULT_SOURCE_ID[command]?.(values) ?? '')
+/**
+ * the option values → the loaded values with the defaults that depend on other options;
+ * `defaultSourceId`: the cursor's name when --source-id is empty (the source's, from its
+ * catalog entry: positions of different upstreams are unrelated)
+ */
+export function derive<V extends Record<string, unknown>>(
+  values: V,
+  defaultSourceId: ((values: V) => string) | undefined,
+): V & Derived {
+  const given = values as { sourceId?: string; deadLetterTopic?: string; outputTopic?: string }
+  const sourceId = given.sourceId || (defaultSourceId?.(values) ?? '')
+  const format = values as { ospreyCompatible?: boolean; format?: OutputFormat }
   return {
     ...values,
-    deadLetterTopic: values.deadLetterTopic || `${values.outputTopic}.dlq`,
+    deadLetterTopic: given.deadLetterTopic || `${given.outputTopic}.dlq`,
     sourceId,
     transactionalId: `atkafka:${sourceId}`,
-    outputFormat: values.ospreyCompatible ? 'osprey' : (values.format ?? 'standard'),
+    outputFormat: format.ospreyCompatible ? 'osprey' : (format.format ?? 'standard'),
   }
 }

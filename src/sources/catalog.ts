@@ -1,86 +1,55 @@
-// Each firehose command's source: how to open it (its module is loaded only when used), the
-// upstream URL the status page shows and cursor records name, and for a source that resumes
-// from a position, how that position is stored and which option overrides the stored one.
-
+// Every source, one line each: the command (e.g. `relay`) → its entry (source-plugin.ts), which
+// carries everything else (command path, help, options, cursor, event kinds, status block).
+// The help, the command line, the config loader and the app are built from this table, so a
+// source missing a part does not compile, and a source not listed here does not exist.
 import type { Logger } from 'pino'
-import type { Config, FirehoseCommand } from '../config/schema.ts'
-import type { CursorCodec } from '../cursor/cursor-store.ts'
+import type { OptionTable } from '../config/option.ts'
+import type { SharedKey } from '../config/schema.ts'
+import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { Metrics } from '../metrics/metrics.ts'
 import type { Source } from '../pipeline/types.ts'
-import type { StatusInfo } from '../status/status-report.ts'
-import { seqCursorCodec } from './event-stream/seq-cursor.ts'
-import { ozoneCursorCodec } from './ozone/ozone-cursor.ts'
-import type { OzoneSource } from './ozone/ozone-source.ts'
+import type { SourceStatus } from '../status/status-report.ts'
+import { ozoneSource } from './ozone/ozone-plugin.ts'
+import { relaySource } from './relay/relay-plugin.ts'
+import type { CursorSpec, SourcePlugin, StatusContext, Trait } from './source-plugin.ts'
+import { tapSource } from './tap/tap-plugin.ts'
 
-export interface SourceEntry {
-  /** as configured (the relay's /xrpc/… and Tap's /channel path are appended to it) */
-  upstreamUrl(config: Config): string
-  open(config: Config, deps: { metrics: Metrics; logger: Logger }): Promise<Source<unknown>>
-  /** resumable sources: how the position is stored */
-  readonly cursor?: CursorCodec<unknown>
-  /** resumable sources: a position given on the command line, which wins over the stored one */
-  override?(config: Config): unknown
-  /** its events are not looked up (no identity stage, no service filter; e.g. ozone-events) */
-  readonly withoutIdentity?: true
-  /** what the status page shows of the running source beyond the common fields */
-  status?(source: Source<unknown>, config: Config): Partial<StatusInfo>
+/**
+ * A SourcePlugin of any source: every part must be there. (Each entry is checked against its
+ * own config, source and position types where it is declared; here they are erased.)
+ */
+export interface CatalogEntry
+  extends Omit<
+    SourcePlugin<string, Trait, OptionTable, Source<unknown>, unknown>,
+    'upstreamUrl' | 'open' | 'cursor' | 'status'
+  > {
+  readonly optionDefaults?: { readonly [key in SharedKey]?: string }
+  readonly eventKinds: readonly AtprotoEvent['kind'][]
+  // biome-ignore lint/suspicious/noExplicitAny: erased config
+  upstreamUrl(config: any): string
+  // biome-ignore lint/suspicious/noExplicitAny: erased config
+  open(config: any, deps: { metrics: Metrics; logger: Logger }): Promise<Source<any>>
+  // biome-ignore lint/suspicious/noExplicitAny: erased config and position
+  readonly cursor: CursorSpec<any, any> | undefined
+  // biome-ignore lint/suspicious/noExplicitAny: erased config and source
+  status(context: StatusContext<any, any>): SourceStatus
 }
 
-export const SOURCES: Record<FirehoseCommand, SourceEntry> = {
-  relay: {
-    upstreamUrl: (config) => config.relayHost,
-    async open(config, { metrics, logger }) {
-      const { createRelaySource } = await import('./relay/relay-source.ts')
-      return createRelaySource(config, { metrics, logger: logger.child({ component: 'relay' }) })
-    },
-    cursor: seqCursorCodec as CursorCodec<unknown>,
-    override: (config) => config.cursor,
-  },
-  tap: {
-    upstreamUrl: (config) => config.tapHost,
-    async open(config, { metrics, logger }) {
-      const { createTapSource } = await import('./tap/tap-source.ts')
-      return createTapSource(config, { metrics, logger: logger.child({ component: 'tap' }) })
-    },
-  },
-  ozone: {
-    upstreamUrl: (config) => config.ozonePdsHost,
-    // moderation events: their subjects are not firehose accounts to enrich or filter by PDS
-    withoutIdentity: true,
-    async open(config, { metrics, logger }) {
-      const { createOzoneSource } = await import('./ozone/ozone-source.ts')
-      return createOzoneSource(
-        {
-          pdsHost: config.ozonePdsHost,
-          identifier: config.ozoneIdentifier,
-          password: config.ozonePassword,
-          labelerDid: config.ozoneLabelerDid,
-          pollIntervalMs: config.ozonePollIntervalMs,
-          overlapMs: config.ozoneOverlapMs,
-          maxTracked: config.ozoneMaxTracked,
-          pageLimit: config.ozonePageLimit,
-          requestTimeoutMs: config.ozoneRequestTimeoutMs,
-          retryMinMs: config.reconnectMinMs,
-          retryMaxMs: config.reconnectMaxMs,
-          giveUpAfterMs: config.ozoneGiveUpAfterMs,
-          key: config.ozoneKey,
-        },
-        { metrics, logger: logger.child({ component: 'ozone' }) },
-      ) as Source<unknown>
-    },
-    cursor: ozoneCursorCodec as CursorCodec<unknown>,
-    status(source, config) {
-      const ozone = source as OzoneSource
-      return {
-        ozone: {
-          labelerDid: config.ozoneLabelerDid,
-          safe: ozone.window?.safe(),
-          trackedIds: ozone.window?.tracked ?? 0,
-          windowShortened: ozone.window?.shortened ?? 0,
-          pages: ozone.counts.pages,
-          eventsRead: ozone.counts.read,
-        },
-      }
-    },
-  },
+/** keyed by command: an entry under another key than its own command does not compile */
+function catalog<const T extends { readonly [K in keyof T]: CatalogEntry & { readonly command: K } }>(
+  entries: T,
+): T {
+  return entries
 }
+
+export const SOURCES = catalog({
+  relay: relaySource,
+  tap: tapSource,
+  ozone: ozoneSource,
+})
+
+/** the commands that stream an upstream into Kafka */
+export type SourceCommand = keyof typeof SOURCES
+
+/** what a source's command is configured with */
+export type SourceConfigOf<K extends SourceCommand> = Parameters<(typeof SOURCES)[K]['open']>[0]

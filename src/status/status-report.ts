@@ -1,44 +1,37 @@
 // What /status.json answers and the status page shows, and the fields of the periodic progress
 // log line: pure functions of a metrics snapshot, what the app knows about itself, an older
 // counter sample (for the rate) and the time.
-import type { FirehoseCommand } from '../config/schema.ts'
 import type { DropReason } from '../errors.ts'
 import type { LogEntry } from '../logging/recent-log.ts'
 import type { MetricsSnapshot, ProducedStatus, UpstreamState } from '../metrics/metrics.ts'
-import type { OzonePosition } from '../sources/ozone/ozone-position.ts'
 import { ratesBetween, type Sample } from './throughput.ts'
 
-/** ozone-events: where the run is in the labeler's event log */
-interface OzoneStatusInfo {
-  readonly labelerDid: string
-  /** the position Kafka holds everything before (what is saved) */
-  readonly safe: OzonePosition | undefined
-  readonly trackedIds: number
-  readonly windowShortened: number
-  readonly pages: number
-  readonly eventsRead: number
+/**
+ * The running source's part of the report: its block (under `key`, e.g. `relay`: seqs and
+ * cursor; `tap`: acks) and its fields of the progress line. The source's catalog entry builds
+ * it (src/sources/); the report only places it.
+ */
+export interface SourceStatus {
+  readonly key: string
+  readonly block: Readonly<Record<string, unknown>>
+  readonly progress: Readonly<Record<string, unknown>>
 }
 
 /** What the app knows about its run, beside the metrics. */
 export interface StatusInfo {
-  readonly command: FirehoseCommand
+  readonly command: string
   /** the upstream URL without credentials */
   readonly upstreamUrl: string
   readonly bootstrapServers: readonly string[]
   readonly topic: string
   readonly producerReady: boolean
   readonly startedAtMs: number
-  /** resumable sources: where the cursor is kept (e.g. "kafka topic atkafka-cursors key relay:host"), 'none' */
-  readonly cursorLocation?: string
-  /** resumable sources: the cursor last written to the store this run */
-  readonly savedCursor?: number
-  /** tap: --disable-acks */
-  readonly acksDisabled?: boolean
-  readonly ozone?: OzoneStatusInfo
+  /** the source's block of the report, from the same snapshot */
+  readonly source?: (snapshot: MetricsSnapshot) => SourceStatus
 }
 
 export interface StatusReport {
-  readonly command: FirehoseCommand
+  readonly command: string
   readonly generatedAt: string
   readonly uptimeSeconds: number
   readonly upstream: {
@@ -74,40 +67,6 @@ export interface StatusReport {
   readonly inFlight: number
   /** bytes held by the in-flight window */
   readonly inFlightBytes: number
-  /** relay mode */
-  readonly relay?: {
-    readonly upstreamSeq: number | null
-    /** the seq at or below which Kafka holds everything: what the cursor is saved at */
-    readonly safeCursor: number | null
-    readonly savedCursor: number | null
-    readonly cursorLocation: string
-  }
-  /** ozone-events mode (docs/ozone.md) */
-  readonly ozone?: {
-    readonly labelerDid: string
-    /** every event created before it is in Kafka; null: from the first event */
-    readonly safeCreatedAfter: string | null
-    /** ids at or after it already in Kafka */
-    readonly safeSeenIds: number
-    /** the newest event in Kafka: its id */
-    readonly lastEventId: number | null
-    /** the window edge last written to the store this run (epoch ms), as relay's savedCursor */
-    readonly savedCursor: number | null
-    readonly trackedIds: number
-    readonly windowShortened: number
-    readonly pages: number
-    /** events read, re-reads of the overlap included */
-    readonly eventsRead: number
-    readonly cursorLocation: string
-  }
-  /** Tap mode */
-  readonly tap?: {
-    readonly acksSent: number
-    readonly ackErrors: number
-    readonly unacked: number
-    readonly acksWaiting: number
-    readonly acksDisabled: boolean
-  }
   readonly dropped: Readonly<Record<DropReason, number>>
   readonly filtered: Readonly<Record<string, number>>
   readonly logs: {
@@ -115,7 +74,13 @@ export interface StatusReport {
     /** the last warn/error entries, newest first */
     readonly recent: readonly LogEntry[]
   }
+  /** the source's block, under its key (relay, tap, ozone, …: see SourceStatus; typed where the source declares it) */
+  // biome-ignore lint/suspicious/noExplicitAny: each source's block has its own shape
+  readonly [source: string]: any
 }
+
+/** the source's fields of the progress line, kept beside the report (not in its JSON) */
+const PROGRESS = new WeakMap<StatusReport, Readonly<Record<string, unknown>>>()
 
 export interface StatusInput {
   readonly info: StatusInfo
@@ -148,10 +113,11 @@ export function displayUrl(url: string): string {
 
 export function buildStatusReport(input: StatusInput): StatusReport {
   const { info, snapshot: s, older, nowMs } = input
+  const source = info.source?.(s)
   const rates = ratesBetween(older, sampleOf(s, nowMs))
   const eventMs = Date.parse(s.eventTime)
   const lagSeconds = Number.isFinite(eventMs) ? round(Math.max(0, (nowMs - eventMs) / 1000), 1) : null
-  return {
+  const report: StatusReport = {
     command: info.command,
     generatedAt: new Date(nowMs).toISOString(),
     uptimeSeconds: Math.max(0, Math.floor((nowMs - info.startedAtMs) / 1000)),
@@ -183,26 +149,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
     latestEventTime: Number.isFinite(eventMs) ? s.eventTime : null,
     inFlight: s.inFlight,
     inFlightBytes: s.inFlightBytes,
-    ...(info.command === 'relay'
-      ? {
-          relay: {
-            upstreamSeq: s.upstreamSeq ?? null,
-            safeCursor: s.cursorSeq ?? null,
-            savedCursor: info.savedCursor ?? null,
-            cursorLocation: info.cursorLocation ?? 'none',
-          },
-        }
-      : info.command === 'ozone'
-        ? { ozone: ozoneReport(info) }
-        : {
-            tap: {
-              acksSent: s.acks.ok,
-              ackErrors: s.acks.error,
-              unacked: s.tapEventBuffer,
-              acksWaiting: s.tapAckBuffer,
-              acksDisabled: info.acksDisabled ?? false,
-            },
-          }),
+    ...(source ? { [source.key]: source.block } : {}),
     dropped: s.dropped,
     filtered: s.filtered,
     logs: {
@@ -210,6 +157,8 @@ export function buildStatusReport(input: StatusInput): StatusReport {
       recent: [...(input.logs?.recent ?? [])].reverse(),
     },
   }
+  if (source) PROGRESS.set(report, source.progress)
+  return report
 }
 
 /** The fields of the periodic info line "progress": the rate since the previous line, totals, lag, position. */
@@ -225,36 +174,6 @@ export function progressFields(report: StatusReport): Record<string, unknown> {
     inFlight: report.inFlight,
     inFlightBytes: report.inFlightBytes,
     upstream: report.upstream.state,
-    ...(report.relay
-      ? {
-          upstreamSeq: report.relay.upstreamSeq,
-          cursor: report.relay.safeCursor,
-          savedCursor: report.relay.savedCursor,
-        }
-      : {}),
-    ...(report.tap ? { acksSent: report.tap.acksSent, unacked: report.tap.unacked } : {}),
-    ...(report.ozone
-      ? {
-          createdAfter: report.ozone.safeCreatedAfter,
-          lastEventId: report.ozone.lastEventId,
-          trackedIds: report.ozone.trackedIds,
-        }
-      : {}),
-  }
-}
-
-function ozoneReport(info: StatusInfo): NonNullable<StatusReport['ozone']> {
-  const o = info.ozone
-  return {
-    labelerDid: o?.labelerDid ?? '',
-    safeCreatedAfter: o?.safe?.createdAfter ?? null,
-    safeSeenIds: o?.safe?.seen.length ?? 0,
-    lastEventId: o?.safe?.last?.id ?? null,
-    savedCursor: info.savedCursor ?? null,
-    trackedIds: o?.trackedIds ?? 0,
-    windowShortened: o?.windowShortened ?? 0,
-    pages: o?.pages ?? 0,
-    eventsRead: o?.eventsRead ?? 0,
-    cursorLocation: info.cursorLocation ?? 'none',
+    ...PROGRESS.get(report),
   }
 }

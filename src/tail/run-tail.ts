@@ -4,27 +4,13 @@
 // when `out` closes (e.g. piped into `head`).
 import { once } from 'node:events'
 import type { Logger } from 'pino'
-import type { Config } from '../config/schema.ts'
 import { ConfigError } from '../errors.ts'
-import type { KafkaConfig } from '../kafka/kafka-client-options.ts'
 import { consumeTopic, listTopicNames } from './consume.ts'
 import { createTailFilter } from './filter.ts'
 import { formatEvent, formatUnknown } from './format.ts'
 import { parseEventValue } from './read-event.ts'
-import { hasPatterns, selectTopics, type TailTopicsConfig, tailTopicPatterns } from './topics.ts'
-
-export type TailConfig = KafkaConfig &
-  Pick<
-    Config,
-    | 'outputTopic'
-    | 'tailFromBeginning'
-    | 'tailJson'
-    | 'tailDid'
-    | 'tailCollection'
-    | 'tailAction'
-    | 'tailLimit'
-  > &
-  TailTopicsConfig
+import type { TailConfig } from './tail-options.ts'
+import { hasPatterns, selectTopics, tailTopicPatterns } from './topics.ts'
 
 export interface TailDeps {
   readonly logger: Logger

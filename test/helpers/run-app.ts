@@ -1,15 +1,15 @@
 // Runs atkafka in-process against the real test broker, with its logs captured.
 import { Writable } from 'node:stream'
 import { type App, createApp } from '../../src/app.ts'
-import { loadConfig } from '../../src/config/load-config.ts'
-import type { Config, FirehoseCommand } from '../../src/config/schema.ts'
+import { loadConfig } from '../../src/cli/commands.ts'
 import { createLogger } from '../../src/logging/logger.ts'
 import { createRecentLog } from '../../src/logging/recent-log.ts'
+import type { SourceCommand, SourceConfigOf } from '../../src/sources/catalog.ts'
 import { brokerEnv } from './kafka.ts'
 
-export interface RunningApp extends AsyncDisposable {
+export interface RunningApp<K extends SourceCommand = SourceCommand> extends AsyncDisposable {
   readonly app: App
-  readonly config: Config
+  readonly config: SourceConfigOf<K>
   /** parsed JSON log lines so far */
   readonly logs: Record<string, unknown>[]
   /** settles when run() ends */
@@ -34,11 +34,11 @@ export function offlineRelayArgs(
   return named || env.ATKAFKA_EVENT_METADATA !== undefined ? [] : ['--event-metadata=false']
 }
 
-export async function startApp(
-  command: FirehoseCommand,
+export async function startApp<K extends SourceCommand>(
+  command: K,
   args: string[],
   env: Record<string, string> = {},
-): Promise<RunningApp> {
+): Promise<RunningApp<K>> {
   const config = loadConfig(
     command,
     [

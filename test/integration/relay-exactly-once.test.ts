@@ -3,7 +3,7 @@
 // committed cursor, and Tap mode refuses the option.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { loadConfig } from '../../src/config/load-config.ts'
+import { loadConfig } from '../../src/cli/commands.ts'
 import { ConfigError } from '../../src/errors.ts'
 import { readCorpusFrames } from '../helpers/corpus.ts'
 import { compareOps } from '../helpers/delivery.ts'

@@ -5,7 +5,7 @@
 // routed to, once — nothing lost or doubled in any topic.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { loadConfig } from '../../src/config/load-config.ts'
+import { loadConfig } from '../../src/cli/commands.ts'
 import { createTopicRouter } from '../../src/sink/topic-router.ts'
 import { readCorpusFrames } from '../helpers/corpus.ts'
 import {

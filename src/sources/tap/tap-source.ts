@@ -22,7 +22,8 @@
 // Tap forgets each event once written to the socket, so whatever is in flight when atkafka
 // stops or crashes is lost. That mode is lossy by design.
 import type { Logger } from 'pino'
-import type { Config } from '../../config/schema.ts'
+import type { ValuesOf } from '../../config/option.ts'
+import type { SharedConfig } from '../../config/schema.ts'
 import { SourceProtocolError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { HEAP_BYTES_PER_NODE } from '../../events/record-limits.ts'
@@ -36,17 +37,13 @@ import {
 } from '../websocket/reconnecting-socket.ts'
 import { parseTapMessage } from './parse-tap-message.ts'
 import { createPendingAcks } from './pending-acks.ts'
+import type { tapOptions } from './tap-options.ts'
 
 export type TapSourceConfig = Pick<
-  Config,
-  | 'tapHost'
-  | 'tapAdminPassword'
-  | 'disableAcks'
-  | 'reconnectMinMs'
-  | 'reconnectMaxMs'
-  | 'idleTimeoutMs'
-  | 'maxFrameBytes'
->
+  SharedConfig<'stream' | 'socket'>,
+  'reconnectMinMs' | 'reconnectMaxMs' | 'idleTimeoutMs' | 'maxFrameBytes'
+> &
+  ValuesOf<typeof tapOptions>
 
 export interface TapSource extends Source {
   /** events received and not yet acked (the atkafka_tap_event_buffer_size gauge) */

@@ -1,8 +1,8 @@
 // What the config unit tests share: a minimal valid environment, and the problems loadConfig
 // reports for a command line it refuses (a ConfigError's list, one line per bad option).
 import assert from 'node:assert/strict'
-import { loadConfig } from '../../../src/config/load-config.ts'
-import type { Command } from '../../../src/config/option.ts'
+import type { Command } from '../../../src/cli/commands.ts'
+import { loadConfig } from '../../../src/cli/commands.ts'
 import { ConfigError } from '../../../src/errors.ts'
 
 /** the only setting without a default */

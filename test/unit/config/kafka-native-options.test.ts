@@ -2,7 +2,7 @@
 // not take), --topic-routes-max-topics, tail's --topics; bad values are configuration errors.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { loadConfig } from '../../../src/config/load-config.ts'
+import { loadConfig } from '../../../src/cli/commands.ts'
 import { base, problems } from './config-problems.ts'
 
 describe('Kafka-native output options', () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { configurationMarkdown } from '../../../src/config/config-docs.ts'
-import { options } from '../../../src/config/schema.ts'
+import { options } from '../../../src/cli/commands.ts'
+import { configurationMarkdown } from '../../../src/cli/config-docs.ts'
 import { repoRoot } from '../../helpers/fixture-paths.ts'
 
 test('docs/configuration.md is what the schema generates (run `npm run docs`)', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { loadConfig } from '../../../src/config/load-config.ts'
+import { loadConfig } from '../../../src/cli/commands.ts'
 import { ConfigError } from '../../../src/errors.ts'
 import {
   createServiceFilter,

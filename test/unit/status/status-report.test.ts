@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { createMetrics } from '../../../src/metrics/metrics.ts'
+import { relaySource } from '../../../src/sources/relay/relay-plugin.ts'
+import { tapSource } from '../../../src/sources/tap/tap-plugin.ts'
 import {
   buildStatusReport,
   displayUrl,
@@ -11,6 +13,18 @@ import {
 
 const T0 = Date.parse('2026-07-04T12:00:00.000Z')
 
+const cursorLocation = 'kafka topic atkafka-cursors key relay:bsky.network'
+/** the relay's block, as its catalog entry builds it for the app */
+const relayBlock =
+  (saved: number | undefined): StatusInfo['source'] =>
+  (snapshot) =>
+    relaySource.status({
+      config: {} as never,
+      source: undefined,
+      snapshot,
+      cursor: { location: cursorLocation, saved },
+    })
+
 const relayInfo: StatusInfo = {
   command: 'relay',
   upstreamUrl: 'wss://bsky.network',
@@ -18,8 +32,7 @@ const relayInfo: StatusInfo = {
   topic: 'atproto-events',
   producerReady: true,
   startedAtMs: T0 - 90_500,
-  cursorLocation: 'kafka topic atkafka-cursors key relay:bsky.network',
-  savedCursor: 1000,
+  source: relayBlock(1000),
 }
 
 describe('status report', () => {
@@ -90,7 +103,7 @@ describe('status report', () => {
   test('before any event: no rate, no lag, no seq, nothing saved', () => {
     const m = createMetrics()
     const r = buildStatusReport({
-      info: { ...relayInfo, savedCursor: undefined, producerReady: false },
+      info: { ...relayInfo, source: relayBlock(undefined), producerReady: false },
       snapshot: m.snapshot(),
       older: undefined,
       nowMs: T0,
@@ -102,7 +115,7 @@ describe('status report', () => {
       upstreamSeq: null,
       safeCursor: null,
       savedCursor: null,
-      cursorLocation: relayInfo.cursorLocation,
+      cursorLocation,
     })
     assert.equal(r.upstream.state, 'connecting')
     assert.deepEqual(r.logs, { counts: { warn: 0, error: 0, fatal: 0 }, recent: [] })
@@ -129,7 +142,13 @@ describe('status report', () => {
         topic: 't',
         producerReady: true,
         startedAtMs: T0,
-        acksDisabled: false,
+        source: (snapshot) =>
+          tapSource.status({
+            config: { disableAcks: false } as never,
+            source: undefined,
+            snapshot,
+            cursor: { location: 'none', saved: undefined },
+          }),
       },
       snapshot: m.snapshot(),
       older: undefined,

@@ -1,0 +1,81 @@
+// ozone-events' catalog entry: `atkafka ozone-events`, a labeler's moderation events.
+import type { SourcePlugin, Trait } from '../source-plugin.ts'
+import { ozoneCursorCodec } from './ozone-cursor.ts'
+import { ozoneOptions } from './ozone-options.ts'
+import type { OzonePosition } from './ozone-position.ts'
+import type { OzoneSource } from './ozone-source.ts'
+
+// moderation events: their subjects are not firehose accounts to enrich or filter by PDS
+const traits = ['cursor'] as const satisfies readonly Trait[]
+
+export const ozoneSource: SourcePlugin<
+  'ozone',
+  (typeof traits)[number],
+  typeof ozoneOptions,
+  OzoneSource,
+  OzonePosition
+> = {
+  command: 'ozone',
+  // the Go original's command
+  path: ['ozone-events'],
+  summary:
+    'read a labeler’s moderation events from Ozone (queryEvents through the moderator’s PDS) and produce each once to Kafka',
+  traits,
+  options: ozoneOptions,
+  eventKinds: ['moderation'],
+  upstreamUrl: (config) => config.ozonePdsHost,
+  async open(config, { metrics, logger }) {
+    const { createOzoneSource } = await import('./ozone-source.ts')
+    return createOzoneSource(
+      {
+        pdsHost: config.ozonePdsHost,
+        identifier: config.ozoneIdentifier,
+        password: config.ozonePassword,
+        labelerDid: config.ozoneLabelerDid,
+        pollIntervalMs: config.ozonePollIntervalMs,
+        overlapMs: config.ozoneOverlapMs,
+        maxTracked: config.ozoneMaxTracked,
+        pageLimit: config.ozonePageLimit,
+        requestTimeoutMs: config.ozoneRequestTimeoutMs,
+        retryMinMs: config.reconnectMinMs,
+        retryMaxMs: config.reconnectMaxMs,
+        giveUpAfterMs: config.ozoneGiveUpAfterMs,
+        key: config.ozoneKey,
+      },
+      { metrics, logger: logger.child({ component: 'ozone' }) },
+    )
+  },
+  cursor: {
+    codec: ozoneCursorCodec,
+    defaultSourceId: (config) => `ozone:${config.ozoneLabelerDid}`,
+  },
+  status({ source, config, cursor }) {
+    const safe = source?.window?.safe()
+    const block = {
+      labelerDid: source ? config.ozoneLabelerDid : '',
+      // every event created before it is in Kafka; null: from the first event
+      safeCreatedAfter: safe?.createdAfter ?? null,
+      // ids at or after it already in Kafka
+      safeSeenIds: safe?.seen.length ?? 0,
+      // the newest event in Kafka: its id
+      lastEventId: safe?.last?.id ?? null,
+      // the window edge last written to the store this run (epoch ms), as relay's savedCursor
+      savedCursor: cursor.saved ?? null,
+      trackedIds: source?.window?.tracked ?? 0,
+      windowShortened: source?.window?.shortened ?? 0,
+      pages: source?.counts.pages ?? 0,
+      // events read, re-reads of the overlap included
+      eventsRead: source?.counts.read ?? 0,
+      cursorLocation: cursor.location,
+    }
+    return {
+      key: 'ozone',
+      block,
+      progress: {
+        createdAfter: block.safeCreatedAfter,
+        lastEventId: block.lastEventId,
+        trackedIds: block.trackedIds,
+      },
+    }
+  },
+}
