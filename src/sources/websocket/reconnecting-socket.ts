@@ -59,6 +59,8 @@ export interface SocketSession {
 }
 
 const END = Symbol('end')
+/** how long close() waits for the upstream's close frame before dropping the connection */
+const CLOSE_GRACE_MS = 2000
 
 /** A single connection as an async queue of messages. */
 class Connection {
@@ -77,6 +79,8 @@ class Connection {
   #lastSeen = Date.now()
   #heartbeat: NodeJS.Timeout | undefined
   #corked = false
+  /** close() was called: messages still arriving are not read */
+  #closing = false
 
   constructor(url: string, opts: SocketOptions) {
     this.#highWater = opts.highWaterMark ?? 512
@@ -95,6 +99,7 @@ class Connection {
       if (opts.idleTimeoutMs > 0) this.#startHeartbeat(opts.idleTimeoutMs)
     })
     this.#ws.on('message', (data: Buffer, binary: boolean) => {
+      if (this.#closing) return
       this.#lastSeen = Date.now()
       this.#queuedBytes += data.length
       this.#push({ data, binary })
@@ -215,8 +220,21 @@ class Connection {
 
   close() {
     clearInterval(this.#heartbeat)
+    this.#closing = true
     if (this.#ws.readyState === WebSocket.CONNECTING) this.#ws.terminate()
-    else this.#ws.close(1000)
+    else {
+      this.#ws.close(1000)
+      // the upstream's answering close frame has to be read: a socket paused by backpressure
+      // would leave it unread, and ws would hold the connection (and the process, after a
+      // clean stop: `docker stop` then kills it) for its 30 s close timeout. What arrives
+      // before it is dropped (#closing).
+      if (this.#paused) {
+        this.#paused = false
+        this.#ws.resume()
+      }
+      // an upstream that never answers is cut off sooner than ws would
+      setTimeout(() => this.#ws.terminate(), CLOSE_GRACE_MS).unref()
+    }
     this.#push(END)
   }
 }

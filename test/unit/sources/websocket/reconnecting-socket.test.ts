@@ -83,6 +83,38 @@ describe('the read queue', () => {
   })
 })
 
+describe('stopping', () => {
+  test('a connection paused by backpressure still completes the close handshake when the consumer stops', async () => {
+    // before: the paused socket never read the upstream's answering close frame, and ws held the
+    // connection (and the process, after a clean stop) for its 30 s close timeout
+    let closedAt: number | undefined
+    let code: number | undefined
+    const srv = await server((ws) => {
+      for (let i = 0; i < 100; i++) ws.send(Buffer.alloc(256 * 1024, i))
+      ws.on('close', (c) => {
+        code = c
+        closedAt = Date.now()
+      })
+    })
+    const stop = new AbortController()
+    const socket = readSocketBatches({ ...base(srv.url), highWaterBytes: 1024 * 1024 }, stop.signal)
+    try {
+      assert.equal((await socket.next()).done, false)
+      await new Promise((r) => setTimeout(r, 200))
+      const stoppedAt = Date.now()
+      stop.abort()
+      await socket.return(undefined)
+      // well under ws's 30 s: the close frame was answered and read, or the grace cut it off
+      const deadline = stoppedAt + 10_000
+      while (closedAt === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+      assert.ok(closedAt !== undefined, 'the upstream saw the connection end')
+      assert.equal(code, 1000, 'with the close frame atkafka sent')
+    } finally {
+      await srv.close()
+    }
+  })
+})
+
 describe('a message past maxPayload', () => {
   test('ends the connection with a FrameTooLargeError naming the limit, after the messages before it', async () => {
     const srv = await server((ws, n) => {
