@@ -116,7 +116,18 @@ async function composeUp(file: string, env: Record<string, string>) {
       },
     }),
   )
-  const args = ['--project-name', 'atkafka-image-test', '-f', file, '-f', override]
+  const project = 'atkafka-image-test'
+  const args = ['--project-name', project, '-f', file, '-f', override]
+  // what an earlier, interrupted run of this test left (its compose project's label); another
+  // container with the compose file's container_name (a stack of one's own) makes `up` fail
+  const left = await podman(
+    'ps',
+    '--all',
+    '--quiet',
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+  )
+  for (const id of left.stdout.split('\n').filter(Boolean)) await podman('rm', '--force', id)
   const up = await podmanCompose([...args, 'up', '--detach', '--no-deps', '--no-build', 'atkafka'])
   assert.equal(up.code, 0, `podman-compose up: ${up.stderr.slice(-3000)}`)
   // the container is the compose file's: its container_name
