@@ -67,4 +67,8 @@ podman import -q \
   --message "local stand-in for node:24-slim (scripts/image/base.sh)" \
   "$tarball" "$keyed" >/dev/null
 podman tag "$keyed" "$TAG"
+# stand-ins made from other inputs are superseded
+for old in $(podman images --format '{{.Repository}}:{{.Tag}}' localhost/atkafka-node-base); do
+  [ "$old" = "$keyed" ] || podman untag "$old" "$old" 2>/dev/null || true
+done
 log "$TAG is the local stand-in $keyed"
