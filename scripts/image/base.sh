@@ -68,7 +68,11 @@ podman import -q \
   "$tarball" "$keyed" >/dev/null
 podman tag "$keyed" "$TAG"
 # stand-ins made from other inputs are superseded
+# (the listing also names the other tags of the images it matches: node:24-slim is kept)
 for old in $(podman images --format '{{.Repository}}:{{.Tag}}' localhost/atkafka-node-base); do
-  [ "$old" = "$keyed" ] || podman untag "$old" "$old" 2>/dev/null || true
+  case "$old" in
+    "$keyed") ;;
+    localhost/atkafka-node-base:*) podman untag "$old" "$old" 2>/dev/null || true ;;
+  esac
 done
 log "$TAG is the local stand-in $keyed"
