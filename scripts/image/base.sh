@@ -13,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # shellcheck source=scripts/node-env.sh
 ATKAFKA_FORCE_CACHED_NODE=1 source scripts/node-env.sh
+# shellcheck source=scripts/image/podman-env.sh
+source scripts/image/podman-env.sh
 # the npm bundled with Node $ATKAFKA_NODE_VERSION (its CHANGELOG: "deps: upgrade npm to 11.19.0")
 NPM_VERSION=11.19.0
 SUITE=bookworm

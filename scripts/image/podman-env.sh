@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Source this file: podman configured for this machine, for `podman` and for podman-compose
-# alike (scripts/image/test.sh sources it). It writes a containers.conf into .cache/podman/ and
-# points CONTAINERS_CONF at it:
+# alike (scripts/image/test.sh sources it). It writes a containers.conf and a storage.conf into
+# .cache/podman/ and points CONTAINERS_CONF and CONTAINERS_STORAGE_CONF at them:
 #   - runtime runc: podman's default runtime here, crun, refuses this machine's hybrid cgroup
 #     hierarchy ("cgroups in hybrid mode not supported");
 #   - ulimits: nofile at this shell's hard limit, nproc at 4096 (or the hard limit if lower):
@@ -28,5 +28,15 @@ default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=$_atkafka_nproc:
 runtime = "runc"
 CONF
 export CONTAINERS_CONF="$ATKAFKA_CACHE/podman/containers.conf"
+# the storage: overlay in podman's rootful default place (works here; vfs, the fallback, copies
+# every layer in full). Pinned so a machine-wide storage.conf cannot switch it under the cache.
+cat >"$ATKAFKA_CACHE/podman/storage.conf" <<CONF
+# written by scripts/image/podman-env.sh
+[storage]
+driver = "overlay"
+graphroot = "/var/lib/containers/storage"
+runroot = "/run/containers/storage"
+CONF
+export CONTAINERS_STORAGE_CONF="$ATKAFKA_CACHE/podman/storage.conf"
 export BUILDAH_FORMAT=docker
 unset _atkafka_image_root _atkafka_nproc

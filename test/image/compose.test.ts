@@ -28,6 +28,9 @@ const OZONE_SHELL = {
   ATKAFKA_OZONE_LABELER_DID: 'did:plc:ar7c4by46qjdydhdevvrndac',
 }
 
+/** the compose project of these tests (its images and containers are named after it) */
+const project = 'atkafka-image-test'
+
 const files = [
   { file: 'docker-compose.yml', command: ['firehose', 'relay'] },
   { file: 'docker-compose.tap.yml', command: ['firehose', 'tap'] },
@@ -71,7 +74,6 @@ test('podman-compose build: docker-compose.yml builds the atkafka service from t
   // npm ci in the build reaches the registry as scripts/image/build.sh's build does
   const buildArgs = await run('bash', ['scripts/image/build-args.sh'])
   assert.equal(buildArgs.code, 0, buildArgs.stderr)
-  const project = 'atkafka-image-test'
   const built = `localhost/${project}_atkafka:latest`
   t.after(() => podman('untag', built, built))
   const r = await podmanCompose([
@@ -116,7 +118,6 @@ async function composeUp(file: string, env: Record<string, string>) {
       },
     }),
   )
-  const project = 'atkafka-image-test'
   const args = ['--project-name', project, '-f', file, '-f', override]
   // what an earlier, interrupted run of this test left (its compose project's label); another
   // container with the compose file's container_name (a stack of one's own) makes `up` fail
