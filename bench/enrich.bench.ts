@@ -3,13 +3,14 @@
 // pipeline does, without (base) and with eventMetadata; a loopback fake PLC answers the first
 // lookup of each DID. Prints process CPU ns per event (GC included) and the ratio.
 // Usage: node bench/enrich.bench.ts [seconds per case=3] [--event-metadata-did-document=false]
+
+import { createMetrics } from '../src/app-metrics.ts'
 import { loadConfig } from '../src/cli/commands.ts'
 import { encodeEvent } from '../src/encode/encode-event.ts'
 import { createSnowflake } from '../src/encode/snowflake.ts'
 import { createIdentityStageFromConfig } from '../src/enrich/create-identity-stage.ts'
 import type { AtprotoEvent } from '../src/events/atproto-event.ts'
 import type { RawJson } from '../src/events/raw-json.ts'
-import { createMetrics } from '../src/metrics/metrics.ts'
 import { decodeFrame } from '../src/sources/relay/decode-frame.ts'
 import { readCorpusFrames } from '../test/helpers/corpus.ts'
 import { startFakeIdentity } from '../test/helpers/fake-identity.ts'

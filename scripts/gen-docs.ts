@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { configurationMarkdown } from '../src/cli/config-docs.ts'
-import { metricsMarkdown } from '../src/metrics/metrics-docs.ts'
+import { metricsMarkdown } from '../src/cli/metrics-docs.ts'
 
 const root = join(import.meta.dirname, '..')
 writeFileSync(join(root, 'docs/configuration.md'), configurationMarkdown())

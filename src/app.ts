@@ -3,6 +3,7 @@
 // everything in flight reached Kafka) and rejects on a failure that must end the process.
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
+import { createMetrics, type Metrics } from './app-metrics.ts'
 import type { Config } from './config/schema.ts'
 import { type CursorWiring, wireCursor } from './cursor/wire-cursor.ts'
 import { createEventActionIds } from './encode/event-action-id.ts'
@@ -15,7 +16,6 @@ import { type AtkafkaProducer, createProducer } from './kafka/create-producer.ts
 import { ensureTopics, type TopicSpec } from './kafka/ensure-topics.ts'
 import type { RecentLog } from './logging/recent-log.ts'
 import { startOpsServer } from './metrics/http-server.ts'
-import { createMetrics, type Metrics } from './metrics/metrics.ts'
 import { createInFlightWindow } from './pipeline/in-flight-window.ts'
 import { runPipeline } from './pipeline/run-pipeline.ts'
 import type { Sink, Source } from './pipeline/types.ts'
@@ -24,6 +24,7 @@ import { createTransactionalSink } from './sink/kafka/transactional-sink.ts'
 import { createRoutedOutput, type RoutedOutput } from './sink/routed-output.ts'
 import { type CatalogEntry, SOURCES, type SourceCommand, type SourceConfigOf } from './sources/catalog.ts'
 import { startWriterLease, type WriterLease } from './standby/writer-lease.ts'
+import { statusPageHtml } from './status/status-page.ts'
 import type { StatusInfo } from './status/status-report.ts'
 import { startStatusService, statusRoutes } from './status/status-service.ts'
 
@@ -87,7 +88,7 @@ export async function createApp<K extends SourceCommand>(
     {
       registry,
       ready: () => running?.source.connected ?? false,
-      routes: statusRoutes(() => status.report()),
+      routes: statusRoutes(() => status.report(), statusPageHtml(command, entry.statusPage)),
     },
     logger.child({ component: 'http' }),
   ).catch((err: unknown) => {

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config/schema.ts'
 import type { AtkafkaProducer } from '../kafka/create-producer.ts'
-import type { Metrics } from '../metrics/metrics.ts'
+import type { CursorMetrics } from './cursor-metrics.ts'
 import { type CursorSaver, startCursorSaver } from './cursor-saver.ts'
 import type { CursorCodec, CursorOwner, CursorPort, CursorStore } from './cursor-store.ts'
 import { createFileCursorStore } from './file-cursor-store.ts'
@@ -32,7 +32,7 @@ export function wireCursor<P>(
     /** the source's checkpoint */
     checkpoint: () => P | undefined
     upstream: string
-    metrics: Metrics
+    metrics: CursorMetrics
     logger: Logger
   },
 ): CursorWiring<P> {

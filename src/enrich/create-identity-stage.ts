@@ -6,7 +6,8 @@ import type { LookupError } from '../identity/identity-client.ts'
 import { createLookups, type LookupObserver } from '../identity/identity-lookups.ts'
 import { createTokenBucket } from '../identity/token-bucket.ts'
 import { createWorkerIdentityClient } from '../identity/worker-identity-client.ts'
-import type { Metrics } from '../metrics/metrics.ts'
+import type { PipelineMetrics } from '../pipeline/pipeline-metrics.ts'
+import type { IdentityMetrics } from './identity-metrics.ts'
 import { createIdentityStage, type IdentityStage } from './identity-stage.ts'
 
 export type IdentityConfig = Pick<
@@ -31,7 +32,10 @@ export type IdentityConfig = Pick<
 
 export function createIdentityStageFromConfig(
   config: IdentityConfig,
-  deps: { metrics: Metrics; onError: (err: unknown) => void },
+  deps: {
+    metrics: IdentityMetrics & Pick<PipelineMetrics, 'eventFiltered'>
+    onError: (err: unknown) => void
+  },
 ): IdentityStage | undefined {
   const serviceFilter = createServiceFilter({
     matched: config.matchedServices,

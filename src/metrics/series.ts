@@ -86,3 +86,28 @@ export function total(series: CounterSeries): number {
   for (const c of series.children()) sum += c.value
   return sum
 }
+
+/**
+ * A part's series, registered once per registry whoever asks first (two sources may share a
+ * part, e.g. the event-stream gauges): each part of atkafka declares its metrics this way, with
+ * the narrow interface its code calls.
+ */
+export function metricsPart<T>(build: (registry: Registry) => T): (registry: Registry) => T {
+  const made = new WeakMap<Registry, T>()
+  return (registry) => {
+    let part = made.get(registry)
+    if (part === undefined) {
+      part = build(registry)
+      made.set(registry, part)
+    }
+    return part
+  }
+}
+
+/** `label` values as preset label sets of one label */
+export const each = (values: readonly string[]): string[][] => values.map((v) => [v])
+
+/** a gauge of one value, read when scraped */
+export function gauge(registry: Registry, name: string, help: string, read: () => number | undefined): void {
+  gaugeSeries(registry, { name, help }, () => [[{}, read()]])
+}

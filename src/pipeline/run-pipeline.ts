@@ -7,8 +7,8 @@ import type { Logger } from 'pino'
 import { ospreyActionName } from '../events/action-name.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { RawJson } from '../events/raw-json.ts'
-import type { Metrics } from '../metrics/metrics.ts'
 import type { InFlightWindow } from './in-flight-window.ts'
+import type { PipelineMetrics } from './pipeline-metrics.ts'
 import { type OutboundRecord, type ResolvedEvent, recordBytes, type Sink, type Source } from './types.ts'
 
 /** resolves DIDs, filters services, attaches metadata; emits in per-DID order (src/enrich) */
@@ -22,7 +22,7 @@ export interface PipelineStages {
   readonly encode: (event: AtprotoEvent, metadata?: RawJson) => OutboundRecord
   readonly sink: Sink
   readonly window: InFlightWindow
-  readonly metrics: Metrics
+  readonly metrics: PipelineMetrics
   readonly logger: Logger
 }
 

@@ -10,9 +10,9 @@ import { createMicrosClock, isJetstreamEvent } from '../encode/jetstream-event.t
 import { createHeaderBuilder } from '../encode/record-headers.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { RawJson } from '../events/raw-json.ts'
-import type { Metrics } from '../metrics/metrics.ts'
 import { matchesTemplate } from '../output/topic-routes.ts'
 import type { OutboundRecord, Sink } from '../pipeline/types.ts'
+import type { SinkMetrics } from './sink-metrics.ts'
 import { createTopicGate } from './topic-gate.ts'
 import { createTopicRouter } from './topic-router.ts'
 
@@ -43,7 +43,7 @@ type OutputConfig = Pick<
 
 export function createRoutedOutput(
   config: OutputConfig,
-  deps: { snowflake: ActionIds; metrics: Metrics; logger: Logger },
+  deps: { snowflake: ActionIds; metrics: SinkMetrics; logger: Logger },
 ): RoutedOutput {
   const { metrics, logger, snowflake } = deps
   const format = config.outputFormat
@@ -97,7 +97,7 @@ export function createRoutedOutput(
 }
 
 /** messages per topic, counted when the sink has them */
-function countByTopic(sink: Sink, metrics: Metrics): Sink {
+function countByTopic(sink: Sink, metrics: SinkMetrics): Sink {
   return {
     ...(sink.ready ? { ready: () => sink.ready!() } : {}),
     send(records) {

@@ -3,11 +3,12 @@
 // The help, the command line, the config loader and the app are built from this table, so a
 // source missing a part does not compile, and a source not listed here does not exist.
 import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
 import type { OptionTable } from '../config/option.ts'
 import type { SharedKey } from '../config/schema.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import type { Metrics } from '../metrics/metrics.ts'
 import type { Source } from '../pipeline/types.ts'
+import type { UpstreamMetrics } from '../pipeline/upstream-metrics.ts'
 import type { SourceStatus } from '../status/status-report.ts'
 import { ozoneSource } from './ozone/ozone-plugin.ts'
 import { relaySource } from './relay/relay-plugin.ts'
@@ -21,18 +22,19 @@ import { tapSource } from './tap/tap-plugin.ts'
 export interface CatalogEntry
   extends Omit<
     SourcePlugin<string, Trait, OptionTable, Source<unknown>, unknown>,
-    'upstreamUrl' | 'open' | 'cursor' | 'status'
+    'upstreamUrl' | 'open' | 'cursor' | 'status' | 'metrics'
   > {
   readonly optionDefaults?: { readonly [key in SharedKey]?: string }
   readonly eventKinds: readonly AtprotoEvent['kind'][]
   // biome-ignore lint/suspicious/noExplicitAny: erased config
   upstreamUrl(config: any): string
-  // biome-ignore lint/suspicious/noExplicitAny: erased config
-  open(config: any, deps: { metrics: Metrics; logger: Logger }): Promise<Source<any>>
+  readonly metrics: (registry: Registry) => object
+  // biome-ignore lint/suspicious/noExplicitAny: erased config and metrics
+  open(config: any, deps: { metrics: UpstreamMetrics & any; logger: Logger }): Promise<Source<any>>
   // biome-ignore lint/suspicious/noExplicitAny: erased config and position
   readonly cursor: CursorSpec<any, any> | undefined
   // biome-ignore lint/suspicious/noExplicitAny: erased config and source
-  status(context: StatusContext<any, any>): SourceStatus
+  status(context: StatusContext<any, any, any>): SourceStatus
 }
 
 /** keyed by command: an entry under another key than its own command does not compile */
@@ -53,3 +55,10 @@ export type SourceCommand = keyof typeof SOURCES
 
 /** what a source's command is configured with */
 export type SourceConfigOf<K extends SourceCommand> = Parameters<(typeof SOURCES)[K]['open']>[0]
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never
+
+/** every source's own series, as one interface (they are all registered, whichever runs) */
+export type SourcesMetrics = UnionToIntersection<ReturnType<(typeof SOURCES)[SourceCommand]['metrics']>>

@@ -5,12 +5,14 @@
 // help, the command line, the config loader, the app and the status report read the entry;
 // none of them names a source.
 import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
 import type { OptionTable, ValuesOf } from '../config/option.ts'
 import type { SharedConfig, SharedKey } from '../config/schema.ts'
 import type { CursorCodec } from '../cursor/cursor-store.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import type { Metrics, MetricsSnapshot } from '../metrics/metrics.ts'
 import type { Source } from '../pipeline/types.ts'
+import type { UpstreamMetrics } from '../pipeline/upstream-metrics.ts'
+import type { StatusSection } from '../status/status-page.ts'
 import type { SourceStatus } from '../status/status-report.ts'
 
 /**
@@ -38,12 +40,16 @@ export interface CursorSpec<C, P> {
   override?(config: C): P | undefined
 }
 
+/** what a part's series read back as plain numbers */
+export type SnapshotOf<M> = M extends { snapshot(): infer N } ? N : Record<never, never>
+
 /** what the source's status block is built from */
-export interface StatusContext<C, S> {
+export interface StatusContext<C, S, N> {
   readonly config: C
   /** undefined until the run opened it */
   readonly source: S | undefined
-  readonly snapshot: MetricsSnapshot
+  /** its own series' values (see `metrics`) */
+  readonly snapshot: N
   /** where the cursor is kept ('none' without a store) and the last position saved, as a number */
   readonly cursor: { readonly location: string; readonly saved: number | undefined }
 }
@@ -54,6 +60,7 @@ export interface SourcePlugin<
   O extends OptionTable,
   S extends Source<P>,
   P = never,
+  M extends object = Record<never, never>,
 > {
   /** the command's name in the code, the config and the status report (e.g. relay) */
   readonly command: K
@@ -70,10 +77,14 @@ export interface SourcePlugin<
   readonly eventKinds: readonly AtprotoEvent['kind'][]
   /** as configured (the status page shows it, cursor records name it) */
   upstreamUrl(config: SourceConfig<K, T, O>): string
-  /** the source, its module loaded only now */
-  open(config: SourceConfig<K, T, O>, deps: { metrics: Metrics; logger: Logger }): Promise<S>
+  /** its own series and the interface its code reports through (src/metrics/series.ts metricsPart) */
+  readonly metrics: (registry: Registry) => M
+  /** the source, its module loaded only now; it reports its upstream, drops and its own series */
+  open(config: SourceConfig<K, T, O>, deps: { metrics: UpstreamMetrics & M; logger: Logger }): Promise<S>
   /** resumable sources (trait `cursor`) and only they */
   readonly cursor: 'cursor' extends T ? CursorSpec<SourceConfig<K, T, O>, P> : undefined
-  /** its block of the status report and its fields of the progress line */
-  status(context: StatusContext<SourceConfig<K, T, O>, S>): SourceStatus
+  /** its section of the status page: a title and rows over the fields of its block */
+  readonly statusPage: StatusSection
+  /** its block of the status report (under its command) and its fields of the progress line */
+  status(context: StatusContext<SourceConfig<K, T, O>, S, SnapshotOf<M>>): SourceStatus
 }

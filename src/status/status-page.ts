@@ -1,8 +1,48 @@
 // The status page served at / on the metrics port: plain HTML and a small script (/status.js)
 // that polls /status.json every second and fills in the numbers. No external assets; the
-// script writes text only (textContent), never markup from the report.
+// script writes text only (textContent), never markup from the report. The running source's
+// section (its title and rows over its block of the report) comes from its catalog entry.
 
-export const STATUS_PAGE_HTML = `<!doctype html>
+/** one row of a source's section: a label and the field of its block it shows */
+interface StatusRow {
+  readonly label: string
+  /** a field of the source's block (e.g. `upstreamSeq`), or a path in it */
+  readonly field: string
+  /** n: a number, right-aligned; mono: an identifier */
+  readonly class?: 'n' | 'mono'
+  /** how the script shows it (flag: yes/no) */
+  readonly format?: 'flag' | 'bytes' | 'lag' | 'rate'
+}
+
+/** the running source's section of the page */
+export interface StatusSection {
+  readonly title: string
+  readonly rows: readonly StatusRow[]
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+
+function sectionHtml(command: string, section: StatusSection): string {
+  const rows = section.rows.map((r) => {
+    const cls = r.class ? ` class="${r.class}"` : ''
+    const format = r.format ? ` data-format="${r.format}"` : ''
+    return `      <tr><th>${escapeHtml(r.label)}</th><td${cls} data-field="${escapeHtml(`${command}.${r.field}`)}"${format}>…</td></tr>`
+  })
+  return [
+    `  <section data-mode="${escapeHtml(command)}">`,
+    `    <h2>${escapeHtml(section.title)}</h2>`,
+    '    <table>',
+    ...rows,
+    '    </table>',
+    '  </section>',
+  ].join('\n')
+}
+
+/** the page for a run of `command`, with its source's section (its block of the report is under the command's name) */
+export function statusPageHtml(command: string, section: StatusSection): string {
+  const sourceSection = sectionHtml(command, section)
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -61,39 +101,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       <tr><th>in flight (bytes)</th><td class="n" data-field="inFlightBytes" data-format="bytes">…</td></tr>
     </table>
   </section>
-  <section data-mode="relay">
-    <h2>Cursor</h2>
-    <table>
-      <tr><th>upstream seq</th><td class="n" data-field="relay.upstreamSeq">…</td></tr>
-      <tr><th>safe cursor</th><td class="n" data-field="relay.safeCursor">…</td></tr>
-      <tr><th>saved cursor</th><td class="n" data-field="relay.savedCursor">…</td></tr>
-      <tr><th>kept in</th><td class="mono" data-field="relay.cursorLocation">…</td></tr>
-    </table>
-  </section>
-  <section data-mode="ozone">
-    <h2>Ozone position</h2>
-    <table>
-      <tr><th>labeler</th><td class="mono" data-field="ozone.labelerDid">…</td></tr>
-      <tr><th>last event id in Kafka</th><td class="n" data-field="ozone.lastEventId">…</td></tr>
-      <tr><th>window edge (safe)</th><td class="mono" data-field="ozone.safeCreatedAfter">…</td></tr>
-      <tr><th>ids past the edge</th><td class="n" data-field="ozone.safeSeenIds">…</td></tr>
-      <tr><th>window edge (saved, epoch ms)</th><td class="mono" data-field="ozone.savedCursor">…</td></tr>
-      <tr><th>pages read</th><td class="n" data-field="ozone.pages">…</td></tr>
-      <tr><th>events read (with overlap)</th><td class="n" data-field="ozone.eventsRead">…</td></tr>
-      <tr><th>window cut short</th><td class="n" data-field="ozone.windowShortened">…</td></tr>
-      <tr><th>kept in</th><td class="mono" data-field="ozone.cursorLocation">…</td></tr>
-    </table>
-  </section>
-  <section data-mode="tap">
-    <h2>Tap acks</h2>
-    <table>
-      <tr><th>acks sent</th><td class="n" data-field="tap.acksSent">…</td></tr>
-      <tr><th>ack errors</th><td class="n" data-field="tap.ackErrors">…</td></tr>
-      <tr><th>unacked events</th><td class="n" data-field="tap.unacked">…</td></tr>
-      <tr><th>acks waiting</th><td class="n" data-field="tap.acksWaiting">…</td></tr>
-      <tr><th>acks disabled</th><td data-field="tap.acksDisabled" data-format="flag">…</td></tr>
-    </table>
-  </section>
+${sourceSection}
   <section>
     <h2>Upstream</h2>
     <table>
@@ -132,6 +140,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 </body>
 </html>
 `
+}
 
 export const STATUS_PAGE_JS = `'use strict'
 const nf = new Intl.NumberFormat('en-US')

@@ -3,16 +3,20 @@
 // counter sample (for the rate) and the time.
 import type { DropReason } from '../errors.ts'
 import type { LogEntry } from '../logging/recent-log.ts'
-import type { MetricsSnapshot, ProducedStatus, UpstreamState } from '../metrics/metrics.ts'
+import type { PipelineSnapshot } from '../pipeline/pipeline-metrics.ts'
+import type { UpstreamSnapshot, UpstreamState } from '../pipeline/upstream-metrics.ts'
+import type { ProducedStatus, SinkSnapshot } from '../sink/sink-metrics.ts'
 import { ratesBetween, type Sample } from './throughput.ts'
 
+/** the counters and gauges the report is built from (the app's metrics snapshot has these and more) */
+export type StatusSnapshot = PipelineSnapshot & UpstreamSnapshot & SinkSnapshot
+
 /**
- * The running source's part of the report: its block (under `key`, e.g. `relay`: seqs and
- * cursor; `tap`: acks) and its fields of the progress line. The source's catalog entry builds
- * it (src/sources/); the report only places it.
+ * The running source's part of the report: its block (under the command's name, e.g. `relay`:
+ * seqs and cursor; `tap`: acks) and its fields of the progress line. The source's catalog
+ * entry builds it (src/sources/); the report only places it.
  */
 export interface SourceStatus {
-  readonly key: string
   readonly block: Readonly<Record<string, unknown>>
   readonly progress: Readonly<Record<string, unknown>>
 }
@@ -27,7 +31,7 @@ export interface StatusInfo {
   readonly producerReady: boolean
   readonly startedAtMs: number
   /** the source's block of the report, from the same snapshot */
-  readonly source?: (snapshot: MetricsSnapshot) => SourceStatus
+  readonly source?: (snapshot: StatusSnapshot) => SourceStatus
 }
 
 export interface StatusReport {
@@ -74,7 +78,7 @@ export interface StatusReport {
     /** the last warn/error entries, newest first */
     readonly recent: readonly LogEntry[]
   }
-  /** the source's block, under its key (relay, tap, ozone, …: see SourceStatus; typed where the source declares it) */
+  /** the source's block, under the command's name (relay, tap, ozone, …: see SourceStatus; typed where the source declares it) */
   // biome-ignore lint/suspicious/noExplicitAny: each source's block has its own shape
   readonly [source: string]: any
 }
@@ -84,7 +88,7 @@ const PROGRESS = new WeakMap<StatusReport, Readonly<Record<string, unknown>>>()
 
 export interface StatusInput {
   readonly info: StatusInfo
-  readonly snapshot: MetricsSnapshot
+  readonly snapshot: StatusSnapshot
   /** the counter sample the rates are measured from */
   readonly older: Sample | undefined
   readonly nowMs: number
@@ -97,7 +101,7 @@ const round = (n: number, digits: number) => {
 }
 const sum = (o: Readonly<Record<string, number>>) => Object.values(o).reduce((a, b) => a + b, 0)
 
-export function sampleOf(snapshot: MetricsSnapshot, atMs: number): Sample {
+export function sampleOf(snapshot: StatusSnapshot, atMs: number): Sample {
   return { atMs, handled: snapshot.handled, produced: snapshot.produced.ok }
 }
 
@@ -149,7 +153,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
     latestEventTime: Number.isFinite(eventMs) ? s.eventTime : null,
     inFlight: s.inFlight,
     inFlightBytes: s.inFlightBytes,
-    ...(source ? { [source.key]: source.block } : {}),
+    ...(source ? { [info.command]: source.block } : {}),
     dropped: s.dropped,
     filtered: s.filtered,
     logs: {

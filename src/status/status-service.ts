@@ -5,13 +5,13 @@
 import type { Logger } from 'pino'
 import type { RecentLog } from '../logging/recent-log.ts'
 import type { Route } from '../metrics/http-server.ts'
-import type { Metrics } from '../metrics/metrics.ts'
-import { STATUS_PAGE_HTML, STATUS_PAGE_JS } from './status-page.ts'
+import { STATUS_PAGE_JS } from './status-page.ts'
 import {
   buildStatusReport,
   progressFields,
   type StatusInfo,
   type StatusReport,
+  type StatusSnapshot,
   sampleOf,
 } from './status-report.ts'
 import { addSample, type Sample } from './throughput.ts'
@@ -27,7 +27,7 @@ export interface StatusService {
 }
 
 export function startStatusService(deps: {
-  readonly metrics: Metrics
+  readonly metrics: { snapshot(): StatusSnapshot }
   readonly info: () => StatusInfo
   readonly recentLog?: RecentLog
   readonly logger: Logger
@@ -85,12 +85,12 @@ const PAGE_HEADERS = {
   'x-content-type-options': 'nosniff',
 }
 
-/** the status page's routes on the ops server: the page, its script, and the report it polls */
-export function statusRoutes(report: () => StatusReport): Record<string, Route> {
+/** the status page's routes on the ops server: the page (status-page.ts), its script, and the report it polls */
+export function statusRoutes(report: () => StatusReport, page: string): Record<string, Route> {
   return {
     '/': {
       headers: { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' },
-      body: () => STATUS_PAGE_HTML,
+      body: () => page,
     },
     '/status.js': {
       headers: { ...PAGE_HEADERS, 'content-type': 'text/javascript; charset=utf-8' },

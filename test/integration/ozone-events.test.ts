@@ -25,6 +25,22 @@ import { startApp, waitFor } from '../helpers/run-app.ts'
 
 const repoRoot = join(import.meta.dirname, '..', '..')
 
+/** a series' value as GET /metrics shows it (0 when the labelled series is absent) */
+async function scraped(
+  app: { http(path: string): Promise<{ body: string }> },
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const { body } = await app.http('/metrics')
+  for (const line of body.split('\n')) {
+    const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line)
+    if (!m || m[1] !== name) continue
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]))
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3])
+  }
+  return 0
+}
+
 function ozoneArgs(world: OzoneWorld, topic: string, extra: string[] = []): string[] {
   return [
     ...atkafkaLogin(world).args,
@@ -254,6 +270,90 @@ describe('atkafka ozone-events → Kafka (real Ozone, PDS, broker)', () => {
     process.stderr.write(
       `ozone-events exactly-once: ${committed.length} committed, ${uncommitted.length} uncommitted records\n`,
     )
+  })
+
+  test('the Ozone series on /metrics and the status page: pages and events read, ids tracked, the window and when it was cut short, failed calls by reason', async () => {
+    // more events than --ozone-max-tracked, all within the overlap: the window must be cut short
+    const have = await allViews(world)
+    if (have.length < 130) await emitBurst(world, 130 - have.length, 16, 'metrics')
+    const expected = await allViews(world)
+    const pageLimit = 25
+    const app = await startApp(
+      'ozone',
+      ozoneArgs(world, uniqueTopic('ozone-metrics'), [
+        '--cursor-store',
+        'none',
+        '--ozone-page-limit',
+        String(pageLimit),
+        '--ozone-max-tracked',
+        '100',
+        '--ozone-overlap-ms',
+        '86400000',
+      ]),
+      atkafkaLogin(world).env,
+    )
+    try {
+      await waitFor(
+        async () => (await scraped(app, 'atkafka_produced_events', { status: 'ok' })) >= expected.length,
+        'every event in Kafka',
+      )
+      // a second pass re-reads the overlap
+      await waitFor(
+        async () => (await scraped(app, 'atkafka_ozone_events_read_total', { read: 'repeat' })) > 0,
+        'a pass over the overlap',
+      )
+      const pages = await scraped(app, 'atkafka_ozone_pages_total')
+      assert.ok(
+        pages >= Math.ceil(expected.length / pageLimit),
+        `${pages} pages for ${expected.length} events`,
+      )
+      assert.equal(await scraped(app, 'atkafka_ozone_events_read_total', { read: 'new' }), expected.length)
+      const tracked = await scraped(app, 'atkafka_ozone_tracked_ids')
+      assert.ok(tracked > 0 && tracked <= 100, `${tracked} ids tracked, at most --ozone-max-tracked`)
+      assert.ok((await scraped(app, 'atkafka_ozone_window_shortened_total')) >= 1, 'the window was cut short')
+      assert.ok((await scraped(app, 'atkafka_ozone_window_seconds')) > 0)
+      const status = JSON.parse((await app.http('/status.json')).body) as StatusReport
+      assert.ok(status.ozone.pages >= pages)
+      assert.ok(status.ozone.windowShortened >= 1)
+      assert.ok(status.ozone.windowSeconds > 0)
+      // every reason is on the page from the start, as on /metrics
+      assert.deepEqual(Object.keys(status.ozone.requestFailures).sort(), [
+        'config',
+        'fatal',
+        'retry',
+        'session',
+        'transport',
+      ])
+      const page = (await app.http('/')).body
+      assert.match(page, /data-field="ozone\.windowSeconds"/)
+    } finally {
+      await app.stop()
+    }
+
+    // a PDS that does not answer: every attempt is a transport failure, counted while it retries
+    const silent = await freePort()
+    const down = await startApp(
+      'ozone',
+      ozoneArgs(world, uniqueTopic('ozone-down'), [
+        '--cursor-store',
+        'none',
+        '--pds-host',
+        `http://127.0.0.1:${silent}`,
+      ]),
+      atkafkaLogin(world).env,
+    )
+    try {
+      await waitFor(
+        async () =>
+          (await scraped(down, 'atkafka_ozone_request_failures_total', { reason: 'transport' })) >= 2,
+        'failed calls counted',
+      )
+      const status = JSON.parse((await down.http('/status.json')).body) as StatusReport
+      assert.ok(status.ozone.requestFailures.transport >= 2)
+      assert.equal(await scraped(down, 'atkafka_ozone_pages_total'), 0)
+    } finally {
+      await down.stop()
+    }
   })
 
   test('a wrong password exits 2 naming the option, without the password in the output', async () => {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
+import { createMetrics, type Metrics } from '../../src/app-metrics.ts'
 import { ConfigError } from '../../src/errors.ts'
 import type { ModerationEvent } from '../../src/events/atproto-event.ts'
-import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts'
 import {
   formatOzonePosition,
   type OzonePosition,

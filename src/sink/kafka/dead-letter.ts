@@ -2,8 +2,8 @@
 // a record the broker will never take.
 import type { Logger } from 'pino'
 import { findKafkaError } from '../../kafka/kafka-errors.ts'
-import type { Metrics } from '../../metrics/metrics.ts'
 import type { OutboundRecord } from '../../pipeline/types.ts'
+import type { SinkMetrics } from '../sink-metrics.ts'
 
 export type PermanentReason = 'oversized_message' | 'broker_rejected'
 
@@ -60,7 +60,10 @@ export interface DeadLetterOptions {
 }
 
 /** Where a sink sends what the broker refused for good, and how it counts and logs it. */
-export function createDeadLetters(options: DeadLetterOptions, deps: { metrics: Metrics; logger: Logger }) {
+export function createDeadLetters(
+  options: DeadLetterOptions,
+  deps: { metrics: SinkMetrics; logger: Logger },
+) {
   const { deadLetterTopic, maxMessageBytes } = options
   const replace = (record: OutboundRecord, reason: PermanentReason, detail: string) => {
     deps.logger.warn(

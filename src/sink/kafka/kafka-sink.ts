@@ -13,8 +13,8 @@ import { ProduceAcks } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import { SinkError } from '../../errors.ts'
 import type { AtkafkaProducer } from '../../kafka/create-producer.ts'
-import type { Metrics } from '../../metrics/metrics.ts'
 import { type OutboundRecord, recordBytes, type Sink } from '../../pipeline/types.ts'
+import type { SinkMetrics } from '../sink-metrics.ts'
 import { createDeadLetters, type DeadLetterOptions, isPermanentRecordError, tooBig } from './dead-letter.ts'
 import { createPartitions, type Partitions, partitionKey, produceOutcome } from './partitions.ts'
 import { type Measured, RECORD_OVERHEAD_BYTES, type RequestLimits, requestLength } from './request-bounds.ts'
@@ -69,7 +69,7 @@ export function requestPlanner(options: SinkOptions, partitions: Pick<Partitions
 export function createKafkaSink(
   producer: AtkafkaProducer,
   options: SinkOptions,
-  deps: { metrics: Metrics; logger: Logger },
+  deps: { metrics: SinkMetrics; logger: Logger },
 ): Sink {
   const { metrics, logger } = deps
   const deadLetters = createDeadLetters(options, deps)

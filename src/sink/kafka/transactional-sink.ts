@@ -14,8 +14,8 @@ import type { Logger } from 'pino'
 import type { CursorPort } from '../../cursor/cursor-store.ts'
 import { SinkError } from '../../errors.ts'
 import type { AtkafkaProducer } from '../../kafka/create-producer.ts'
-import type { Metrics } from '../../metrics/metrics.ts'
 import type { Sink } from '../../pipeline/types.ts'
+import type { SinkMetrics } from '../sink-metrics.ts'
 import { createDeadLetters } from './dead-letter.ts'
 import { requestPlanner, type SinkOptions } from './kafka-sink.ts'
 import { createPartitions } from './partitions.ts'
@@ -34,7 +34,7 @@ const FRESH_PRODUCER = { producerId: -1n, producerEpoch: -1 }
 export function createTransactionalSink<P>(
   producer: AtkafkaProducer,
   options: TransactionalSinkOptions,
-  deps: { metrics: Metrics; logger: Logger; cursor: CursorPort<P> },
+  deps: { metrics: SinkMetrics; logger: Logger; cursor: CursorPort<P> },
 ): Sink {
   const { metrics, logger, cursor } = deps
   const deadLetters = createDeadLetters(options, deps)

@@ -17,11 +17,18 @@
 // FrameTooLarge upstream error, and a connection without progress, so the backoff grows.
 import type { Logger } from 'pino'
 import { SourceProtocolError } from '../../errors.ts'
-import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
+import type { UpstreamMetrics } from '../../pipeline/upstream-metrics.ts'
 import { FrameTooLargeError, readSocketBatches } from '../websocket/reconnecting-socket.ts'
+import type { EventStreamMetrics } from './event-stream-metrics.ts'
 import { createSeqTracker, type SeqTracker } from './seq-tracker.ts'
-import type { DecodedFrame } from './stream-frame.ts'
+import {
+  type DecodedFrame,
+  isStreamMessage,
+  readStreamFrame,
+  type StreamLexicon,
+  type StreamMessage,
+} from './stream-frame.ts'
 
 /** what makes one event stream what it is */
 export interface EventStreamSpec {
@@ -29,8 +36,10 @@ export interface EventStreamSpec {
   readonly name: string
   /** the subscription's XRPC method, e.g. com.atproto.sync.subscribeRepos */
   readonly method: string
-  /** one binary frame → its events, drops, seq or error (never throws) */
-  decode(bytes: Uint8Array, receivedAt: () => string): DecodedFrame
+  /** the stream's message types and how large each body may be */
+  readonly lexicon: StreamLexicon
+  /** a message whose framing is read (stream-frame.ts) → its events, drops and seq (never throws) */
+  decodeMessage(message: StreamMessage, receivedAt: () => string): DecodedFrame
 }
 
 export interface EventStreamConfig {
@@ -62,7 +71,7 @@ const noop = () => {}
 export function createEventStreamSource(
   spec: EventStreamSpec,
   config: EventStreamConfig,
-  deps: { metrics: Metrics; logger: Logger; now?: () => string },
+  deps: { metrics: UpstreamMetrics & EventStreamMetrics; logger: Logger; now?: () => string },
 ): EventStreamSource {
   const { metrics, logger } = deps
   const { name } = spec
@@ -144,7 +153,15 @@ export function createEventStreamSource(
           logger.warn({ bytes: message.data.length }, `text frame on the ${name} stream; dropped`)
           continue
         }
-        const frame = spec.decode(message.data, now)
+        const read = readStreamFrame(message.data, spec.lexicon)
+        let frame: DecodedFrame
+        if (isStreamMessage(read)) {
+          metrics.upstreamFrame(spec.lexicon.types.has(read.type) ? read.type : 'unknown')
+          frame = spec.decodeMessage(read, now)
+        } else {
+          metrics.upstreamFrame(read.error ? 'error' : 'unreadable')
+          frame = read
+        }
         for (const drop of frame.drops) {
           metrics.eventDropped(drop.reason)
           logger.warn({ seq: frame.seq, reason: drop.reason, err: drop.message }, 'dropped upstream data')

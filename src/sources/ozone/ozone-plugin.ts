@@ -1,6 +1,7 @@
 // ozone-events' catalog entry: `atkafka ozone-events`, a labeler's moderation events.
 import type { SourcePlugin, Trait } from '../source-plugin.ts'
 import { ozoneCursorCodec } from './ozone-cursor.ts'
+import { ozoneMetrics } from './ozone-metrics.ts'
 import { ozoneOptions } from './ozone-options.ts'
 import type { OzonePosition } from './ozone-position.ts'
 import type { OzoneSource } from './ozone-source.ts'
@@ -13,7 +14,8 @@ export const ozoneSource: SourcePlugin<
   (typeof traits)[number],
   typeof ozoneOptions,
   OzoneSource,
-  OzonePosition
+  OzonePosition,
+  ReturnType<typeof ozoneMetrics>
 > = {
   command: 'ozone',
   // the Go original's command
@@ -23,6 +25,7 @@ export const ozoneSource: SourcePlugin<
   traits,
   options: ozoneOptions,
   eventKinds: ['moderation'],
+  metrics: ozoneMetrics,
   upstreamUrl: (config) => config.ozonePdsHost,
   async open(config, { metrics, logger }) {
     const { createOzoneSource } = await import('./ozone-source.ts')
@@ -49,7 +52,25 @@ export const ozoneSource: SourcePlugin<
     codec: ozoneCursorCodec,
     defaultSourceId: (config) => `ozone:${config.ozoneLabelerDid}`,
   },
-  status({ source, config, cursor }) {
+  statusPage: {
+    title: 'Ozone position',
+    rows: [
+      { label: 'labeler', field: 'labelerDid', class: 'mono' },
+      { label: 'last event id in Kafka', field: 'lastEventId', class: 'n' },
+      { label: 'window edge (safe)', field: 'safeCreatedAfter', class: 'mono' },
+      { label: 'ids past the edge', field: 'safeSeenIds', class: 'n' },
+      { label: 'window edge (saved, epoch ms)', field: 'savedCursor', class: 'mono' },
+      { label: 'pages read', field: 'pages', class: 'n' },
+      { label: 'events read (with overlap)', field: 'eventsRead', class: 'n' },
+      { label: 'window cut short', field: 'windowShortened', class: 'n' },
+      { label: 'read pass starts back (s)', field: 'windowSeconds', class: 'n' },
+      { label: 'failed calls: transient', field: 'requestFailures.retry', class: 'n' },
+      { label: 'failed calls: session renewed', field: 'requestFailures.session', class: 'n' },
+      { label: 'failed calls: no answer', field: 'requestFailures.transport', class: 'n' },
+      { label: 'kept in', field: 'cursorLocation', class: 'mono' },
+    ],
+  },
+  status({ source, config, cursor, snapshot }) {
     const safe = source?.window?.safe()
     const block = {
       labelerDid: source ? config.ozoneLabelerDid : '',
@@ -67,9 +88,11 @@ export const ozoneSource: SourcePlugin<
       // events read, re-reads of the overlap included
       eventsRead: source?.counts.read ?? 0,
       cursorLocation: cursor.location,
+      // from its series (ozone-metrics.ts), as /metrics shows them
+      windowSeconds: snapshot.ozoneWindowSeconds ?? null,
+      requestFailures: snapshot.ozoneRequestFailures,
     }
     return {
-      key: 'ozone',
       block,
       progress: {
         createdAfter: block.safeCreatedAfter,

@@ -15,13 +15,14 @@
 // (exit 2) naming the option; past the first page the same answers are retried like
 // transient ones; failing for longer than giveUpAfterMs ends the run (exit 1).
 import type { Logger } from 'pino'
-import { ConfigError, type DropReason, SourceConnectionError, SourceProtocolError } from '../../errors.ts'
+import { ConfigError, SourceConnectionError, SourceProtocolError } from '../../errors.ts'
 import type { ModerationEvent } from '../../events/atproto-event.ts'
-import type { UpstreamState } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
+import type { UpstreamMetrics } from '../../pipeline/upstream-metrics.ts'
 import { backoffDelay, pause } from '../backoff.ts'
 import { checkModEventView, type OzoneKey, toModerationEvent } from './mod-event-view.ts'
 import { type Failure, type FailureContext, queryFailure } from './ozone-failures.ts'
+import type { OzoneMetrics } from './ozone-metrics.ts'
 import type { OzonePosition } from './ozone-position.ts'
 import { createOzoneSession, OzoneFailure, type OzoneSession } from './ozone-session.ts'
 import { createOzoneWindow, type OzoneWindow } from './ozone-window.ts'
@@ -47,16 +48,8 @@ export interface OzoneSourceConfig {
   readonly key: OzoneKey
 }
 
-/** what the source reports; Metrics satisfies it (the ozone* extras are optional) */
-export interface OzoneSourceMetrics {
-  upstreamState(source: string, state: UpstreamState): void
-  reconnected(source: string): void
-  upstreamError(name: string): void
-  eventDropped(reason: DropReason, count?: number): void
-  ozonePage?(events: number, fresh: number): void
-  ozoneRequestFailed?(kind: Failure['kind'] | 'transport'): void
-  ozoneWindow?(tracked: number, shortened: number): void
-}
+/** what the source reports: its upstream and drops, and its own series (ozone-metrics.ts) */
+export type OzoneSourceMetrics = UpstreamMetrics & OzoneMetrics
 
 export interface OzoneSource extends Source<OzonePosition> {
   /** the window's safe position: what the cursor is saved at */
@@ -152,7 +145,7 @@ export function createOzoneSource(
           // renew once for this token and ask again at once
           renewedFor = token
           session.invalidate(token)
-          metrics.ozoneRequestFailed?.('session')
+          metrics.ozoneRequestFailed('session')
           logger.info({ why: failure.message }, 'session expired; renewing')
           continue
         }
@@ -162,7 +155,7 @@ export function createOzoneSource(
         else if (err instanceof XrpcTransportError) failure = { kind: 'transport', message: err.message }
         else throw err
       }
-      metrics.ozoneRequestFailed?.(failure.kind)
+      metrics.ozoneRequestFailed(failure.kind)
       if (failure.kind === 'fatal') {
         throw new SourceProtocolError(`${failure.message}; labeler=${config.labelerDid}`)
       }
@@ -222,18 +215,25 @@ export function createOzoneSource(
       after ? 'resuming Ozone events' : 'reading Ozone events from the first one',
     )
     while (!signal.aborted) {
-      const createdAfter = w.beginPass(now())
+      const passMs = now()
+      const createdAfter = w.beginPass(passMs)
+      // how far back this pass reads
+      const spanMs = createdAfter === undefined ? undefined : passMs - Date.parse(createdAfter)
+      metrics.ozoneWindow(w.tracked, w.shortened, spanMs)
       let cursor: string | undefined
       for (;;) {
         const page = await fetchPage(createdAfter, cursor, signal)
         if (!page) return
         counts.pages++
         counts.read += page.events.length
-        if (page.events.length === 0) break
+        if (page.events.length === 0) {
+          metrics.ozonePage(0, 0)
+          break
+        }
         const { fresh, ack } = w.admit(checkViews(page.events))
         counts.fresh += fresh.length
-        metrics.ozonePage?.(page.events.length, fresh.length)
-        metrics.ozoneWindow?.(w.tracked, w.shortened)
+        metrics.ozonePage(page.events.length, fresh.length)
+        metrics.ozoneWindow(w.tracked, w.shortened, spanMs)
         const events: ModerationEvent[] = fresh.map((r) => toModerationEvent(r.view, r, config.key))
         yield { events, ack }
         if (!page.cursor || page.events.length < config.pageLimit) break

@@ -27,6 +27,7 @@ import {
   isStreamMessage,
   readStreamFrame,
   type StreamLexicon,
+  type StreamMessage,
 } from '../event-stream/stream-frame.ts'
 import { decodeCommit, MAX_COMMIT_BLOCKS_BYTES } from './decode-commit.ts'
 
@@ -38,15 +39,19 @@ export const MAX_OTHER_BODY_BYTES = 64 * 1024
 const KNOWN_TYPES = new Set(['#commit', '#identity', '#account', '#sync', '#info'])
 
 /** subscribeRepos' message types and the body each may have */
-const SUBSCRIBE_REPOS: StreamLexicon = {
+export const SUBSCRIBE_REPOS: StreamLexicon = {
   types: KNOWN_TYPES,
   maxBodyBytes: (type) => (type === '#commit' ? MAX_COMMIT_BODY_BYTES : MAX_OTHER_BODY_BYTES),
 }
 
 export function decodeFrame(bytes: Uint8Array, receivedAt: () => string): DecodedFrame {
   const frame = readStreamFrame(bytes, SUBSCRIBE_REPOS)
-  if (!isStreamMessage(frame)) return frame
-  const { type: t, body, seq } = frame
+  return isStreamMessage(frame) ? decodeRepoMessage(frame, receivedAt) : frame
+}
+
+/** a subscribeRepos message whose framing is read → its events */
+export function decodeRepoMessage(message: StreamMessage, receivedAt: () => string): DecodedFrame {
+  const { type: t, body, seq } = message
   const events: AtprotoEvent[] = []
   const drops: DecodeError[] = []
   switch (t) {

@@ -1,5 +1,6 @@
 // The relay firehose's catalog entry: `atkafka firehose relay`.
 
+import { eventStreamMetrics } from '../event-stream/event-stream-metrics.ts'
 import type { EventStreamSource } from '../event-stream/event-stream-source.ts'
 import { seqCursorCodec } from '../event-stream/seq-cursor.ts'
 import type { SourcePlugin, Trait } from '../source-plugin.ts'
@@ -12,7 +13,8 @@ export const relaySource: SourcePlugin<
   (typeof traits)[number],
   typeof relayOptions,
   EventStreamSource,
-  number
+  number,
+  ReturnType<typeof eventStreamMetrics>
 > = {
   command: 'relay',
   path: ['firehose', 'relay'],
@@ -22,6 +24,7 @@ export const relaySource: SourcePlugin<
   // the Go original looked metadata up for every relay event (and never in Tap mode)
   optionDefaults: { eventMetadata: 'true' },
   eventKinds: ['operation', 'identity', 'account', 'sync', 'info'],
+  metrics: eventStreamMetrics,
   upstreamUrl: (config) => config.relayHost,
   async open(config, { metrics, logger }) {
     const { createRelaySource } = await import('./relay-source.ts')
@@ -32,12 +35,20 @@ export const relaySource: SourcePlugin<
     defaultSourceId: (config) => `relay:${new URL(config.relayHost).host}`,
     override: (config) => config.cursor,
   },
+  statusPage: {
+    title: 'Cursor',
+    rows: [
+      { label: 'upstream seq', field: 'upstreamSeq', class: 'n' },
+      { label: 'safe cursor', field: 'safeCursor', class: 'n' },
+      { label: 'saved cursor', field: 'savedCursor', class: 'n' },
+      { label: 'kept in', field: 'cursorLocation', class: 'mono' },
+    ],
+  },
   status({ snapshot, cursor }) {
     const upstreamSeq = snapshot.upstreamSeq ?? null
     const safeCursor = snapshot.cursorSeq ?? null
     const savedCursor = cursor.saved ?? null
     return {
-      key: 'relay',
       // safeCursor: the seq at or below which Kafka holds everything, what the cursor is saved at
       block: { upstreamSeq, safeCursor, savedCursor, cursorLocation: cursor.location },
       progress: { upstreamSeq, cursor: safeCursor, savedCursor },

@@ -5,7 +5,7 @@
 // at worst arrives after a redelivery (a duplicate in Kafka, never a loss).
 // Metrics: atkafka_acks_sent{status="ok"} once per ack written; {status="error"} once per ack
 // that could not be written when it was due (it then waits, and counts "ok" when written).
-import type { Metrics } from '../../metrics/metrics.ts'
+import type { TapMetrics } from './tap-metrics.ts'
 
 export interface AckSender {
   /** writes a text frame on the current connection; false when there is none */
@@ -27,7 +27,7 @@ export function ackMessage(id: number): string {
 
 export function createPendingAcks(
   sender: AckSender,
-  metrics: Pick<Metrics, 'ackSent' | 'tapAckBuffer'>,
+  metrics: Pick<TapMetrics, 'ackSent' | 'tapAckBuffer'>,
 ): PendingAcks {
   let queue: number[] = []
   let head = 0

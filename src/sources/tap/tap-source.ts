@@ -27,8 +27,8 @@ import type { SharedConfig } from '../../config/schema.ts'
 import { SourceProtocolError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { HEAP_BYTES_PER_NODE } from '../../events/record-limits.ts'
-import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
+import type { UpstreamMetrics } from '../../pipeline/upstream-metrics.ts'
 import {
   FrameTooLargeError,
   readSocketBatches,
@@ -37,6 +37,7 @@ import {
 } from '../websocket/reconnecting-socket.ts'
 import { parseTapMessage } from './parse-tap-message.ts'
 import { createPendingAcks } from './pending-acks.ts'
+import type { TapMetrics } from './tap-metrics.ts'
 import type { tapOptions } from './tap-options.ts'
 
 export type TapSourceConfig = Pick<
@@ -68,7 +69,7 @@ export function basicAuthHeader(password: string): string {
 export function createTapSource(
   config: TapSourceConfig,
   deps: {
-    metrics: Metrics
+    metrics: UpstreamMetrics & TapMetrics
     logger: Logger
     now?: () => number
     /** after the run stops: close the socket when no ack came for this long (default 2 s) */
@@ -185,6 +186,7 @@ export function createTapSource(
             continue
           }
           const parsed = parseTapMessage(message.data.toString('utf8'), receivedAt)
+          metrics.upstreamFrame(parsed.event ? parsed.event.kind : 'unusable')
           if (parsed.drop) {
             metrics.eventDropped(parsed.drop.reason)
             logger.warn(

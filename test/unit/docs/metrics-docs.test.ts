@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { createMetrics } from '../../../src/metrics/metrics.ts'
-import { atkafkaMetrics, metricsMarkdown } from '../../../src/metrics/metrics-docs.ts'
+import { createMetrics } from '../../../src/app-metrics.ts'
+import { atkafkaMetrics, metricsMarkdown } from '../../../src/cli/metrics-docs.ts'
 import { repoRoot } from '../../helpers/fixture-paths.ts'
 
 test('docs/metrics.md is what the metrics registry generates (run `npm run docs`)', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
-import { createMetrics } from '../../../src/metrics/metrics.ts'
+import { createMetrics } from '../../../src/app-metrics.ts'
 import { createDeadLetterRecord, createDeadLetters } from '../../../src/sink/kafka/dead-letter.ts'
 
 const record = (value: string) => ({ topic: 'events', key: 'did:plc:abc', value: Buffer.from(value) })

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { pino } from 'pino'
+import { createMetrics } from '../../../src/app-metrics.ts'
 import type { AtkafkaProducer } from '../../../src/kafka/create-producer.ts'
-import { createMetrics } from '../../../src/metrics/metrics.ts'
 import type { OutboundRecord } from '../../../src/pipeline/types.ts'
 import { createTransactionalSink } from '../../../src/sink/kafka/transactional-sink.ts'
 

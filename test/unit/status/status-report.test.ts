@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { createMetrics } from '../../../src/metrics/metrics.ts'
+import { createMetrics } from '../../../src/app-metrics.ts'
 import { relaySource } from '../../../src/sources/relay/relay-plugin.ts'
 import { tapSource } from '../../../src/sources/tap/tap-plugin.ts'
 import {
@@ -21,7 +21,7 @@ const relayBlock =
     relaySource.status({
       config: {} as never,
       source: undefined,
-      snapshot,
+      snapshot: snapshot as never,
       cursor: { location: cursorLocation, saved },
     })
 
@@ -146,7 +146,7 @@ describe('status report', () => {
           tapSource.status({
             config: { disableAcks: false } as never,
             source: undefined,
-            snapshot,
+            snapshot: snapshot as never,
             cursor: { location: 'none', saved: undefined },
           }),
       },
