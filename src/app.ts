@@ -13,6 +13,7 @@ import { SinkError } from './errors.ts'
 import type { AtprotoEvent } from './events/atproto-event.ts'
 import { createCollectionFilter } from './filters/collection-filter.ts'
 import { type AtkafkaProducer, createProducer } from './kafka/create-producer.ts'
+import { type DeliveryMode, deliveryMode } from './kafka/delivery-mode.ts'
 import { ensureTopics, type TopicSpec } from './kafka/ensure-topics.ts'
 import type { RecentLog } from './logging/recent-log.ts'
 import { startOpsServer } from './metrics/http-server.ts'
@@ -59,6 +60,8 @@ export async function createApp<K extends SourceCommand>(
   const entry: CatalogEntry = SOURCES[command]
   // the shared options the source's audience takes (the others are undefined), as one type
   const config = sourceConfig as unknown as Config
+  // decided once: the producer, the cursor wiring and the sink follow it
+  const mode = deliveryMode(config, entry.cursor !== undefined)
   const startedAtMs = Date.now()
   let running: Running | undefined
   const info = (): StatusInfo => ({
@@ -73,7 +76,12 @@ export async function createApp<K extends SourceCommand>(
         config,
         source: running?.source,
         snapshot,
-        cursor: { location: running?.cursor?.location ?? 'none', saved: running?.cursor?.saved() },
+        cursor: {
+          location: running?.cursor?.location ?? 'none',
+          saved: running?.cursor?.saved(),
+          savedPosition: running?.cursor?.savedPosition(),
+          transactional: mode.kind === 'exactly-once',
+        },
       }),
   })
   const status = startStatusService({
@@ -114,9 +122,15 @@ export async function createApp<K extends SourceCommand>(
       // standby: wait for the writer role; the run stops when it is lost
       const lease = config.standby ? await waitForWriterRole(config, metrics, logger, signal) : undefined
       if (lease === null) return
-      await stream(config, entry, { metrics, registry, logger, lease, output, existing }, signal, (r) => {
-        running = r
-      })
+      await stream(
+        config,
+        entry,
+        { metrics, registry, logger, lease, output, existing, mode },
+        signal,
+        (r) => {
+          running = r
+        },
+      )
     } finally {
       status.stop()
       await server.close()
@@ -135,6 +149,7 @@ async function stream(
     registry: Registry
     logger: Logger
     lease: WriterLease | undefined
+    mode: DeliveryMode
     /** format, headers and topic of each record (sink/routed-output.ts) */
     output: RoutedOutput
     /** the broker's topics after ensureTopics */
@@ -156,16 +171,13 @@ async function stream(
       process.exit(1)
     }, config.shutdownTimeoutMs).unref()
   })
-  const producer = createProducer(
-    config,
-    deps.registry,
-    config.exactlyOnce ? { transactionalId: config.transactionalId } : {},
-  )
+  const { mode } = deps
+  const producer = createProducer(config, deps.registry, mode)
   await producer.metadata({ topics: [...output.topics, config.deadLetterTopic] })
   log.info({ bootstrap: config.bootstrapServers, topic: config.outputTopic }, 'producer ready')
   const source = await entry.open(config, { metrics, logger })
   const cursor = entry.cursor
-    ? wireCursor(config, entry.cursor.codec, {
+    ? wireCursor(config, mode, entry.cursor.codec, {
         producer,
         checkpoint: () => source.checkpoint?.(),
         upstream: entry.upstreamUrl(config),
@@ -175,7 +187,7 @@ async function stream(
     : undefined
   // routed {collection} topics are created on first use, like the output topic
   const sink = output.wrap(
-    createSink(config, producer, { metrics, logger: logger.child({ component: 'sink' }) }, cursor),
+    createSink(config, mode, producer, { metrics, logger: logger.child({ component: 'sink' }) }, cursor),
     deps.existing,
     async (name) => {
       await ensureTopics(config, [likeOutputTopic(config, name)], logger.child({ component: 'topics' }))
@@ -278,9 +290,10 @@ function topicsFor(config: Config, entry: CatalogEntry, output: RoutedOutput): T
   ]
 }
 
-/** exactly-once when the cursor commits in the sink's transactions, else at-least-once */
+/** the sink of the delivery mode: exactly-once commits the cursor in its transactions */
 function createSink(
   config: Config,
+  mode: DeliveryMode,
   producer: AtkafkaProducer,
   deps: { metrics: Metrics; logger: Logger },
   cursor: CursorWiring<unknown> | undefined,
@@ -293,7 +306,8 @@ function createSink(
     maxRequestBytes: config.maxRequestBytes,
     maxBatchBytes: config.maxBatchBytes,
   }
-  if (!cursor?.transactional) return createKafkaSink(producer, options, deps)
+  if (mode.kind === 'at-least-once') return createKafkaSink(producer, options, deps)
+  if (!cursor?.transactional) throw new SinkError('exactly-once needs a source that resumes from a cursor')
   return createTransactionalSink(
     producer,
     { ...options, intervalMs: config.transactionIntervalMs, maxEvents: config.transactionMaxEvents },

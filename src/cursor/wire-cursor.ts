@@ -5,6 +5,7 @@
 import type { Logger } from 'pino'
 import type { Config } from '../config/schema.ts'
 import type { AtkafkaProducer } from '../kafka/create-producer.ts'
+import type { DeliveryMode } from '../kafka/delivery-mode.ts'
 import type { CursorMetrics } from './cursor-metrics.ts'
 import { type CursorSaver, startCursorSaver } from './cursor-saver.ts'
 import type { CursorCodec, CursorOwner, CursorPort, CursorStore } from './cursor-store.ts'
@@ -18,7 +19,9 @@ export interface CursorWiring<P> {
   readonly transactional: CursorPort<P> | undefined
   /** the position the run starts after (the override, else the stored one); starts saving */
   start(override: P | undefined): Promise<P | undefined>
-  /** the last position saved this run, as a number (the status page) */
+  /** the last position saved this run (exactly-once: committed with the last transaction) */
+  savedPosition(): P | undefined
+  /** the same as a number (the status page) */
   saved(): number | undefined
   /** stops the timer and saves the last checkpoint (the transactional sink commits its own) */
   finish(): Promise<void>
@@ -26,6 +29,7 @@ export interface CursorWiring<P> {
 
 export function wireCursor<P>(
   config: Config,
+  mode: DeliveryMode,
   codec: CursorCodec<P>,
   deps: {
     producer: AtkafkaProducer
@@ -50,7 +54,7 @@ export function wireCursor<P>(
   }
   let store: CursorStore<P> | undefined
   let transactional: CursorPort<P> | undefined
-  if (config.exactlyOnce) {
+  if (mode.kind === 'exactly-once') {
     // the config allows --exactly-once with the Kafka store only
     const txnStore = kafka()
     store = txnStore
@@ -89,6 +93,7 @@ export function wireCursor<P>(
       }
       return after
     },
+    savedPosition: () => saved,
     saved: () => (saved === undefined ? undefined : codec.toNumber(saved)),
     async finish() {
       if (!saver) return

@@ -1,4 +1,5 @@
-// The idempotent, acks=all producer with Java-compatible key partitioning.
+// The idempotent, acks=all producer with Java-compatible key partitioning; transactional in
+// exactly-once mode.
 import {
   type CompressionAlgorithmValue,
   compatibilityPartitioner,
@@ -9,6 +10,7 @@ import {
 } from '@platformatic/kafka'
 import * as promClient from 'prom-client'
 import type { Config } from '../config/schema.ts'
+import type { DeliveryMode } from './delivery-mode.ts'
 import { connectionOptions, type KafkaConfig } from './kafka-client-options.ts'
 
 export type ProducerConfig = KafkaConfig & Pick<Config, 'compression' | 'produceRetries'>
@@ -26,7 +28,7 @@ const serializers: Serializers<string, Buffer, Buffer, Buffer> = {
 export function createProducer(
   config: ProducerConfig,
   registry: promClient.Registry,
-  extra: { transactionalId?: string } = {},
+  mode: DeliveryMode = { kind: 'at-least-once' },
 ): AtkafkaProducer {
   return new Producer<string, Buffer, Buffer, Buffer>({
     ...connectionOptions(config),
@@ -42,6 +44,6 @@ export function createProducer(
     retries: config.produceRetries,
     retryDelay: (_client, _op, attempt) => Math.min(10_000, 100 * 2 ** attempt),
     metrics: { registry, client: promClient },
-    ...extra,
+    ...(mode.kind === 'exactly-once' ? { transactionalId: mode.transactionalId } : {}),
   })
 }

@@ -44,14 +44,24 @@ export interface CursorSpec<C, P> {
 export type SnapshotOf<M> = M extends { snapshot(): infer N } ? N : Record<never, never>
 
 /** what the source's status block is built from */
-export interface StatusContext<C, S, N> {
+export interface StatusContext<C, S, N, P = unknown> {
   readonly config: C
   /** undefined until the run opened it */
   readonly source: S | undefined
   /** its own series' values (see `metrics`) */
   readonly snapshot: N
-  /** where the cursor is kept ('none' without a store) and the last position saved, as a number */
-  readonly cursor: { readonly location: string; readonly saved: number | undefined }
+  /**
+   * where the cursor is kept ('none' without a store), and the last position saved this run,
+   * as a number and as itself: with --exactly-once (`transactional`), the position committed
+   * with the last transaction, which a restart resumes after and read_committed consumers see
+   * up to; the source's own checkpoint also counts broker acks inside the open transaction
+   */
+  readonly cursor: {
+    readonly location: string
+    readonly saved: number | undefined
+    readonly savedPosition: P | undefined
+    readonly transactional: boolean
+  }
 }
 
 export interface SourcePlugin<
@@ -86,5 +96,5 @@ export interface SourcePlugin<
   /** its section of the status page: a title and rows over the fields of its block */
   readonly statusPage: StatusSection
   /** its block of the status report (under its command) and its fields of the progress line */
-  status(context: StatusContext<SourceConfig<K, T, O>, S, SnapshotOf<M>>): SourceStatus
+  status(context: StatusContext<SourceConfig<K, T, O>, S, SnapshotOf<M>, P>): SourceStatus
 }

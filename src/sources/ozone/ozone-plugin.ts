@@ -56,7 +56,8 @@ export const ozoneSource: SourcePlugin<
     title: 'Ozone position',
     rows: [
       { label: 'labeler', field: 'labelerDid', class: 'mono' },
-      { label: 'last event id in Kafka', field: 'lastEventId', class: 'n' },
+      { label: 'last event id acknowledged by Kafka', field: 'lastEventIdAcknowledged', class: 'n' },
+      { label: 'last event id committed (--exactly-once)', field: 'lastEventIdCommitted', class: 'n' },
       { label: 'window edge (safe)', field: 'safeCreatedAfter', class: 'mono' },
       { label: 'ids past the edge', field: 'safeSeenIds', class: 'n' },
       { label: 'window edge (saved, epoch ms)', field: 'savedCursor', class: 'mono' },
@@ -72,14 +73,23 @@ export const ozoneSource: SourcePlugin<
   },
   status({ source, config, cursor, snapshot }) {
     const safe = source?.window?.safe()
+    // with --exactly-once the window's safe position counts broker acks inside the open
+    // transaction; what read_committed consumers see, and a restart resumes after, is the
+    // position committed with the last transaction
+    const acknowledged = safe?.last?.id ?? null
+    const committed = cursor.transactional ? (cursor.savedPosition?.last?.id ?? null) : null
     const block = {
       labelerDid: source ? config.ozoneLabelerDid : '',
       // every event created before it is in Kafka; null: from the first event
       safeCreatedAfter: safe?.createdAfter ?? null,
       // ids at or after it already in Kafka
       safeSeenIds: safe?.seen.length ?? 0,
-      // the newest event in Kafka: its id
-      lastEventId: safe?.last?.id ?? null,
+      // the newest event in Kafka as consumers see it (committed with --exactly-once): its id
+      lastEventId: cursor.transactional ? committed : acknowledged,
+      // the newest event the broker acknowledged (with --exactly-once, maybe not committed yet)
+      lastEventIdAcknowledged: acknowledged,
+      // --exactly-once: the newest event committed (null otherwise)
+      lastEventIdCommitted: committed,
       // the window edge last written to the store this run (epoch ms), as relay's savedCursor
       savedCursor: cursor.saved ?? null,
       trackedIds: source?.window?.tracked ?? 0,

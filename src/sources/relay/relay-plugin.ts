@@ -39,8 +39,8 @@ export const relaySource: SourcePlugin<
     title: 'Cursor',
     rows: [
       { label: 'upstream seq', field: 'upstreamSeq', class: 'n' },
-      { label: 'safe cursor', field: 'safeCursor', class: 'n' },
-      { label: 'saved cursor', field: 'savedCursor', class: 'n' },
+      { label: 'safe cursor (acknowledged by Kafka)', field: 'safeCursor', class: 'n' },
+      { label: 'saved cursor (committed, with --exactly-once)', field: 'savedCursor', class: 'n' },
       { label: 'kept in', field: 'cursorLocation', class: 'mono' },
     ],
   },

@@ -22,7 +22,7 @@ const relayBlock =
       config: {} as never,
       source: undefined,
       snapshot: snapshot as never,
-      cursor: { location: cursorLocation, saved },
+      cursor: { location: cursorLocation, saved, savedPosition: saved, transactional: false },
     })
 
 const relayInfo: StatusInfo = {
@@ -147,7 +147,7 @@ describe('status report', () => {
             config: { disableAcks: false } as never,
             source: undefined,
             snapshot: snapshot as never,
-            cursor: { location: 'none', saved: undefined },
+            cursor: { location: 'none', saved: undefined, savedPosition: undefined, transactional: false },
           }),
       },
       snapshot: m.snapshot(),
