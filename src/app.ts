@@ -4,7 +4,7 @@
 import type { Logger } from 'pino'
 import { Registry } from 'prom-client'
 import { createMetrics, type Metrics } from './app-metrics.ts'
-import type { Config } from './config/schema.ts'
+import type { Config, SharedConfig } from './config/schema.ts'
 import { type CursorWiring, wireCursor } from './cursor/wire-cursor.ts'
 import { createEventActionIds } from './encode/event-action-id.ts'
 import { createSnowflake } from './encode/snowflake.ts'
@@ -24,6 +24,7 @@ import { createKafkaSink } from './sink/kafka/kafka-sink.ts'
 import { createTransactionalSink } from './sink/kafka/transactional-sink.ts'
 import { createRoutedOutput, type RoutedOutput } from './sink/routed-output.ts'
 import { type CatalogEntry, SOURCES, type SourceCommand, type SourceConfigOf } from './sources/catalog.ts'
+import type { Trait } from './sources/source-plugin.ts'
 import { startWriterLease, type WriterLease } from './standby/writer-lease.ts'
 import { statusPageHtml } from './status/status-page.ts'
 import type { StatusInfo } from './status/status-report.ts'
@@ -120,7 +121,10 @@ export async function createApp<K extends SourceCommand>(
         logger.child({ component: 'topics' }),
       )
       // standby: wait for the writer role; the run stops when it is lost
-      const lease = config.standby ? await waitForWriterRole(config, metrics, logger, signal) : undefined
+      const lease =
+        config.standby && withTrait(entry, 'standby', config) && withTrait(entry, 'cursor', config)
+          ? await waitForWriterRole(config, metrics, logger, signal)
+          : undefined
       if (lease === null) return
       await stream(
         config,
@@ -176,15 +180,16 @@ async function stream(
   await producer.metadata({ topics: [...output.topics, config.deadLetterTopic] })
   log.info({ bootstrap: config.bootstrapServers, topic: config.outputTopic }, 'producer ready')
   const source = await entry.open(config, { metrics, logger })
-  const cursor = entry.cursor
-    ? wireCursor(config, mode, entry.cursor.codec, {
-        producer,
-        checkpoint: () => source.checkpoint?.(),
-        upstream: entry.upstreamUrl(config),
-        metrics,
-        logger: logger.child({ component: 'cursor' }),
-      })
-    : undefined
+  const cursor =
+    entry.cursor && withTrait(entry, 'cursor', config)
+      ? wireCursor(config, mode, entry.cursor.codec, {
+          producer,
+          checkpoint: () => source.checkpoint?.(),
+          upstream: entry.upstreamUrl(config),
+          metrics,
+          logger: logger.child({ component: 'cursor' }),
+        })
+      : undefined
   // routed {collection} topics are created on first use, like the output topic
   const sink = output.wrap(
     createSink(config, mode, producer, { metrics, logger: logger.child({ component: 'sink' }) }, cursor),
@@ -201,7 +206,7 @@ async function stream(
   const start = cursor ? await cursor.start(entry.cursor?.override?.(config)) : undefined
   const stopOnError = new AbortController()
   // the network's accounts are looked up and filtered by service; other sources' events are not
-  const identity = !entry.traits.includes('firehose')
+  const identity = !withTrait(entry, 'firehose', config)
     ? undefined
     : createIdentityStageFromConfig(config, {
         metrics,
@@ -277,7 +282,7 @@ function topicsFor(config: Config, entry: CatalogEntry, output: RoutedOutput): T
   return [
     ...output.topics.map((name) => likeOutputTopic(config, name)),
     { name: config.deadLetterTopic, partitions: 1, replicationFactor, configs: [] },
-    ...(entry.cursor && config.cursorStore === 'kafka'
+    ...(withTrait(entry, 'cursor', config) && config.cursorStore === 'kafka'
       ? [
           {
             name: config.cursorTopic,
@@ -310,7 +315,7 @@ function createSink(
   if (!cursor?.transactional) throw new SinkError('exactly-once needs a source that resumes from a cursor')
   return createTransactionalSink(
     producer,
-    { ...options, intervalMs: config.transactionIntervalMs, maxEvents: config.transactionMaxEvents },
+    { ...options, intervalMs: mode.intervalMs, maxEvents: mode.maxEvents },
     { ...deps, cursor: cursor.transactional },
   )
 }
@@ -324,7 +329,12 @@ function formatFilter(
 }
 
 /** standby: the lease once this instance is the writer; null if the signal aborted first */
-async function waitForWriterRole(config: Config, metrics: Metrics, logger: Logger, signal: AbortSignal) {
+async function waitForWriterRole(
+  config: Config & SharedConfig<'cursor' | 'standby'>,
+  metrics: Metrics,
+  logger: Logger,
+  signal: AbortSignal,
+) {
   const log = logger.child({ component: 'standby' })
   metrics.writer(false)
   const lease = await startWriterLease(
@@ -340,4 +350,13 @@ async function waitForWriterRole(config: Config, metrics: Metrics, logger: Logge
   if (await lease.acquired(signal)) return lease
   await lease.close()
   return null
+}
+
+/** the running source has the trait, so its config has the options of that audience */
+function withTrait<T extends Trait>(
+  entry: CatalogEntry,
+  trait: T,
+  _config: Config,
+): _config is Config & SharedConfig<T> {
+  return entry.traits.includes(trait)
 }

@@ -457,8 +457,12 @@ export interface Derived {
  */
 export type SharedConfig<A extends string> = ValuesFor<SharedOptions, A> & Derived
 
-/** every shared option, for code that serves several audiences (the app, a sink) */
-export type Config = SharedConfig<string>
+/**
+ * What code that runs any source sees (the app): the options every source takes, and those of
+ * the traits a source may have, each maybe absent (undefined when the running source lacks the trait)
+ */
+export type Config = SharedConfig<'all' | 'stream'> &
+  Partial<Omit<ValuesFor<SharedOptions, string>, keyof SharedConfig<'all' | 'stream'>>>
 
 /**
  * the option values → the loaded values with the defaults that depend on other options;

@@ -3,7 +3,7 @@
 // saved: by a timer while it moves (at-least-once), or inside each transaction of the sink
 // (--exactly-once, the Kafka store).
 import type { Logger } from 'pino'
-import type { Config } from '../config/schema.ts'
+import type { SharedConfig } from '../config/schema.ts'
 import type { AtkafkaProducer } from '../kafka/create-producer.ts'
 import type { DeliveryMode } from '../kafka/delivery-mode.ts'
 import type { CursorMetrics } from './cursor-metrics.ts'
@@ -28,7 +28,7 @@ export interface CursorWiring<P> {
 }
 
 export function wireCursor<P>(
-  config: Config,
+  config: SharedConfig<'all' | 'cursor'>,
   mode: DeliveryMode,
   codec: CursorCodec<P>,
   deps: {

@@ -1,6 +1,6 @@
 // config → the identity stage (or none when neither enrichment nor a service filter is on):
 // the HTTP client (on a worker thread), one rate limit per upstream, one cache per kind, metrics.
-import type { Config } from '../config/schema.ts'
+import type { SharedConfig } from '../config/schema.ts'
 import { createServiceFilter } from '../filters/service-filter.ts'
 import type { LookupError } from '../identity/identity-client.ts'
 import { createLookups, type LookupObserver } from '../identity/identity-lookups.ts'
@@ -11,7 +11,7 @@ import type { IdentityMetrics } from './identity-metrics.ts'
 import { createIdentityStage, type IdentityStage } from './identity-stage.ts'
 
 export type IdentityConfig = Pick<
-  Config,
+  SharedConfig<'firehose'>,
   | 'eventMetadata'
   | 'eventMetadataDidDocument'
   | 'matchedServices'

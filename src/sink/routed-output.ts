@@ -3,7 +3,7 @@
 // create at start, and the sink in front of Kafka's that creates {collection} topics on first
 // use and counts messages per topic. The composition root (app.ts) wires these in.
 import type { Logger } from 'pino'
-import type { Config } from '../config/schema.ts'
+import type { SharedConfig } from '../config/schema.ts'
 import { encodeEvent } from '../encode/encode-event.ts'
 import type { ActionIds } from '../encode/event-action-id.ts'
 import { createMicrosClock, isJetstreamEvent } from '../encode/jetstream-event.ts'
@@ -30,16 +30,12 @@ export interface RoutedOutput {
   wrap(sink: Sink, existing: readonly string[], create: (topic: string) => Promise<void>): Sink
 }
 
+/** the output options every source takes; routes (firehose sources) and the cursor topic (resumable ones) where it has them */
 type OutputConfig = Pick<
-  Config,
-  | 'outputTopic'
-  | 'outputFormat'
-  | 'recordHeaders'
-  | 'topicRoutes'
-  | 'topicRoutesMaxTopics'
-  | 'deadLetterTopic'
-  | 'cursorTopic'
->
+  SharedConfig<'all' | 'stream'>,
+  'outputTopic' | 'outputFormat' | 'recordHeaders' | 'deadLetterTopic'
+> &
+  Partial<Pick<SharedConfig<'firehose' | 'cursor'>, 'topicRoutes' | 'topicRoutesMaxTopics' | 'cursorTopic'>>
 
 export function createRoutedOutput(
   config: OutputConfig,
@@ -51,7 +47,10 @@ export function createRoutedOutput(
   const routes = config.topicRoutes
   const route = createTopicRouter(routes, {
     defaultTopic: config.outputTopic,
-    reserved: [config.deadLetterTopic, config.cursorTopic],
+    reserved:
+      config.cursorTopic === undefined
+        ? [config.deadLetterTopic]
+        : [config.deadLetterTopic, config.cursorTopic],
   })
   const headers =
     config.recordHeaders === 'all' || config.recordHeaders.length > 0
@@ -75,7 +74,8 @@ export function createRoutedOutput(
         defaultTopic: config.outputTopic,
         ready: [config.outputTopic, ...(routes?.literalTopics ?? []), ...made],
         templateTopicsAtStart: made.length,
-        maxTemplateTopics: config.topicRoutesMaxTopics,
+        // templates come with --topic-routes, and its cap with it
+        maxTemplateTopics: config.topicRoutesMaxTopics ?? 0,
         create: async (topic) => {
           await create(topic)
           logger.info({ topic }, 'routed topic created')
