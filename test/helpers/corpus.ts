@@ -1,12 +1,13 @@
-// Reader for the recorded relay/Jetstream corpus (../shared/fixtures/jetstream-corpus; see its
+// Reader for the recorded relay/Jetstream corpus (test/fixtures/jetstream-corpus; see its
 // README): 150 live subscribeRepos frames and production Jetstream's v1 JSON for the same events.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { zstdDecompressSync } from 'node:zlib'
 import { corpusDir } from './fixture-paths.ts'
 
-/** frames.bin: a sequence of [u32 little-endian length][frame bytes]; each frame is a view of one fresh buffer */
+/** frames.bin.zst (upstream's file, unchanged): zstd of a sequence of [u32 little-endian length][frame bytes]; each frame is a view of one fresh buffer */
 export function readCorpusFrames(): Uint8Array[] {
-  const file = readFileSync(join(corpusDir, 'frames.bin'))
+  const file = zstdDecompressSync(readFileSync(join(corpusDir, 'frames.bin.zst')))
   const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const frames: Uint8Array[] = []
@@ -22,7 +23,6 @@ export function readCorpusFrames(): Uint8Array[] {
   return frames
 }
 
-/** expected_v1.jsonl: one production Jetstream v1 event per line, parsed */
 /** One line of expected_v1.jsonl: production Jetstream v1's JSON for a corpus event. */
 export interface JetstreamEvent {
   did: string

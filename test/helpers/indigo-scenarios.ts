@@ -1,4 +1,4 @@
-// indigo's relay test scenarios and live #commit bodies (../shared/fixtures/indigo; see its
+// indigo's relay test scenarios and live #commit bodies (test/fixtures/indigo; see its
 // README), turned from DAG-JSON into subscribeRepos wire frames: encode(header) ++ encode(body).
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,5 +1,5 @@
 // `--format jetstream` against production Jetstream: the 150 recorded relay frames
-// (../shared/fixtures/jetstream-corpus), decoded as the relay source decodes them and encoded by
+// (test/fixtures/jetstream-corpus), decoded as the relay source decodes them and encoded by
 // the jetstream encoder, equal byte for byte after key-order normalisation every line that
 // production Jetstream v1 served for the same events, except `time_us` (Jetstream's own clock).
 import assert from 'node:assert/strict'

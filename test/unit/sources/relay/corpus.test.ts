@@ -1,5 +1,5 @@
 // The 150 recorded live relay frames, decoded and compared with what production Jetstream
-// served for the same events (../shared/fixtures/jetstream-corpus).
+// served for the same events (test/fixtures/jetstream-corpus).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import type { AtprotoEvent, OperationEvent } from '../../../../src/events/atproto-event.ts'
