@@ -78,13 +78,10 @@ async function main(argv: string[]): Promise<void> {
   logger.info({ version: pkg.version, command, config: printableConfig(command, config) }, 'starting')
   const stop = new AbortController()
   let forced: NodeJS.Timeout | undefined
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stop.signal.aborted) {
-      logger.warn({ signal: sig }, 'second signal; exiting now')
-      process.exit(1)
-    }
+  /** starts the drain (once): stop reading, let in-flight events reach Kafka within the deadline */
+  const shutDown = (cause: Record<string, unknown>) => {
     logger.info(
-      { signal: sig, deadlineMs: streamConfig.shutdownTimeoutMs },
+      { ...cause, deadlineMs: streamConfig.shutdownTimeoutMs },
       'shutting down: draining in-flight events',
     )
     stop.abort()
@@ -98,11 +95,25 @@ async function main(argv: string[]): Promise<void> {
     }, streamConfig.shutdownTimeoutMs)
     forced.unref()
   }
+  // only a signal sent while draining is a second signal: a human insisting (Ctrl-C twice)
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      logger.warn({ signal: sig }, 'second signal; exiting now')
+      process.exit(1)
+    }
+    shutDown({ signal: sig })
+  }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
   const unwatch = stopWithNpm((parentPid) => {
+    if (stop.signal.aborted) {
+      // a process-group SIGTERM (systemd's default, `kill -TERM -- -PGID`) reaches npm, its shell
+      // and atkafka at once: npm dies at once, atkafka is already draining and goes on
+      logger.info({ parentPid }, 'the npm process that started atkafka is gone; the drain goes on')
+      return
+    }
     logger.warn({ parentPid }, 'the npm process that started atkafka is gone')
-    onSignal('SIGTERM')
+    shutDown({ parentPid })
   })
   try {
     const app = await createApp(command, streamConfig, { logger, recentLog })
@@ -130,7 +141,8 @@ async function tail(config: TailConfig): Promise<void> {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
-  const unwatch = stopWithNpm(onSignal)
+  // npm gone is not a second signal: tail may already be stopping
+  const unwatch = stopWithNpm(() => stop.abort())
   try {
     const { runTail } = await import('../tail/run-tail.ts')
     const printed = await runTail(config, { logger, out: process.stdout, signal: stop.signal })

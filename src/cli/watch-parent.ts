@@ -5,6 +5,9 @@
 // polls its parent pid and stops as on SIGTERM once the parent is gone. Run directly (the
 // installed bin, `node dist/cli/main.js` in the image) signals reach atkafka itself, and a
 // deliberately detached run (`nohup atkafka … &`) is left alone.
+// The parent being gone is not a signal: a process-group SIGTERM (systemd's default, `kill -TERM
+// -- -PGID`) reaches npm, its shell and atkafka at once, so npm is gone while atkafka is already
+// draining; onGone must then let the drain finish (run-cli.ts), not count it as a second signal.
 
 /** whether npm (npx, npm exec, npm start / run) started this process */
 export function startedByNpm(env: NodeJS.ProcessEnv): boolean {

@@ -4,7 +4,7 @@
 // exit code 2 and how to get the right one, before serving anything.
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -13,6 +13,7 @@ import { readCorpusFrames } from '../helpers/corpus.ts'
 import { type FakeRelay, startFakeRelay } from '../helpers/fake-relay.ts'
 import { repoRoot } from '../helpers/fixture-paths.ts'
 import { freePort } from '../helpers/free-port.ts'
+import { assertStoppedCleanly, atkafkaPid, stopByGroupSigterm, withoutNpmEnv } from '../helpers/group-stop.ts'
 import { brokerEnv, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/run-app.ts'
 
@@ -30,21 +31,6 @@ const portFree = (port: number) =>
   })
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`)
-
-/** the pid of the node process running atkafka with this metrics port (npx runs it two levels down) */
-function atkafkaPid(port: number): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    let argv: string[]
-    try {
-      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
-    } catch {
-      continue
-    }
-    if (/(^|\/)node$/.test(argv[0] ?? '') && argv.includes(`127.0.0.1:${port}`)) return Number(entry)
-  }
-  return undefined
-}
 
 interface Started {
   readonly child: ChildProcess
@@ -128,6 +114,33 @@ describe('the CLI as a process', { skip: process.platform !== 'linux' && 'reads 
       if (way.command === 'npx') assert.match(output(), /the npm process that started atkafka is gone/)
     })
   }
+})
+
+// systemd's default (KillMode=control-group) and `kill -TERM -- -PGID`: SIGTERM to every process
+// of the group at once. Under npx, npm and its shell die while atkafka drains; atkafka noticing
+// that its npm is gone must not cut the drain short (see test/helpers/group-stop.ts)
+describe('a process-group SIGTERM', { skip: process.platform !== 'linux' && 'reads /proc, prctl' }, () => {
+  test('npx atkafka: atkafka finishes its drain and exits 0 though npm is gone; Kafka holds what was sent', async (t) => {
+    const stop = await stopByGroupSigterm(t, {
+      command: 'npx',
+      args: ['--no', '--', 'atkafka'],
+      env: process.env,
+    })
+    t.diagnostic(`reaped: ${JSON.stringify(stop.reaped)}`)
+    assertStoppedCleanly(stop, true)
+  })
+
+  test('node dist/cli/main.js (the image): drains and exits 0; Kafka holds what was sent', {
+    skip: !existsSync(dist) && 'dist/ not built (npm run build)',
+  }, async (t) => {
+    const stop = await stopByGroupSigterm(t, {
+      command: process.execPath,
+      args: [...shippedNodeFlags, dist],
+      env: withoutNpmEnv(process.env),
+    })
+    assert.equal(stop.reaped.length, 1, 'one process: node itself')
+    assertStoppedCleanly(stop, false)
+  })
 })
 
 /** a Node.js older than package.json asks for: the system one, not the one scripts/node-env.sh put first */

@@ -40,7 +40,8 @@ function listedHashes(readme: string): Map<string, string> | undefined {
 describe('test/fixtures', () => {
   test('holds the three folders the tests read, each listed in the index', () => {
     for (const name of ['jetstream-corpus', 'interop', 'indigo']) assert.ok(folders.includes(name), name)
-    for (const name of folders) assert.match(index, new RegExp(`\\| \\[\`${name}/\`\\]\\(${name}/README\\.md\\)`), name)
+    for (const name of folders)
+      assert.match(index, new RegExp(`\\| \\[\`${name}/\`\\]\\(${name}/README\\.md\\)`), name)
   })
 
   for (const name of folders) {
