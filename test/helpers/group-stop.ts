@@ -76,7 +76,13 @@ async function metricValue(port: number, name: string): Promise<number | undefin
  */
 export async function stopByGroupSigterm(
   t: TestContext,
-  way: { readonly command: string; readonly args: readonly string[]; readonly env: NodeJS.ProcessEnv },
+  way: {
+    readonly command: string
+    readonly args: readonly string[]
+    readonly env: NodeJS.ProcessEnv
+    /** default: the checkout */
+    readonly cwd?: string
+  },
 ): Promise<GroupStop> {
   const manifest = readCorpusManifest()
   // seqs 1…150, as compareOps counts them
@@ -118,7 +124,7 @@ export async function stopByGroupSigterm(
       '--shutdown-timeout-ms',
       '300000',
     ],
-    { cwd: repoRoot, env: way.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
+    { cwd: way.cwd ?? repoRoot, env: way.env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
   )
   let output = ''
   child.stdout?.on('data', (d: Buffer) => {
