@@ -1,11 +1,11 @@
-// The one event type past the sources. Sources (relay firehose, Tap, Ozone) decode their wire
+// The one event type past the sources. Sources (relay firehose, Tap, Jetstream v2, Ozone) decode their wire
 // formats into these; everything downstream (filter, enrich, encode, sink) sees only these.
 
 /** A record operation: one per op of a relay #commit, one per Tap record event. */
 export interface OperationEvent {
   readonly kind: 'operation'
   readonly did: string
-  /** relay seq of the #commit this op came from; absent for Tap */
+  /** relay seq of the #commit this op came from; Jetstream v2: its seq of the op; absent for Tap */
   readonly seq?: number
   /** relay only: 0-based index of this op among its #commit's ops (with seq, the op's identity) */
   readonly opIndex?: number
@@ -26,8 +26,17 @@ export interface OperationEvent {
    * Tap: the parsed JSON. Absent for deletes.
    */
   readonly record?: unknown
-  /** Tap only: true for live events, false for backfill */
+  /** Tap and Jetstream v2: true for live events, false for backfill (Tap) or the archive (Jetstream v2) */
   readonly live?: boolean
+}
+
+/**
+ * Jetstream v2 wraps the relay's #identity/#account/#sync verbatim: beside Jetstream's own seq
+ * and time (the event's `seq` and `time`), the relay's.
+ */
+interface RelayStamp {
+  readonly seq: number
+  readonly time: string
 }
 
 interface IdentityEvent {
@@ -42,6 +51,10 @@ interface IdentityEvent {
   readonly isActive?: boolean
   /** Tap only */
   readonly status?: string
+  /** Jetstream v2: true live, false from the archive */
+  readonly live?: boolean
+  /** Jetstream v2: the relay's seq and time of the wrapped event */
+  readonly relay?: RelayStamp
 }
 
 interface AccountEvent {
@@ -51,6 +64,10 @@ interface AccountEvent {
   readonly time: string
   readonly active: boolean
   readonly status?: string
+  /** Jetstream v2: true live, false from the archive */
+  readonly live?: boolean
+  /** Jetstream v2: the relay's seq and time of the wrapped event */
+  readonly relay?: RelayStamp
 }
 
 interface SyncEvent {
@@ -59,6 +76,10 @@ interface SyncEvent {
   readonly seq: number
   readonly rev: string
   readonly time: string
+  /** Jetstream v2: true live, false from the archive */
+  readonly live?: boolean
+  /** Jetstream v2: the relay's seq and time of the wrapped event */
+  readonly relay?: RelayStamp
 }
 
 /** relay #info (e.g. OutdatedCursor); has no DID and no seq */
