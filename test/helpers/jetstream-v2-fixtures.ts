@@ -155,3 +155,47 @@ export interface TruthAccount {
 export function worldTruth(): TruthAccount[] {
   return JSON.parse(fixtureBytes('truth/world_truth.json.zst').toString('utf8')) as TruthAccount[]
 }
+
+/** what folding needs of an event (from the canonical event or from a standard message read back) */
+export interface FoldEvent {
+  readonly seq: number
+  readonly kind: string
+  readonly did: string
+  readonly action?: string
+  readonly collection?: string
+  readonly rkey?: string
+  readonly cid?: string
+  readonly active?: boolean
+  readonly status?: string
+}
+
+/**
+ * The recording's fold rule (its README): in seq order, create/update put, delete removes,
+ * #sync and #account active=false status=deleted clear the DID, nothing else changes anything.
+ * Then compared with the truth: accounts whose record set differs, and records on live accounts.
+ */
+export function foldAgainstTruth(events: readonly FoldEvent[]): { accounts: number; records: number; mismatched: string[] } {
+  const state = new Map<string, Map<string, string>>()
+  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+    const repo = state.get(e.did) ?? new Map<string, string>()
+    state.set(e.did, repo)
+    if (e.kind === 'operation') {
+      const path = `${e.collection}/${e.rkey}`
+      if (e.action === 'delete') repo.delete(path)
+      else repo.set(path, e.cid ?? '')
+    } else if (e.kind === 'sync' || (e.kind === 'account' && e.active === false && e.status === 'deleted')) {
+      repo.clear()
+    }
+  }
+  const mismatched: string[] = []
+  let records = 0
+  const truth = worldTruth()
+  for (const account of truth) {
+    const want = new Map(account.deleted ? [] : account.records.map((r) => [`${r.collection}/${r.rkey}`, r.cid]))
+    const got = state.get(account.did) ?? new Map()
+    const same = want.size === got.size && [...want].every(([k, v]) => got.get(k) === v)
+    if (!same) mismatched.push(account.did)
+    if (!account.deleted) records += got.size
+  }
+  return { accounts: truth.length, records, mismatched }
+}

@@ -34,6 +34,8 @@ export interface StandInOptions {
   readonly consumerTooSlowAfter?: number
   /** seq cursors below this are refused with CursorTooOld (the recorded message, this floor) */
   readonly lookbackFloor?: number
+  /** refuse with CursorTooOld at most this many times (then the floor is lifted) */
+  readonly lookbackRefusals?: number
   /** frames written per event-loop turn before waiting for the socket to drain (pacing; default 64) */
   readonly framesPerTurn?: number
   /** wait this long between turns (default 0): slows a replay so a test can act mid-stream */
@@ -148,6 +150,7 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
   const requests: string[] = []
   let sent = 0
   let connections = 0
+  let tooOld = 0
   const state = { options: initial }
   const segments = () =>
     state.options.segments
@@ -323,7 +326,9 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
       return refuse(400, 'InvalidRequest', `subscribe: invalid cursor: ${JSON.stringify(cursorText)}`)
     }
     const floor = state.options.lookbackFloor
-    if (cursor !== undefined && floor !== undefined && cursor < floor) {
+    const refusals = state.options.lookbackRefusals ?? Number.POSITIVE_INFINITY
+    if (cursor !== undefined && floor !== undefined && cursor < floor && tooOld < refusals) {
+      tooOld++
       return refuse(
         400,
         'CursorTooOld',

@@ -41,6 +41,17 @@ export interface SocketOptions {
   readonly onClose?: (reason: SourceConnectionError, nextAttemptInMs: number) => void
 }
 
+/** The upstream answered the upgrade request with an HTTP status instead of 101; `body` is its start (≤ 4 KiB). */
+export class UpgradeRefusedError extends SourceConnectionError {
+  readonly status: number
+  readonly body: string
+  constructor(status: number, retryAfter: string, body: string) {
+    super(`upstream refused the websocket upgrade; status=${status} retry-after=${retryAfter} body=${JSON.stringify(body.slice(0, 300))}`)
+    this.status = status
+    this.body = body
+  }
+}
+
 /** The upstream sent a message larger than `maxPayload`: it was not read, the connection closed. */
 export class FrameTooLargeError extends SourceConnectionError {
   readonly limit: number
@@ -115,11 +126,27 @@ class Connection {
       this.#lastSeen = Date.now()
     })
     this.#ws.on('unexpected-response', (_req, res) => {
-      this.#error = new SourceConnectionError(
-        `upstream refused the websocket upgrade; status=${res.statusCode} retry-after=${res.headers['retry-after'] ?? ''}`,
-      )
-      res.resume()
-      this.#ws.terminate()
+      // the refusal's body names why (an XRPC error envelope): its first 4 KiB are kept
+      const parts: Buffer[] = []
+      let bytes = 0
+      const refused = () => {
+        if (this.#error) return
+        this.#error = new UpgradeRefusedError(
+          res.statusCode ?? 0,
+          String(res.headers['retry-after'] ?? ''),
+          Buffer.concat(parts).toString('utf8'),
+        )
+        this.#ws.terminate()
+      }
+      // a body that never ends does not hold the connection
+      setTimeout(refused, 5000).unref()
+      res.on('data', (chunk: Buffer) => {
+        if (bytes < 4096) parts.push(chunk.subarray(0, 4096 - bytes))
+        bytes += chunk.length
+        if (bytes >= 4096) refused()
+      })
+      res.on('end', refused)
+      res.on('error', refused)
     })
     this.#ws.on('error', (err) => {
       // ws refuses a message past maxPayload from its header, before reading its payload

@@ -1,0 +1,220 @@
+// Replaying the sealed archive: page planSnapshot (afterSeq = the previous page's
+// plannedThroughSeq, beforeSeq pinned to the first page's sealedTipSeq) until the plan reaches
+// the pinned tip; download the planned segments and block ranges ahead of the consumer, at most
+// `concurrency` at a time and at most `maxBytes` held (downloaded, not yet replayed; the
+// download the consumer waits for always proceeds, so one segment larger than the budget still
+// makes progress); verify each segment's checksum; hand out the rows block by block in plan
+// order, which is seq order. A failed download is retried with backoff (transport failures,
+// 5xx, 429); any other refusal ends the replay with the server's error.
+import type { Logger } from 'pino'
+import { SourceConnectionError, SourceProtocolError } from '../../errors.ts'
+import { backoffDelay, pause } from '../backoff.ts'
+import { type ArchiveClient, JetstreamApiError, type PlanEntry, type PlanFilters } from './archive-client.ts'
+import { blockRows, parseSegment, segmentBlockRows } from './read-segment.ts'
+import type { SegmentRow } from './segment-block.ts'
+import { segmentChecksum } from './segment-checksum.ts'
+
+export interface ReplayOptions {
+  readonly filters: PlanFilters
+  /** rows at or below this seq are already in Kafka (0: from the start) */
+  readonly afterSeq: number
+  readonly concurrency: number
+  readonly maxBytes: number
+  readonly retryMinMs: number
+  readonly retryMaxMs: number
+}
+
+export interface ReplayCounts {
+  pages: number
+  segments: number
+  blocks: number
+  bytes: number
+  retries: number
+  /** segments whose checksum was not the plan's (rewritten by compaction since the plan) */
+  changed: number
+}
+
+/** one block's rows, with the bytes its download took (counted against the in-flight window) */
+export interface ReplayBlock {
+  readonly rows: readonly SegmentRow[]
+  readonly bytes: number
+}
+
+interface Download {
+  readonly entry: PlanEntry
+  readonly done: Promise<{ segment?: Buffer; blocks?: { index: number; frame: Buffer }[]; bytes: number }>
+}
+
+/** the pinned tip and the blocks, in seq order; `tip()` is known after the first page */
+export interface Replay {
+  blocks(signal: AbortSignal): AsyncGenerator<ReplayBlock>
+  /** the first page's sealedTipSeq (undefined before the first page) */
+  tip(): number | undefined
+  readonly counts: ReplayCounts
+}
+
+export function createReplay(client: ArchiveClient, options: ReplayOptions, logger: Logger): Replay {
+  const counts: ReplayCounts = { pages: 0, segments: 0, blocks: 0, bytes: 0, retries: 0, changed: 0 }
+  let pinnedTip: number | undefined
+
+  /** retries `run` on what may pass (transport failures, 5xx, 429), with backoff; throws the rest */
+  async function retrying<T>(what: string, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run()
+      } catch (err) {
+        const transient =
+          err instanceof SourceConnectionError || (err instanceof JetstreamApiError && err.transient)
+        if (!transient || signal.aborted) throw err
+        counts.retries++
+        const delay = backoffDelay(attempt, options.retryMinMs, options.retryMaxMs)
+        logger.warn({ err: (err as Error).message, attempt, nextAttemptInMs: delay }, `${what} failed; retrying`)
+        await pause(delay, signal)
+        if (signal.aborted) throw err
+      }
+    }
+  }
+
+  /** planned entries, page after page */
+  async function* entries(signal: AbortSignal): AsyncGenerator<PlanEntry> {
+    let after = options.afterSeq
+    for (;;) {
+      const request = {
+        ...options.filters,
+        ...(after > 0 ? { afterSeq: after } : {}),
+        ...(pinnedTip === undefined ? {} : { beforeSeq: pinnedTip }),
+      }
+      const page = await retrying('planSnapshot', signal, () => client.planSnapshot(request, signal))
+      counts.pages++
+      pinnedTip ??= page.sealedTipSeq
+      logger.info(
+        { afterSeq: after, plannedThroughSeq: page.plannedThroughSeq, sealedTipSeq: pinnedTip, entries: page.segments.length },
+        'archive plan page',
+      )
+      for (const entry of page.segments) yield entry
+      if (page.plannedThroughSeq >= pinnedTip) return
+      if (page.plannedThroughSeq <= after) {
+        throw new SourceProtocolError(
+          `planSnapshot made no progress: plannedThroughSeq ${page.plannedThroughSeq} after afterSeq ${after}, below the sealed tip ${pinnedTip}`,
+        )
+      }
+      after = page.plannedThroughSeq
+    }
+  }
+
+  async function* blocks(signal: AbortSignal): AsyncGenerator<ReplayBlock> {
+    let held = 0
+    let waiting: (() => void)[] = []
+    const released = () => {
+      const wake = waiting
+      waiting = []
+      for (const w of wake) w()
+    }
+    const window: Download[] = []
+    /** waits until `n` more bytes fit in the budget, unless this download is the one replayed next */
+    const reserve = async (download: () => Download | undefined, n: number) => {
+      while (held >= options.maxBytes && window[0] !== download() && !signal.aborted) {
+        await new Promise<void>((resolve) => waiting.push(resolve))
+      }
+      held += n
+      counts.bytes += n
+    }
+    const start = (entry: PlanEntry): Download => {
+      let self: Download | undefined
+      const done = (async () => {
+        if (entry.mode === 'segment') {
+          let got = 0
+          const segment = await retrying(`getSegment ${entry.name}`, signal, () => {
+            held -= got
+            got = 0
+            return client.getSegment(entry, signal, (n) => {
+              got += n
+              return reserve(() => self, n)
+            })
+          })
+          return { segment, bytes: got }
+        }
+        const frames: { index: number; frame: Buffer }[] = []
+        let bytes = 0
+        for (const range of entry.blocks ?? []) {
+          for (let index = range.first; index <= range.last; index++) {
+            const frame = await retrying(`getBlock ${entry.name} #${index}`, signal, () =>
+              client.getBlock(entry, index, signal),
+            )
+            await reserve(() => self, frame.length)
+            bytes += frame.length
+            frames.push({ index, frame })
+          }
+        }
+        return { blocks: frames, bytes }
+      })()
+      // a download that fails is awaited (and its error thrown) when it is its turn
+      done.catch(() => {})
+      self = { entry, done }
+      return self
+    }
+
+    const planned = entries(signal)
+    let exhausted = false
+    const fill = async () => {
+      while (!exhausted && window.length < options.concurrency && held < options.maxBytes) {
+        const next = await planned.next()
+        if (next.done) {
+          exhausted = true
+          return
+        }
+        window.push(start(next.value))
+      }
+    }
+    try {
+      for (;;) {
+        await fill()
+        const head = window[0]
+        if (head === undefined) return
+        const got = await head.done
+        const { entry } = head
+        try {
+          if (got.segment) {
+            yield* segmentBlocks(entry, got.segment, got.bytes)
+          } else {
+            for (const { index, frame } of got.blocks ?? []) {
+              counts.blocks++
+              yield { rows: blockRows(frame, undefined, index), bytes: frame.length }
+            }
+          }
+          counts.segments++
+        } finally {
+          window.shift()
+          held -= got.bytes
+          released()
+        }
+      }
+    } finally {
+      await planned.return(undefined)
+    }
+  }
+
+  async function* segmentBlocks(entry: PlanEntry, bytes: Buffer, downloaded: number): AsyncGenerator<ReplayBlock> {
+    const segment = parseSegment(bytes)
+    const actual = await segmentChecksum(bytes, segment.header)
+    if (actual !== segment.header.checksum) {
+      throw new SourceProtocolError(
+        `segment ${entry.name}: its checksum says ${segment.header.checksum}, its bytes hash to ${actual}`,
+      )
+    }
+    if (actual !== entry.checksum) {
+      // compaction rewrote it after the plan: the new generation keeps blocks and seq ranges
+      counts.changed++
+      logger.info({ segment: entry.name, planned: entry.checksum, got: actual }, 'segment changed since the plan')
+    }
+    const perBlock = Math.ceil(downloaded / Math.max(1, segment.blocks.length))
+    for (let b = 0; b < segment.blocks.length; b++) {
+      // blocks wholly at or below the resume point are not even decompressed
+      if (segment.blocks[b]!.maxSeq <= options.afterSeq) continue
+      counts.blocks++
+      yield { rows: segmentBlockRows(bytes, segment, b), bytes: perBlock }
+    }
+  }
+
+  return { blocks, tip: () => pinnedTip, counts }
+}
