@@ -99,3 +99,21 @@ test('what is not a sealed segment is refused by name', () => {
   const { header } = parseSegment(bytes)
   assert.throws(() => parseSegment(bytes.subarray(0, header.blockIndexOffset + 10)), /do not fit/)
 })
+
+test("the bench's re-sequenced copies are sealed segments with the same rows, seqs moved", async () => {
+  const { resequencedArchive } = await import('../../../helpers/jetstream-v2-resequence.ts')
+  const { segments, lastSeq, rows } = await resequencedArchive(2)
+  assert.equal(lastSeq, 5780)
+  assert.equal(rows, 2888 * 2)
+  const names = [...segments.keys()]
+  const original = segments.get(names[1]!)!
+  const copy = segments.get(names[6]!)!
+  const a = parseSegment(original)
+  const b = parseSegment(copy)
+  assert.equal(await segmentChecksum(copy, b.header), b.header.checksum)
+  assert.equal(b.header.minSeq, a.header.minSeq + 2890)
+  for (let i = 0; i < a.blocks.length; i++) {
+    const want = segmentBlockRows(original, a, i).map((r) => ({ ...r, seq: r.seq + 2890 }))
+    assert.deepEqual(segmentBlockRows(copy, b, i), want)
+  }
+})
