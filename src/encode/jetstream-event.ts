@@ -44,7 +44,13 @@ function toJetstreamEvent(event: JetstreamSourceEvent, timeUs: number): object {
         did: event.did,
         time_us: timeUs,
         kind: 'identity',
-        identity: { did: event.did, handle: event.handle, seq: event.seq, time: event.time },
+        // from Jetstream v2: the relay's seq and time, as Jetstream itself serves them
+        identity: {
+          did: event.did,
+          handle: event.handle,
+          seq: event.relay?.seq ?? event.seq,
+          time: event.relay?.time ?? event.time,
+        },
       }
     case 'account':
       return {
@@ -54,9 +60,9 @@ function toJetstreamEvent(event: JetstreamSourceEvent, timeUs: number): object {
         account: {
           active: event.active,
           did: event.did,
-          seq: event.seq,
+          seq: event.relay?.seq ?? event.seq,
           status: event.status,
-          time: event.time,
+          time: event.relay?.time ?? event.time,
         },
       }
   }

@@ -1,6 +1,8 @@
 // The Go original's JSON shapes (its README and atkafka/types.go are a public contract), plus
-// `seq` (relay), `operation.rev` / `operation.live` (Tap) and `sync` events that its consumers
-// could not see. As in the Go original, `eventMetadata` is always written (null when the event
+// `seq` (relay, Jetstream v2), `operation.rev` / `operation.live` (Tap, Jetstream v2) and `sync`
+// events that its consumers could not see. From Jetstream v2, account, identity and sync
+// events carry Jetstream's seq at the top level and the relay's seq inside (the wrapped
+// firehose event's own, as in the Go original), and `live` inside. As in the Go original, `eventMetadata` is always written (null when the event
 // carries none) and a delete's `record` is null: a consumer that indexes the key (Python's
 // event["eventMetadata"]) or tests it against null reads the same as it did (docs/drop-in.md).
 // Runs for every event: each kind is one object literal with a fixed key order, and optional
@@ -58,7 +60,12 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
         timestamp: event.time,
         seq: event.seq,
         eventMetadata,
-        account: { active: event.active, seq: event.seq, status: event.status },
+        account: {
+          active: event.active,
+          seq: event.relay?.seq ?? event.seq,
+          status: event.status,
+          live: event.live,
+        },
       }
     case 'identity':
       return {
@@ -67,11 +74,12 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
         seq: event.seq,
         eventMetadata,
         identity: {
-          seq: event.seq,
+          seq: event.relay?.seq ?? event.seq,
           // the Go original always writes a string
           handle: event.handle ?? '',
           isActive: event.isActive,
           status: event.status,
+          live: event.live,
         },
       }
     case 'sync':
@@ -80,7 +88,7 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
         timestamp: event.time,
         seq: event.seq,
         eventMetadata,
-        sync: { seq: event.seq, rev: event.rev },
+        sync: { seq: event.relay?.seq ?? event.seq, rev: event.rev, live: event.live },
       }
     case 'info':
       // the Go original writes an empty did and a null eventMetadata

@@ -199,3 +199,26 @@ export function foldAgainstTruth(events: readonly FoldEvent[]): { accounts: numb
   }
   return { accounts: truth.length, records, mismatched }
 }
+
+/** the recording decoded by atkafka's source code: archive rows, then live frames past the seam (6,689 events) */
+export async function recordedEvents(): Promise<import('../../src/events/atproto-event.ts').AtprotoEvent[]> {
+  const { rowToEvent } = await import('../../src/sources/jetstream-v2/archive-event.ts')
+  const { parseSegment, segmentBlockRows } = await import('../../src/sources/jetstream-v2/read-segment.ts')
+  const { decodeLiveMessage } = await import('../../src/sources/jetstream-v2/live-frame.ts')
+  const events = []
+  for (const bytes of recordedSegments().values()) {
+    const segment = parseSegment(bytes)
+    for (let b = 0; b < segment.blocks.length; b++) {
+      for (const row of segmentBlockRows(bytes, segment, b)) {
+        const event = rowToEvent(row)
+        if (event instanceof Error) throw event
+        events.push(event)
+      }
+    }
+  }
+  for (const message of liveMessages('cutover_plain')) {
+    const frame = decodeLiveMessage(message.data.toString('utf8'), () => '')
+    if (frame.seq !== undefined && frame.seq > 2890) events.push(...frame.events)
+  }
+  return events
+}
