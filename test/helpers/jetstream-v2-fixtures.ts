@@ -174,7 +174,11 @@ export interface FoldEvent {
  * #sync and #account active=false status=deleted clear the DID, nothing else changes anything.
  * Then compared with the truth: accounts whose record set differs, and records on live accounts.
  */
-export function foldAgainstTruth(events: readonly FoldEvent[]): { accounts: number; records: number; mismatched: string[] } {
+export function foldAgainstTruth(events: readonly FoldEvent[]): {
+  accounts: number
+  records: number
+  mismatched: string[]
+} {
   const state = new Map<string, Map<string, string>>()
   for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
     const repo = state.get(e.did) ?? new Map<string, string>()
@@ -191,7 +195,9 @@ export function foldAgainstTruth(events: readonly FoldEvent[]): { accounts: numb
   let records = 0
   const truth = worldTruth()
   for (const account of truth) {
-    const want = new Map(account.deleted ? [] : account.records.map((r) => [`${r.collection}/${r.rkey}`, r.cid]))
+    const want = new Map(
+      account.deleted ? [] : account.records.map((r) => [`${r.collection}/${r.rkey}`, r.cid]),
+    )
     const got = state.get(account.did) ?? new Map()
     const same = want.size === got.size && [...want].every(([k, v]) => got.get(k) === v)
     if (!same) mismatched.push(account.did)

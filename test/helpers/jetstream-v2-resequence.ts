@@ -4,7 +4,7 @@
 // compressed again (zstd with a content checksum, as upstream writes blocks); the footer's
 // block index follows, the DID blooms and collection index are kept, the header's seq range,
 // offsets and xxh3 checksum are rewritten. Test and bench code: atkafka only reads segments.
-import { zstdCompressSync, constants as zlib, zstdDecompressSync } from 'node:zlib'
+import { constants as zlib, zstdCompressSync, zstdDecompressSync } from 'node:zlib'
 import { createXXHash3 } from 'hash-wasm'
 import { recordedSegments } from './jetstream-v2-fixtures.ts'
 
@@ -23,9 +23,17 @@ async function shifted(bytes: Buffer, shift: number): Promise<Buffer> {
     const size = bytes.readUInt32LE(at + 8)
     const block = zstdDecompressSync(bytes.subarray(offset + 8, offset + 8 + size))
     const n = block.readUInt32LE(0)
-    for (let i = 0; i < n; i++) block.writeBigUInt64LE(block.readBigUInt64LE(4 + i * 8) + BigInt(shift), 4 + i * 8)
-    blocks.push(zstdCompressSync(block, { params: { [zlib.ZSTD_c_checksumFlag]: 1, [zlib.ZSTD_c_compressionLevel]: 3 } }))
-    entries.push({ min: bytes.readBigUInt64LE(at + 20) + BigInt(shift), max: bytes.readBigUInt64LE(at + 28) + BigInt(shift) })
+    for (let i = 0; i < n; i++)
+      block.writeBigUInt64LE(block.readBigUInt64LE(4 + i * 8) + BigInt(shift), 4 + i * 8)
+    blocks.push(
+      zstdCompressSync(block, {
+        params: { [zlib.ZSTD_c_checksumFlag]: 1, [zlib.ZSTD_c_compressionLevel]: 3 },
+      }),
+    )
+    entries.push({
+      min: bytes.readBigUInt64LE(at + 20) + BigInt(shift),
+      max: bytes.readBigUInt64LE(at + 28) + BigInt(shift),
+    })
   }
   const footer = Buffer.from(bytes.subarray(footerOffset))
   const body = Buffer.concat(blocks.flatMap((f) => [u64(f.length), f]))
@@ -59,7 +67,9 @@ function u64(n: number): Buffer {
 }
 
 /** `copies` × the five recorded segments, seqs 1 … copies × 2890 (name → bytes) */
-export async function resequencedArchive(copies: number): Promise<{ segments: Map<string, Buffer>; lastSeq: number; rows: number }> {
+export async function resequencedArchive(
+  copies: number,
+): Promise<{ segments: Map<string, Buffer>; lastSeq: number; rows: number }> {
   const recorded = [...recordedSegments().values()]
   const span = 2890
   const segments = new Map<string, Buffer>()

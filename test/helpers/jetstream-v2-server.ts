@@ -126,7 +126,10 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
   const bodies = new Map<string, Buffer>()
   const body = (e: Exchange) => {
     let b = bodies.get(e.bodyFile)
-    if (b === undefined) bodies.set(e.bodyFile, (b = exchangeBody(e)))
+    if (b === undefined) {
+      b = exchangeBody(e)
+      bodies.set(e.bodyFile, b)
+    }
     return b
   }
   const recordedSegments = new Map<string, SegmentInfo>()
@@ -165,7 +168,13 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
     send(res, status, { 'Content-Type': 'application/json' }, Buffer.from(JSON.stringify({ error, message })))
 
   /** a recorded exchange for exactly this request */
-  const recorded = (method: string, path: string, query: string, headers: IncomingMessage['headers'], json: unknown) =>
+  const recorded = (
+    method: string,
+    path: string,
+    query: string,
+    headers: IncomingMessage['headers'],
+    json: unknown,
+  ) =>
     exchanges.find((e) => {
       if (e.method !== method || e.path !== path || (e.query ?? '') !== query) return false
       const want = e.requestHeaders ?? {}
@@ -202,7 +211,11 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
       return send(
         res,
         206,
-        { ...base, 'Content-Length': String(part.length), 'Content-Range': `bytes ${start}-${end}/${info.bytes.length}` },
+        {
+          ...base,
+          'Content-Length': String(part.length),
+          'Content-Range': `bytes ${start}-${end}/${info.bytes.length}`,
+        },
         part,
       )
     }
@@ -228,7 +241,12 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
         mode: 'segment',
         name: s.name,
       })),
-      stats: { blocksMatched: 0, entries: chosen.length, segmentsExamined: all.length, segmentsMatched: chosen.length },
+      stats: {
+        blocksMatched: 0,
+        entries: chosen.length,
+        segmentsExamined: all.length,
+        segmentsMatched: chosen.length,
+      },
     }
     const data = Buffer.from(JSON.stringify(answer))
     send(res, 200, { 'Content-Length': String(data.length), 'Content-Type': 'application/json' }, data)
@@ -274,7 +292,12 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
       if (method === 'getZstdDictionary' && req.method === 'GET') {
         const id = url.searchParams.get('id')
         if (id !== null && id !== String(DICTIONARY_ID)) {
-          return xrpcError(res, 404, 'DictionaryNotFound', `no dictionary with id ${id}; current dictionary id is ${DICTIONARY_ID}`)
+          return xrpcError(
+            res,
+            404,
+            'DictionaryNotFound',
+            `no dictionary with id ${id}; current dictionary id is ${DICTIONARY_ID}`,
+          )
         }
         return send(
           res,
@@ -291,7 +314,11 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
     })
   })
 
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (p) => (p.has('xrpc.v1.json') ? 'xrpc.v1.json' : false) })
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (p) => (p.has('xrpc.v1.json') ? 'xrpc.v1.json' : false),
+  })
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x')
     requests.push(`WS ${url.pathname}${url.search}`)
@@ -337,11 +364,17 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const tip = live.at(-1)?.seq ?? 0
-      const start = cursor === undefined || cursor > tip ? live.length : live.findIndex((m) => (m.seq ?? 0) >= cursor)
+      const start =
+        cursor === undefined || cursor > tip ? live.length : live.findIndex((m) => (m.seq ?? 0) >= cursor)
       const wanted = (m: LiveMessage) =>
         (kinds.length === 0 || kinds.includes(m.collection === undefined ? kindOf(m) : 'commit')) &&
-        (collections.length === 0 || m.collection === undefined || collections.some((c) => matches(c, m.collection!)))
-      const frames = live.slice(Math.max(start, 0)).filter(wanted).map((m) => (dict ? m.zstd : m.plain))
+        (collections.length === 0 ||
+          m.collection === undefined ||
+          collections.some((c) => matches(c, m.collection!)))
+      const frames = live
+        .slice(Math.max(start, 0))
+        .filter(wanted)
+        .map((m) => (dict ? m.zstd : m.plain))
       stream(ws, frames, dict !== null, connections++ === 0)
     })
   })

@@ -57,9 +57,22 @@ async function run(source: JetstreamSource, afterSeq?: number): Promise<AtprotoE
 }
 
 function foldable(events: AtprotoEvent[]): FoldEvent[] {
-  return events.flatMap((e) => {
-    if (e.kind === 'operation') return [{ seq: e.seq!, kind: e.kind, did: e.did, action: e.action, collection: e.collection, rkey: e.rkey, cid: e.cid }]
-    if (e.kind === 'account') return [{ seq: e.seq, kind: e.kind, did: e.did, active: e.active, status: e.status }]
+  // one FoldEvent (or none) per event
+  return events.flatMap((e): FoldEvent[] => {
+    if (e.kind === 'operation')
+      return [
+        {
+          seq: e.seq!,
+          kind: e.kind,
+          did: e.did,
+          action: e.action,
+          collection: e.collection,
+          rkey: e.rkey,
+          cid: e.cid,
+        },
+      ]
+    if (e.kind === 'account')
+      return [{ seq: e.seq, kind: e.kind, did: e.did, active: e.active, status: e.status }]
     if (e.kind === 'sync' || e.kind === 'identity') return [{ seq: e.seq!, kind: e.kind, did: e.did }]
     return []
   })
@@ -74,7 +87,10 @@ async function standIn(options: StandInOptions = {}) {
 function assertEachSeqOnce(events: AtprotoEvent[]) {
   const seqs = events.flatMap((e) => ('seq' in e && e.seq !== undefined ? [e.seq] : []))
   assert.equal(new Set(seqs).size, seqs.length, 'a seq came twice')
-  assert.deepEqual(seqs, clientView('client_full').map((e) => e.cursor))
+  assert.deepEqual(
+    seqs,
+    clientView('client_full').map((e) => e.cursor),
+  )
 }
 
 test('archive, then live from the pinned tip: the truth (80/80 accounts, 4,761 records), each seq once', async () => {

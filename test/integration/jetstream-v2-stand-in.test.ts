@@ -3,14 +3,20 @@
 // resumed plans, filtered and resumed live streams) equal to what the recording shows the real
 // server does, and every plan, segment list and live frame valid under the recorded lexicons.
 import assert from 'node:assert/strict'
+import { readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import WebSocket from 'ws'
-import { fixtureBytes, jetstreamV2Dir, archiveExchanges, exchangeBody, liveMessages } from '../helpers/jetstream-v2-fixtures.ts'
-import { type StandIn, startJetstreamStandIn } from '../helpers/jetstream-v2-server.ts'
 import { repoRoot } from '../helpers/fixture-paths.ts'
-import { readdirSync } from 'node:fs'
+import {
+  archiveExchanges,
+  exchangeBody,
+  fixtureBytes,
+  jetstreamV2Dir,
+  liveMessages,
+} from '../helpers/jetstream-v2-fixtures.ts'
+import { type StandIn, startJetstreamStandIn } from '../helpers/jetstream-v2-server.ts'
 
 /** JSON data model → lex values ($bytes → bytes, $link → CID), as the validator wants them */
 let jsonToLex: (value: unknown) => unknown
@@ -40,7 +46,13 @@ before(async () => {
 })
 after(() => server.close())
 
-async function request(method: string, path: string, query = '', headers: Record<string, string> = {}, body?: unknown) {
+async function request(
+  method: string,
+  path: string,
+  query = '',
+  headers: Record<string, string> = {},
+  body?: unknown,
+) {
   const res = await fetch(`${server.url}${path}${query ? `?${query}` : ''}`, {
     method,
     headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
@@ -77,20 +89,27 @@ test('beyond the recording: range reads follow HTTP as the recorded ones do; res
   assert.ok(part.body.equals(full.subarray(100)))
   // an unrecorded plan: afterSeq inside segment 1 → segments 1..4, then the tip
   const planPath = '/xrpc/network.bsky.jetstream.planSnapshot'
-  const resumed = JSON.parse((await request('POST', planPath, '', {}, { afterSeq: 700, beforeSeq: 2890 })).body.toString())
+  const resumed = JSON.parse(
+    (await request('POST', planPath, '', {}, { afterSeq: 700, beforeSeq: 2890 })).body.toString(),
+  )
   lexicons.assertValidXrpcOutput('network.bsky.jetstream.planSnapshot', resumed)
   assert.deepEqual(
     resumed.segments.map((s: { index: number }) => s.index),
     [1, 2, 3, 4],
   )
   assert.equal(resumed.plannedThroughSeq, 2890)
-  const done = JSON.parse((await request('POST', planPath, '', {}, { afterSeq: 2890, beforeSeq: 2890 })).body.toString())
+  const done = JSON.parse(
+    (await request('POST', planPath, '', {}, { afterSeq: 2890, beforeSeq: 2890 })).body.toString(),
+  )
   assert.deepEqual(done.segments, [])
   assert.equal(done.plannedThroughSeq, 2890)
 })
 
 /** every message of one connection until `count` arrived (or the socket closed) */
-function receive(query: string, count: number): Promise<{ messages: Buffer[]; protocol: string; status?: number; body?: string }> {
+function receive(
+  query: string,
+  count: number,
+): Promise<{ messages: Buffer[]; protocol: string; status?: number; body?: string }> {
   return new Promise((resolve, reject) => {
     const url = `${server.url.replace('http', 'ws')}/xrpc/network.bsky.jetstream.subscribeEvents${query}`
     const ws = new WebSocket(url, 'xrpc.v1.json')
@@ -129,17 +148,30 @@ test('live: the recorded streams byte for byte, lexicon-valid; filtered and resu
     )
   }
   for (const m of liveMessages('cutover_plain')) {
-    lexicons.assertValidXrpcMessage('network.bsky.jetstream.subscribeEvents', jsonToLex(JSON.parse(m.data.toString()).payload))
+    lexicons.assertValidXrpcMessage(
+      'network.bsky.jetstream.subscribeEvents',
+      jsonToLex(JSON.parse(m.data.toString()).payload),
+    )
   }
   // a reconnect at 6671 starts at 6671 (inclusive), with the recorded frames
   const recorded = liveMessages('reconnect_plain').map((m) => m.data)
   const resumed = await receive('?cursor=6671', 21)
-  assert.ok(resumed.messages.every((m, i) => i >= recorded.length || JSON.parse(m.toString()).payload.seq === 6671 + i))
+  assert.ok(
+    resumed.messages.every(
+      (m, i) => i >= recorded.length || JSON.parse(m.toString()).payload.seq === 6671 + i,
+    ),
+  )
   assert.equal(JSON.parse(resumed.messages[0]!.toString()).payload.seq, 6671)
 })
 
 test('live: the recorded rejections, before the upgrade', async () => {
-  for (const name of ['err_unknown_zstd_dictionary', 'err_bad_kind', 'err_legacy_param', 'err_bad_cursor', 'err_collections_without_commit']) {
+  for (const name of [
+    'err_unknown_zstd_dictionary',
+    'err_bad_kind',
+    'err_legacy_param',
+    'err_bad_cursor',
+    'err_collections_without_commit',
+  ]) {
     const connection = JSON.parse(fixtureBytes(`live/${name}/connection.json`).toString())
     const got = await receive(connection.url.slice(connection.url.indexOf('?')), 1)
     assert.equal(got.status, 400, name)

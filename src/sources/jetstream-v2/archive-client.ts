@@ -63,7 +63,10 @@ const MAX_DICTIONARY_BYTES = 4 * 1024 * 1024
 const MAX_BLOCK_FRAME_BYTES = 64 * 1024 * 1024
 
 export interface ArchiveClient {
-  planSnapshot(request: PlanFilters & { afterSeq?: number; beforeSeq?: number }, signal: AbortSignal): Promise<PlanPage>
+  planSnapshot(
+    request: PlanFilters & { afterSeq?: number; beforeSeq?: number },
+    signal: AbortSignal,
+  ): Promise<PlanPage>
   /** the whole segment; `onBytes` reports each chunk's length as it arrives (for the byte budget) */
   getSegment(entry: PlanEntry, signal: AbortSignal, onBytes?: (n: number) => Promise<void>): Promise<Buffer>
   /** one block's zstd frame (no length prefix); its ETag must end in ":<index>" */
@@ -93,16 +96,20 @@ export function createArchiveClient(options: ArchiveClientOptions): ArchiveClien
     try {
       res = await fetch(target, {
         method: init.body === undefined ? 'GET' : 'POST',
-        headers: init.body === undefined ? init.headers : { ...init.headers, 'content-type': 'application/json' },
+        headers:
+          init.body === undefined ? init.headers : { ...init.headers, 'content-type': 'application/json' },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
         signal: AbortSignal.any([signal, timeout]),
       })
       body = await readBounded(res, maxBytes, method)
     } catch (err) {
       if (err instanceof JetstreamApiError) throw err
-      throw new SourceConnectionError(`${method}: ${(err as Error).message}; url=${target.pathname}${target.search}`, {
-        cause: err,
-      })
+      throw new SourceConnectionError(
+        `${method}: ${(err as Error).message}; url=${target.pathname}${target.search}`,
+        {
+          cause: err,
+        },
+      )
     }
     if (res.status >= 400) {
       let error = `HTTP ${res.status}`
@@ -141,15 +148,24 @@ export function createArchiveClient(options: ArchiveClientOptions): ArchiveClien
         if (res.status === 200) {
           // no range support, or the segment changed since the plan (If-Range failed): the whole file came
           if (body.length > options.maxSegmentBytes) {
-            throw new JetstreamApiError(200, 'SegmentTooLarge', `getSegment ${entry.name}: ${body.length} bytes`)
+            throw new JetstreamApiError(
+              200,
+              'SegmentTooLarge',
+              `getSegment ${entry.name}: ${body.length} bytes`,
+            )
           }
           await onBytes?.(body.length - have)
           return body
         }
-        if (res.status !== 206) throw new JetstreamApiError(res.status, `HTTP ${res.status}`, `getSegment ${entry.name}`)
+        if (res.status !== 206)
+          throw new JetstreamApiError(res.status, `HTTP ${res.status}`, `getSegment ${entry.name}`)
         const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '')
         if (!range || Number(range[1]) !== have || Number(range[2]) - have + 1 !== body.length) {
-          throw new JetstreamApiError(206, 'BadContentRange', `getSegment ${entry.name}: ${res.headers.get('content-range')}`)
+          throw new JetstreamApiError(
+            206,
+            'BadContentRange',
+            `getSegment ${entry.name}: ${res.headers.get('content-range')}`,
+          )
         }
         total = Number(range[3])
         if (total > options.maxSegmentBytes) {
@@ -158,7 +174,7 @@ export function createArchiveClient(options: ArchiveClientOptions): ArchiveClien
         parts.push(body)
         have += body.length
         await onBytes?.(body.length)
-        if (have >= total) return parts.length === 1 ? parts[0]! : Buffer.concat(parts, have)
+        if (have >= total) return parts.length === 1 ? parts[0]! : concat(parts, have)
       }
     },
 
@@ -194,7 +210,11 @@ async function readBounded(res: Response, maxBytes: number, method: string): Pro
   const declared = Number(res.headers.get('content-length') ?? Number.NaN)
   if (declared > maxBytes) {
     await res.body?.cancel()
-    throw new JetstreamApiError(res.status, 'ResponseTooLarge', `${method}: ${declared} bytes, over ${maxBytes}`)
+    throw new JetstreamApiError(
+      res.status,
+      'ResponseTooLarge',
+      `${method}: ${declared} bytes, over ${maxBytes}`,
+    )
   }
   const parts: Uint8Array[] = []
   let n = 0
@@ -208,7 +228,18 @@ async function readBounded(res: Response, maxBytes: number, method: string): Pro
       parts.push(chunk)
     }
   }
-  return Buffer.concat(parts, n)
+  return concat(parts, n)
+}
+
+/** one buffer of its own (never Node's pooled memory), so it can be transferred to a worker */
+function concat(parts: readonly Uint8Array[], n: number): Buffer {
+  const out = Buffer.from(new ArrayBuffer(n))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
 }
 
 const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
@@ -241,9 +272,11 @@ export function parsePlan(body: Buffer): PlanPage {
       throw bad(`segment entry ${i} is malformed`)
     }
     if (mode === 'segment') return { name, index, checksum, minSeq, maxSeq, mode }
-    if (!Array.isArray(blocks) || blocks.length === 0) throw bad(`segment entry ${i}: mode blocks without blocks`)
+    if (!Array.isArray(blocks) || blocks.length === 0)
+      throw bad(`segment entry ${i}: mode blocks without blocks`)
     const ranges = blocks.map((b: Record<string, unknown>) => {
-      if (!isSeq(b?.first) || !isSeq(b?.last) || b.last < b.first) throw bad(`segment entry ${i}: bad block range`)
+      if (!isSeq(b?.first) || !isSeq(b?.last) || b.last < b.first)
+        throw bad(`segment entry ${i}: bad block range`)
       return { first: b.first, last: b.last }
     })
     return { name, index, checksum, minSeq, maxSeq, mode, blocks: ranges }

@@ -6,7 +6,7 @@
 // shows it. What cannot be used becomes a DecodeError for the caller to count.
 import { hash } from 'node:crypto'
 import { decode } from '@atcute/cbor'
-import { fromDigest, toString as cidString } from '@atcute/cid'
+import { toString as cidString, fromDigest } from '@atcute/cid'
 import { DecodeError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { isDid, isNsid, isRecordKey } from '../../events/atproto-syntax.ts'
@@ -15,12 +15,19 @@ import { ROW_KIND, type SegmentRow } from './segment-block.ts'
 
 const CODEC_DAG_CBOR = 0x71
 
+// rows of a block are often witnessed in the same millisecond: its ISO prefix is kept
+let lastMs = Number.NaN
+let lastPrefix = ''
+
 /** RFC 3339 UTC with exactly six fractional digits, as Jetstream writes `time` */
 export function microsToTime(us: number): string {
   const ms = Math.floor(us / 1000)
-  const iso = new Date(ms).toISOString() // …SS.mmmZ
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastPrefix = new Date(ms).toISOString().slice(0, 23) // …SS.mmm
+  }
   const micros = us - ms * 1000
-  return `${iso.slice(0, 23)}${String(micros).padStart(3, '0')}Z`
+  return `${lastPrefix}${micros < 10 ? '00' : micros < 100 ? '0' : ''}${micros}Z`
 }
 
 /** the row's display time in µs: indexed_at when an import set it, else witnessed_at */
@@ -99,7 +106,7 @@ function markerEvent(row: SegmentRow, time: string): AtprotoEvent | DecodeError 
   }
   if (!isMap(body)) return bad(row, 'marker body is not a map')
   const relay = relayStamp(body)
-  if (relay === undefined) return bad(row, "marker body has no relay seq and time")
+  if (relay === undefined) return bad(row, 'marker body has no relay seq and time')
   switch (row.kind) {
     case ROW_KIND.identity: {
       const handle = optionalString(body.handle)
@@ -111,7 +118,8 @@ function markerEvent(row: SegmentRow, time: string): AtprotoEvent | DecodeError 
     case ROW_KIND.account: {
       const { active } = body
       const status = optionalString(body.status)
-      if (typeof active !== 'boolean' || status === false) return bad(row, 'active or status missing or of the wrong type')
+      if (typeof active !== 'boolean' || status === false)
+        return bad(row, 'active or status missing or of the wrong type')
       return status === undefined
         ? { kind: 'account', did, seq, time, active, live: false, relay }
         : { kind: 'account', did, seq, time, active, status, live: false, relay }

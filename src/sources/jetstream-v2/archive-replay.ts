@@ -10,9 +10,9 @@ import type { Logger } from 'pino'
 import { SourceConnectionError, SourceProtocolError } from '../../errors.ts'
 import { backoffDelay, pause } from '../backoff.ts'
 import { type ArchiveClient, JetstreamApiError, type PlanEntry, type PlanFilters } from './archive-client.ts'
-import { blockRows, parseSegment, segmentBlockRows } from './read-segment.ts'
+import type { Inflated, Inflater } from './inflater.ts'
+import { inflatedBlockRows } from './read-segment.ts'
 import type { SegmentRow } from './segment-block.ts'
-import { segmentChecksum } from './segment-checksum.ts'
 
 export interface ReplayOptions {
   readonly filters: PlanFilters
@@ -42,7 +42,12 @@ export interface ReplayBlock {
 
 interface Download {
   readonly entry: PlanEntry
-  readonly done: Promise<{ segment?: Buffer; blocks?: { index: number; frame: Buffer }[]; bytes: number }>
+  /** decompressed blocks (segment mode: all of them, with the index; blocks mode: the planned ones) */
+  readonly done: Promise<{
+    segment?: Inflated
+    blocks?: { index: number; block: Uint8Array }[]
+    bytes: number
+  }>
 }
 
 /** the pinned tip and the blocks, in seq order; `tip()` is known after the first page */
@@ -53,7 +58,13 @@ export interface Replay {
   readonly counts: ReplayCounts
 }
 
-export function createReplay(client: ArchiveClient, options: ReplayOptions, logger: Logger): Replay {
+/** `inflater` decompresses (and checks) off the main thread: see inflate-worker.ts */
+export function createReplay(
+  client: ArchiveClient,
+  options: ReplayOptions,
+  logger: Logger,
+  inflater: Inflater,
+): Replay {
   const counts: ReplayCounts = { pages: 0, segments: 0, blocks: 0, bytes: 0, retries: 0, changed: 0 }
   let pinnedTip: number | undefined
 
@@ -68,7 +79,10 @@ export function createReplay(client: ArchiveClient, options: ReplayOptions, logg
         if (!transient || signal.aborted) throw err
         counts.retries++
         const delay = backoffDelay(attempt, options.retryMinMs, options.retryMaxMs)
-        logger.warn({ err: (err as Error).message, attempt, nextAttemptInMs: delay }, `${what} failed; retrying`)
+        logger.warn(
+          { err: (err as Error).message, attempt, nextAttemptInMs: delay },
+          `${what} failed; retrying`,
+        )
         await pause(delay, signal)
         if (signal.aborted) throw err
       }
@@ -88,7 +102,12 @@ export function createReplay(client: ArchiveClient, options: ReplayOptions, logg
       counts.pages++
       pinnedTip ??= page.sealedTipSeq
       logger.info(
-        { afterSeq: after, plannedThroughSeq: page.plannedThroughSeq, sealedTipSeq: pinnedTip, entries: page.segments.length },
+        {
+          afterSeq: after,
+          plannedThroughSeq: page.plannedThroughSeq,
+          sealedTipSeq: pinnedTip,
+          entries: page.segments.length,
+        },
         'archive plan page',
       )
       for (const entry of page.segments) yield entry
@@ -124,7 +143,7 @@ export function createReplay(client: ArchiveClient, options: ReplayOptions, logg
       const done = (async () => {
         if (entry.mode === 'segment') {
           let got = 0
-          const segment = await retrying(`getSegment ${entry.name}`, signal, () => {
+          const bytes = await retrying(`getSegment ${entry.name}`, signal, () => {
             held -= got
             got = 0
             return client.getSegment(entry, signal, (n) => {
@@ -132,21 +151,26 @@ export function createReplay(client: ArchiveClient, options: ReplayOptions, logg
               return reserve(() => self, n)
             })
           })
-          return { segment, bytes: got }
+          const segment = await inflater.run('segment', bytes)
+          // the compressed bytes went to the worker; the decompressed ones are held now
+          const inflated = segment.blocks.reduce((n, b) => n + b.byteLength, 0)
+          await reserve(() => self, inflated - got)
+          return { segment, bytes: inflated }
         }
-        const frames: { index: number; frame: Buffer }[] = []
+        const blocks: { index: number; block: Uint8Array }[] = []
         let bytes = 0
         for (const range of entry.blocks ?? []) {
           for (let index = range.first; index <= range.last; index++) {
             const frame = await retrying(`getBlock ${entry.name} #${index}`, signal, () =>
               client.getBlock(entry, index, signal),
             )
-            await reserve(() => self, frame.length)
-            bytes += frame.length
-            frames.push({ index, frame })
+            const [block] = (await inflater.run('block', frame)).blocks
+            await reserve(() => self, block!.byteLength)
+            bytes += block!.byteLength
+            blocks.push({ index, block: block! })
           }
         }
-        return { blocks: frames, bytes }
+        return { blocks, bytes }
       })()
       // a download that fails is awaited (and its error thrown) when it is its turn
       done.catch(() => {})
@@ -175,11 +199,11 @@ export function createReplay(client: ArchiveClient, options: ReplayOptions, logg
         const { entry } = head
         try {
           if (got.segment) {
-            yield* segmentBlocks(entry, got.segment, got.bytes)
+            yield* segmentBlocks(entry, got.segment)
           } else {
-            for (const { index, frame } of got.blocks ?? []) {
+            for (const { index, block } of got.blocks ?? []) {
               counts.blocks++
-              yield { rows: blockRows(frame, undefined, index), bytes: frame.length }
+              yield { rows: inflatedBlockRows(block, undefined, index), bytes: block.byteLength }
             }
           }
           counts.segments++
@@ -194,25 +218,27 @@ export function createReplay(client: ArchiveClient, options: ReplayOptions, logg
     }
   }
 
-  async function* segmentBlocks(entry: PlanEntry, bytes: Buffer, downloaded: number): AsyncGenerator<ReplayBlock> {
-    const segment = parseSegment(bytes)
-    const actual = await segmentChecksum(bytes, segment.header)
-    if (actual !== segment.header.checksum) {
+  function* segmentBlocks(entry: PlanEntry, segment: Inflated): Generator<ReplayBlock> {
+    const { header, checksum, entries = [], blocks: inflated } = segment
+    if (header === undefined || checksum !== header.checksum) {
       throw new SourceProtocolError(
-        `segment ${entry.name}: its checksum says ${segment.header.checksum}, its bytes hash to ${actual}`,
+        `segment ${entry.name}: its checksum says ${header?.checksum}, its bytes hash to ${checksum}`,
       )
     }
-    if (actual !== entry.checksum) {
+    if (checksum !== entry.checksum) {
       // compaction rewrote it after the plan: the new generation keeps blocks and seq ranges
       counts.changed++
-      logger.info({ segment: entry.name, planned: entry.checksum, got: actual }, 'segment changed since the plan')
+      logger.info(
+        { segment: entry.name, planned: entry.checksum, got: checksum },
+        'segment changed since the plan',
+      )
     }
-    const perBlock = Math.ceil(downloaded / Math.max(1, segment.blocks.length))
-    for (let b = 0; b < segment.blocks.length; b++) {
-      // blocks wholly at or below the resume point are not even decompressed
-      if (segment.blocks[b]!.maxSeq <= options.afterSeq) continue
+    for (let b = 0; b < entries.length; b++) {
+      // blocks wholly at or below the resume point are skipped
+      if (entries[b]!.maxSeq <= options.afterSeq) continue
       counts.blocks++
-      yield { rows: segmentBlockRows(bytes, segment, b), bytes: perBlock }
+      const block = inflated[b]!
+      yield { rows: inflatedBlockRows(block, entries[b], b), bytes: block.byteLength }
     }
   }
 

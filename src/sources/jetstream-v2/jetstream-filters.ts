@@ -45,7 +45,12 @@ const KIND_NAMES: Record<number, string> = {
 }
 
 /** atkafka's kind names, as atkafka_filtered_events_total counts them */
-const EVENT_KINDS: Record<string, string> = { commit: 'operation', identity: 'identity', account: 'account', sync: 'sync' }
+const EVENT_KINDS: Record<string, string> = {
+  commit: 'operation',
+  identity: 'identity',
+  account: 'account',
+  sync: 'sync',
+}
 
 /** a pattern as Jetstream reads it: an exact NSID, or `<prefix>.*` for everything under the prefix */
 function jetstreamMatcher(patterns: readonly string[]): (collection: string) => boolean {

@@ -21,6 +21,7 @@ import { readSocketBatches, UpgradeRefusedError } from '../websocket/reconnectin
 import { type ArchiveClient, createArchiveClient, type PlanFilters } from './archive-client.ts'
 import { rowToEvent } from './archive-event.ts'
 import { createReplay, type ReplayCounts } from './archive-replay.ts'
+import { createInflater } from './inflater.ts'
 import { createRowFilter } from './jetstream-filters.ts'
 import { decodeLiveMessage, inflateMessage } from './live-frame.ts'
 
@@ -126,6 +127,7 @@ export function createJetstreamSource(
       maxSegmentBytes: config.maxSegmentBytes,
     })
   const keepRow = createRowFilter(config.filters)
+  const inflater = createInflater()
   const counts: JetstreamCounts = {
     archive: { pages: 0, segments: 0, blocks: 0, bytes: 0, retries: 0, changed: 0 },
     rows: 0,
@@ -167,6 +169,7 @@ export function createJetstreamSource(
         retryMaxMs: config.reconnectMaxMs,
       },
       logger,
+      inflater,
     )
     counts.archive = replay.counts
     metrics.upstreamState('jetstream', 'connected')
@@ -263,7 +266,8 @@ export function createJetstreamSource(
             let text: string
             try {
               if (message.binary) {
-                if (!dictionary) throw new DecodeError('malformed_frame', 'binary message without compression asked')
+                if (!dictionary)
+                  throw new DecodeError('malformed_frame', 'binary message without compression asked')
                 text = inflateMessage(message.data, dictionary.bytes).toString('utf8')
               } else {
                 text = message.data.toString('utf8')
@@ -276,7 +280,10 @@ export function createJetstreamSource(
             for (const drop of frame.drops) dropped(drop, frame.seq)
             if (frame.error) {
               metrics.upstreamError(frame.error.name)
-              logger.warn({ error: frame.error.name, message: frame.error.message }, 'error frame from Jetstream')
+              logger.warn(
+                { error: frame.error.name, message: frame.error.message },
+                'error frame from Jetstream',
+              )
               continue
             }
             if (frame.seq === undefined) {
@@ -285,7 +292,8 @@ export function createJetstreamSource(
                 metrics.upstreamError(event.name)
                 logger.warn({ name: event.name, message: event.message }, 'info message from Jetstream')
               }
-              if (frame.events.length > 0) deliveries.push({ events: frame.events, bytes: message.data.length, ack: noop })
+              if (frame.events.length > 0)
+                deliveries.push({ events: frame.events, bytes: message.data.length, ack: noop })
               continue
             }
             const last = tracker.last()
@@ -311,6 +319,14 @@ export function createJetstreamSource(
   }
 
   async function* deliveries(signal: AbortSignal, after?: number): AsyncGenerator<Delivery> {
+    try {
+      yield* archiveThenLive(signal, after)
+    } finally {
+      await inflater.close()
+    }
+  }
+
+  async function* archiveThenLive(signal: AbortSignal, after?: number): AsyncGenerator<Delivery> {
     tracker = createSeqTracker(after)
     let tip: number | undefined
     let fruitless = 0

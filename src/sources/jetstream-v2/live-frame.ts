@@ -32,9 +32,13 @@ export function inflateMessage(data: Uint8Array, dictionary: Uint8Array): Buffer
   try {
     return zstdDecompressSync(data, { dictionary, maxOutputLength: MAX_LIVE_MESSAGE_BYTES } as never)
   } catch (err) {
-    throw new DecodeError('malformed_frame', `zstd message of ${data.length} bytes does not decompress with the dictionary`, {
-      cause: err,
-    })
+    throw new DecodeError(
+      'malformed_frame',
+      `zstd message of ${data.length} bytes does not decompress with the dictionary`,
+      {
+        cause: err,
+      },
+    )
   }
 }
 
@@ -61,7 +65,11 @@ export function decodeLiveMessage(text: string, receivedAt: () => string): LiveF
     if (typeof frame.error !== 'string' || message === false) {
       return drop('invalid_event', 'error frame without an error name')
     }
-    return { events: [], drops: [], error: message === undefined ? { name: frame.error } : { name: frame.error, message } }
+    return {
+      events: [],
+      drops: [],
+      error: message === undefined ? { name: frame.error } : { name: frame.error, message },
+    }
   }
   const payload = frame.payload
   if (frame.$type !== 'message' || !isMap(payload) || typeof payload.$type !== 'string') {
@@ -71,7 +79,8 @@ export function decodeLiveMessage(text: string, receivedAt: () => string): LiveF
   const seq = seqOf(payload.seq)
   if (type === 'info') {
     const message = optionalString(payload.message)
-    if (typeof payload.name !== 'string' || message === false) return drop('invalid_event', '#info without a name')
+    if (typeof payload.name !== 'string' || message === false)
+      return drop('invalid_event', '#info without a name')
     const time = receivedAt()
     return {
       events: [
@@ -94,7 +103,9 @@ export function decodeLiveMessage(text: string, receivedAt: () => string): LiveF
     type === 'commit'
       ? commitEvent(payload, seq, did, time, text.includes('"$bytes"'))
       : markerEvent(type, payload, seq, did, time)
-  return event instanceof DecodeError ? { seq, events: [], drops: [event] } : { seq, events: [event], drops: [] }
+  return event instanceof DecodeError
+    ? { seq, events: [], drops: [event] }
+    : { seq, events: [event], drops: [] }
 }
 
 function commitEvent(
@@ -110,7 +121,10 @@ function commitEvent(
     return new DecodeError('invalid_event', `${where}: rev, collection or rkey missing`)
   }
   if (!isNsid(collection) || !isRecordKey(rkey)) {
-    return new DecodeError('invalid_event', `${where}: path ${shown(`${collection}/${rkey}`)} is not <NSID>/<record key>`)
+    return new DecodeError(
+      'invalid_event',
+      `${where}: path ${shown(`${collection}/${rkey}`)} is not <NSID>/<record key>`,
+    )
   }
   if (operation === 'delete') {
     return { kind: 'operation', did, seq, rev, time, action: 'delete', collection, rkey, live: true }
@@ -126,7 +140,19 @@ function commitEvent(
   } catch (err) {
     return new DecodeError('invalid_record', `${where}: a $bytes value is not base64`, { cause: err })
   }
-  return { kind: 'operation', did, seq, rev, time, action: operation, collection, rkey, cid, record: value, live: true }
+  return {
+    kind: 'operation',
+    did,
+    seq,
+    rev,
+    time,
+    action: operation,
+    collection,
+    rkey,
+    cid,
+    record: value,
+    live: true,
+  }
 }
 
 function markerEvent(
@@ -176,7 +202,9 @@ function withUnpaddedBytes(value: unknown, depth = 0): unknown {
     let out: unknown[] | undefined
     for (let i = 0; i < value.length; i++) {
       const item = withUnpaddedBytes(value[i], depth + 1)
-      if (item !== value[i]) (out ??= value.slice())[i] = item
+      if (item === value[i]) continue
+      out ??= value.slice()
+      out[i] = item
     }
     return out ?? value
   }
@@ -187,7 +215,9 @@ function withUnpaddedBytes(value: unknown, depth = 0): unknown {
   let out: Record<string, unknown> | undefined
   for (const key in value) {
     const item = withUnpaddedBytes(value[key], depth + 1)
-    if (item !== value[key]) (out ??= { ...value })[key] = item
+    if (item === value[key]) continue
+    out ??= { ...value }
+    out[key] = item
   }
   return out ?? value
 }

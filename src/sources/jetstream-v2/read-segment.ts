@@ -31,8 +31,29 @@ export function segmentBlockRows(bytes: Uint8Array, segment: ParsedSegment, inde
  * the rows of one block's zstd frame (a getBlock body, or a block cut out of a segment);
  * with its index entry, checked against it
  */
-export function blockRows(frame: Uint8Array, entry: BlockIndexEntry | undefined, index: number): SegmentRow[] {
-  const rows = decodeBlock(inflateBlock(frame, entry ? entry.uncompressedSize : undefined))
+export function blockRows(
+  frame: Uint8Array,
+  entry: BlockIndexEntry | undefined,
+  index: number,
+): SegmentRow[] {
+  return checkedRows(
+    decodeBlock(inflateBlock(frame, entry ? entry.uncompressedSize : undefined)),
+    entry,
+    index,
+  )
+}
+
+/** a decompressed block's rows (inflate-worker.ts decompresses), checked against its index entry */
+export function inflatedBlockRows(
+  block: Uint8Array,
+  entry: BlockIndexEntry | undefined,
+  index: number,
+): SegmentRow[] {
+  const buffer = Buffer.from(block.buffer, block.byteOffset, block.byteLength)
+  return checkedRows(decodeBlock(buffer), entry, index)
+}
+
+function checkedRows(rows: SegmentRow[], entry: BlockIndexEntry | undefined, index: number): SegmentRow[] {
   let previous = -1
   for (const row of rows) {
     if (row.seq <= previous) throw new SegmentFormatError(`block ${index}: seq ${row.seq} after ${previous}`)

@@ -17,9 +17,12 @@ export function inflateBlock(frame: Uint8Array, maxBytes = MAX_BLOCK_BYTES): Buf
   try {
     return zstdDecompressSync(frame, { maxOutputLength: maxBytes })
   } catch (err) {
-    throw new SegmentFormatError(`block frame of ${frame.length} bytes does not decompress: ${(err as Error).message}`, {
-      cause: err,
-    })
+    throw new SegmentFormatError(
+      `block frame of ${frame.length} bytes does not decompress: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    )
   }
 }
 

@@ -79,7 +79,8 @@ export function readSegmentHeader(bytes: Uint8Array): SegmentHeader {
     footerOffset: u64(view, 58, 'footer_offset'),
     blockIndexOffset: u64(view, 90, 'block_index_offset'),
   }
-  if (header.version !== 1) throw new SegmentFormatError(`segment format version ${header.version}; 1 is known`)
+  if (header.version !== 1)
+    throw new SegmentFormatError(`segment format version ${header.version}; 1 is known`)
   const indexEnd = header.blockIndexOffset + header.blockCount * BLOCK_INDEX_ENTRY_BYTES
   if (
     header.footerOffset < SEGMENT_HEADER_BYTES ||
@@ -110,7 +111,9 @@ export function readBlockIndex(bytes: Uint8Array, header: SegmentHeader): BlockI
     }
     const end = entry.offset + BLOCK_PREFIX_BYTES + entry.compressedSize
     if (entry.offset < SEGMENT_HEADER_BYTES || end > header.footerOffset) {
-      throw new SegmentFormatError(`block ${i} at ${entry.offset}+${entry.compressedSize} is outside the block area`)
+      throw new SegmentFormatError(
+        `block ${i} at ${entry.offset}+${entry.compressedSize} is outside the block area`,
+      )
     }
     const prefix = u64(view, entry.offset, 'block length')
     if (prefix !== entry.compressedSize) {

@@ -46,7 +46,9 @@ export class UpgradeRefusedError extends SourceConnectionError {
   readonly status: number
   readonly body: string
   constructor(status: number, retryAfter: string, body: string) {
-    super(`upstream refused the websocket upgrade; status=${status} retry-after=${retryAfter} body=${JSON.stringify(body.slice(0, 300))}`)
+    super(
+      `upstream refused the websocket upgrade; status=${status} retry-after=${retryAfter} body=${JSON.stringify(body.slice(0, 300))}`,
+    )
     this.status = status
     this.body = body
   }

@@ -8,7 +8,7 @@ import { toJetstreamJson } from '../../../src/encode/jetstream-event.ts'
 import { toStandardJson } from '../../../src/encode/standard-event.ts'
 import { clientView, recordedEvents } from '../../helpers/jetstream-v2-fixtures.ts'
 
-test('--format jetstream: every recorded commit, identity and account event is the Go client\'s view of it', async () => {
+test("--format jetstream: every recorded commit, identity and account event is the Go client's view of it", async () => {
   const events = await recordedEvents()
   const view = clientView('client_full')
   assert.equal(events.length, view.length)
@@ -17,7 +17,8 @@ test('--format jetstream: every recorded commit, identity and account event is t
     const event = events[i]!
     const want = view[i]!
     if (event.kind === 'sync') continue // Jetstream v1 has no #sync (left out in this format)
-    if (event.kind !== 'operation' && event.kind !== 'identity' && event.kind !== 'account') throw new Error(event.kind)
+    if (event.kind !== 'operation' && event.kind !== 'identity' && event.kind !== 'account')
+      throw new Error(event.kind)
     const { time_us: _ours, ...got } = JSON.parse(toJetstreamJson(event, 1))
     const { cursor: _c, time_us: _theirs, ...expected } = want
     assert.deepEqual(got, expected, `seq ${want.cursor}`)

@@ -48,7 +48,12 @@ function asClientEvent(event: AtprotoEvent): ClientEvent {
         cursor: event.seq!,
         time_us: timeUs(event.time),
         kind: 'identity',
-        identity: json({ did: event.did, handle: event.handle, seq: event.relay?.seq, time: event.relay?.time }),
+        identity: json({
+          did: event.did,
+          handle: event.handle,
+          seq: event.relay?.seq,
+          time: event.relay?.time,
+        }),
       }
     case 'account':
       return {
@@ -95,7 +100,9 @@ function archiveEvents(): AtprotoEvent[] {
 function liveEvents(stream: string, dictionary?: Buffer): AtprotoEvent[] {
   const events: AtprotoEvent[] = []
   for (const message of liveMessages(stream)) {
-    const text = message.binary ? inflateMessage(message.data, dictionary!).toString('utf8') : message.data.toString('utf8')
+    const text = message.binary
+      ? inflateMessage(message.data, dictionary!).toString('utf8')
+      : message.data.toString('utf8')
     const frame = decodeLiveMessage(text, () => 'now')
     assert.deepEqual(frame.drops, [])
     events.push(...frame.events)
@@ -110,7 +117,7 @@ function assertSameView(ours: AtprotoEvent[], theirs: ClientEvent[]) {
   }
 }
 
-test('archive: every row decodes to the Go client\'s archive-path view, field by field (2,888 events)', () => {
+test("archive: every row decodes to the Go client's archive-path view, field by field (2,888 events)", () => {
   const ours = archiveEvents()
   const theirs = clientView('client_full').filter((e) => e.cursor <= SEALED_TIP)
   assert.equal(theirs.length, 2888)
@@ -121,7 +128,7 @@ test('archive: every row decodes to the Go client\'s archive-path view, field by
   assert.ok(sync.kind === 'sync' && sync.relay!.seq !== sync.seq && sync.relay!.time !== sync.time)
 })
 
-test('live: every frame decodes to the Go client\'s live view, plain and dict-zstd alike (3,801 events past the seam)', () => {
+test("live: every frame decodes to the Go client's live view, plain and dict-zstd alike (3,801 events past the seam)", () => {
   const theirs = clientView('client_live')
   const plain = liveEvents('cutover_plain')
   const zstd = liveEvents('cutover_zstd', zstdDictionary())
@@ -132,8 +139,11 @@ test('live: every frame decodes to the Go client\'s live view, plain and dict-zs
   assert.ok(plain.every((e) => 'live' in e && e.live === true))
 })
 
-test('the full replay: archive then live past the seam is the Go client\'s full view (6,689 events)', () => {
-  const ours = [...archiveEvents(), ...liveEvents('cutover_plain').filter((e) => 'seq' in e && e.seq! > SEALED_TIP)]
+test("the full replay: archive then live past the seam is the Go client's full view (6,689 events)", () => {
+  const ours = [
+    ...archiveEvents(),
+    ...liveEvents('cutover_plain').filter((e) => 'seq' in e && e.seq! > SEALED_TIP),
+  ]
   assertSameView(ours, clientView('client_full'))
 })
 
@@ -155,10 +165,13 @@ test('$bytes in a record: padded and unpadded read alike, written unpadded', () 
 })
 
 test('error frames, #info and what cannot be used', () => {
-  assert.deepEqual(decodeLiveMessage('{"$type":"error","error":"ConsumerTooSlow","message":"slow"}', () => 't').error, {
-    name: 'ConsumerTooSlow',
-    message: 'slow',
-  })
+  assert.deepEqual(
+    decodeLiveMessage('{"$type":"error","error":"ConsumerTooSlow","message":"slow"}', () => 't').error,
+    {
+      name: 'ConsumerTooSlow',
+      message: 'slow',
+    },
+  )
   const [info] = liveMessages('timestamp_cursor_clamped')
   const decoded = decodeLiveMessage(info!.data.toString(), () => 'now')
   assert.deepEqual(decoded.events, [

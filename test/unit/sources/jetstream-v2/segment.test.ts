@@ -2,7 +2,11 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import { recordCid } from '../../../../src/sources/jetstream-v2/archive-event.ts'
-import { blockRows, parseSegment, segmentBlockRows } from '../../../../src/sources/jetstream-v2/read-segment.ts'
+import {
+  blockRows,
+  parseSegment,
+  segmentBlockRows,
+} from '../../../../src/sources/jetstream-v2/read-segment.ts'
 import { segmentChecksum } from '../../../../src/sources/jetstream-v2/segment-checksum.ts'
 import { SegmentFormatError } from '../../../../src/sources/jetstream-v2/segment-file.ts'
 import {
@@ -32,7 +36,8 @@ test('the five recorded segments decode to exactly the rows the upstream Go segm
           rkey: row.rkey,
           rev: row.rev,
           payloadLen: row.payload.length,
-          payloadSha256: row.payload.length === 0 ? '' : createHash('sha256').update(row.payload).digest('hex'),
+          payloadSha256:
+            row.payload.length === 0 ? '' : createHash('sha256').update(row.payload).digest('hex'),
           payloadCid: row.payload.length === 0 ? undefined : recordCid(row.payload),
         })
       }
