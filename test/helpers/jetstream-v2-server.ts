@@ -42,6 +42,8 @@ export interface StandInOptions {
   readonly turnDelayMs?: number
   /** serve these segments (name → bytes) instead of the recorded five (the bench's re-sequenced copies) */
   readonly segments?: ReadonlyMap<string, Buffer>
+  /** hold every getSegment / getBlock answer this long (a slow archive, so a test can act mid-download) */
+  readonly downloadDelayMs?: number
   /** answer every getSegment / getBlock with this status instead (an outage) */
   readonly failDownloads?: number
 }
@@ -258,7 +260,10 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
     requests.push(`${req.method} ${url.pathname}${url.search}`)
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
+    const delay = state.options.downloadDelayMs ?? 0
+    const isDownload = url.pathname.endsWith('.getSegment') || url.pathname.endsWith('.getBlock')
+    req.on('end', () => (isDownload && delay > 0 ? setTimeout(answer, delay) : answer()))
+    const answer = () => {
       let json: unknown
       if (req.method === 'POST') {
         try {
@@ -311,7 +316,7 @@ export async function startJetstreamStandIn(initial: StandInOptions = {}): Promi
         )
       }
       xrpcError(res, 501, 'MethodNotImplemented', `method not implemented: ${method ?? url.pathname}`)
-    })
+    }
   })
 
   const wss = new WebSocketServer({
