@@ -55,7 +55,7 @@ try {
         'jetstream',
         '--jetstream-host',
         url,
-        '--cursor',
+        '--jetstream-cursor',
         '0',
         '--bootstrap-servers',
         env.KAFKA_BOOTSTRAP ?? '',

@@ -10,6 +10,7 @@ import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { Source } from '../pipeline/types.ts'
 import type { UpstreamMetrics } from '../pipeline/upstream-metrics.ts'
 import type { SourceStatus } from '../status/status-report.ts'
+import { jetstreamSource } from './jetstream-v2/jetstream-plugin.ts'
 import { ozoneSource } from './ozone/ozone-plugin.ts'
 import { relaySource } from './relay/relay-plugin.ts'
 import type { CursorSpec, SourcePlugin, StatusContext, Trait } from './source-plugin.ts'
@@ -47,6 +48,7 @@ function catalog<const T extends { readonly [K in keyof T]: CatalogEntry & { rea
 export const SOURCES = catalog({
   relay: relaySource,
   tap: tapSource,
+  jetstream: jetstreamSource,
   ozone: ozoneSource,
 })
 

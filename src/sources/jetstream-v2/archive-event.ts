@@ -10,7 +10,7 @@ import { toString as cidString, fromDigest } from '@atcute/cid'
 import { DecodeError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { isDid, isNsid, isRecordKey } from '../../events/atproto-syntax.ts'
-import { isMap, optionalString, shown } from '../relay/body-fields.ts'
+import { isMap, optionalString, shown } from '../event-stream/body-fields.ts'
 import { ROW_KIND, type SegmentRow } from './segment-block.ts'
 
 const CODEC_DAG_CBOR = 0x71

@@ -12,7 +12,7 @@ import { BytesWrapper, fromBytes } from '@atcute/cbor'
 import { DecodeError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { isDid, isNsid, isRecordKey } from '../../events/atproto-syntax.ts'
-import { isMap, optionalString, shown } from '../relay/body-fields.ts'
+import { isMap, optionalString, shown } from '../event-stream/body-fields.ts'
 
 const TYPE_PREFIX = 'network.bsky.jetstream.subscribeEvents#'
 /** largest decompressed message read (the server's own frames are a record plus a few hundred bytes) */
