@@ -5,8 +5,11 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import pino from 'pino'
+import { Registry } from 'prom-client'
 import type { AtprotoEvent } from '../../src/events/atproto-event.ts'
-import { createMetrics } from '../../src/metrics/metrics.ts'
+import { pipelineMetrics } from '../../src/pipeline/pipeline-metrics.ts'
+import { upstreamMetrics } from '../../src/pipeline/upstream-metrics.ts'
+import { jetstreamMetrics } from '../../src/sources/jetstream-v2/jetstream-metrics.ts'
 import {
   createJetstreamSource,
   type JetstreamSource,
@@ -20,6 +23,13 @@ const servers: StandIn[] = []
 after(async () => {
   for (const s of servers) await s.close()
 })
+
+/** what the app hands the source: its upstream, drop and own series, on a fresh registry */
+function sourceMetrics() {
+  const registry = new Registry()
+  const { eventDropped } = pipelineMetrics(registry)
+  return { ...upstreamMetrics(registry), eventDropped, ...jetstreamMetrics(registry) }
+}
 
 function sourceFor(server: StandIn, over: Partial<JetstreamSourceConfig> = {}): JetstreamSource {
   return createJetstreamSource(
@@ -39,7 +49,7 @@ function sourceFor(server: StandIn, over: Partial<JetstreamSourceConfig> = {}): 
       maxFrameBytes: 1 << 20,
       ...over,
     },
-    { metrics: createMetrics(), logger: pino({ level: 'silent' }) },
+    { metrics: sourceMetrics(), logger: pino({ level: 'silent' }) },
   )
 }
 

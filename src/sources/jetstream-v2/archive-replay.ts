@@ -11,6 +11,7 @@ import { SourceConnectionError, SourceProtocolError } from '../../errors.ts'
 import { backoffDelay, pause } from '../backoff.ts'
 import { type ArchiveClient, JetstreamApiError, type PlanEntry, type PlanFilters } from './archive-client.ts'
 import type { Inflated, Inflater } from './inflater.ts'
+import type { JetstreamMetrics } from './jetstream-metrics.ts'
 import { inflatedBlockRows } from './read-segment.ts'
 import type { SegmentRow } from './segment-block.ts'
 
@@ -64,6 +65,7 @@ export function createReplay(
   options: ReplayOptions,
   logger: Logger,
   inflater: Inflater,
+  report: Pick<JetstreamMetrics, 'archive' | 'archiveBytes'>,
 ): Replay {
   const counts: ReplayCounts = { pages: 0, segments: 0, blocks: 0, bytes: 0, retries: 0, changed: 0 }
   let pinnedTip: number | undefined
@@ -78,6 +80,7 @@ export function createReplay(
           err instanceof SourceConnectionError || (err instanceof JetstreamApiError && err.transient)
         if (!transient || signal.aborted) throw err
         counts.retries++
+        report.archive('retry')
         const delay = backoffDelay(attempt, options.retryMinMs, options.retryMaxMs)
         logger.warn(
           { err: (err as Error).message, attempt, nextAttemptInMs: delay },
@@ -100,6 +103,7 @@ export function createReplay(
       }
       const page = await retrying('planSnapshot', signal, () => client.planSnapshot(request, signal))
       counts.pages++
+      report.archive('page')
       pinnedTip ??= page.sealedTipSeq
       logger.info(
         {
@@ -137,6 +141,7 @@ export function createReplay(
       }
       held += n
       counts.bytes += n
+      if (n > 0) report.archiveBytes(n)
     }
     const start = (entry: PlanEntry): Download => {
       let self: Download | undefined
@@ -203,10 +208,12 @@ export function createReplay(
           } else {
             for (const { index, block } of got.blocks ?? []) {
               counts.blocks++
+              report.archive('block')
               yield { rows: inflatedBlockRows(block, undefined, index), bytes: block.byteLength }
             }
           }
           counts.segments++
+          report.archive('segment')
         } finally {
           window.shift()
           held -= got.bytes
@@ -237,6 +244,7 @@ export function createReplay(
       // blocks wholly at or below the resume point are skipped
       if (entries[b]!.maxSeq <= options.afterSeq) continue
       counts.blocks++
+      report.archive('block')
       const block = inflated[b]!
       yield { rows: inflatedBlockRows(block, entries[b], b), bytes: block.byteLength }
     }

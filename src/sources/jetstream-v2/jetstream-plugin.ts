@@ -3,6 +3,7 @@
 import { seqCursorCodec } from '../event-stream/seq-cursor.ts'
 import type { SourcePlugin, Trait } from '../source-plugin.ts'
 import { serverFilters } from './jetstream-filters.ts'
+import { jetstreamMetrics } from './jetstream-metrics.ts'
 import { jetstreamOptions } from './jetstream-options.ts'
 import type { JetstreamSource } from './jetstream-source.ts'
 
@@ -13,7 +14,8 @@ export const jetstreamSource: SourcePlugin<
   (typeof traits)[number],
   typeof jetstreamOptions,
   JetstreamSource,
-  number
+  number,
+  ReturnType<typeof jetstreamMetrics>
 > = {
   command: 'jetstream',
   path: ['firehose', 'jetstream'],
@@ -22,6 +24,7 @@ export const jetstreamSource: SourcePlugin<
   traits,
   options: jetstreamOptions,
   eventKinds: ['operation', 'identity', 'account', 'sync', 'info'],
+  metrics: jetstreamMetrics,
   upstreamUrl: (config) => config.jetstreamHost,
   async open(config, { metrics, logger }) {
     const { createJetstreamSource } = await import('./jetstream-source.ts')
@@ -49,32 +52,42 @@ export const jetstreamSource: SourcePlugin<
     defaultSourceId: (config) => `jetstream:${new URL(config.jetstreamHost).host}`,
     override: (config) => config.jetstreamCursor,
   },
+  statusPage: {
+    title: 'Jetstream v2',
+    rows: [
+      { label: 'phase', field: 'phase', class: 'mono' },
+      { label: 'upstream seq', field: 'upstreamSeq', class: 'n' },
+      { label: 'safe cursor (acknowledged by Kafka)', field: 'safeCursor', class: 'n' },
+      { label: 'saved cursor (committed, with --exactly-once)', field: 'savedCursor', class: 'n' },
+      { label: 'kept in', field: 'cursorLocation', class: 'mono' },
+      { label: 'archive segments replayed', field: 'segments', class: 'n' },
+      { label: 'archive rows read', field: 'rows', class: 'n' },
+      { label: 'archive bytes downloaded', field: 'bytes', class: 'n' },
+      { label: 'live repeats dropped', field: 'duplicates', class: 'n' },
+      { label: 'CursorTooOld (archive replayed again)', field: 'cursorTooOld', class: 'n' },
+    ],
+  },
   status({ snapshot, cursor, source }) {
     const upstreamSeq = snapshot.upstreamSeq ?? null
     const safeCursor = snapshot.cursorSeq ?? null
     const savedCursor = cursor.saved ?? null
-    const counts = source?.counts
+    const rows = snapshot.archiveRows as Record<string, number>
+    const archive = snapshot.archive as Record<string, number>
     return {
-      key: 'jetstream',
       block: {
         phase: source?.phase() ?? 'starting',
         upstreamSeq,
         safeCursor,
         savedCursor,
         cursorLocation: cursor.location,
-        archive: counts
-          ? {
-              planPages: counts.archive.pages,
-              segments: counts.archive.segments,
-              blocks: counts.archive.blocks,
-              bytes: counts.archive.bytes,
-              rows: counts.rows,
-              retries: counts.archive.retries,
-              changedSincePlan: counts.archive.changed,
-            }
-          : null,
-        duplicates: counts?.duplicates ?? 0,
-        cursorTooOld: counts?.cursorTooOld ?? 0,
+        segments: archive.segment ?? 0,
+        rows: (rows.kept ?? 0) + (rows.filtered ?? 0),
+        rowsFiltered: rows.filtered ?? 0,
+        bytes: snapshot.archiveBytes,
+        planPages: archive.page ?? 0,
+        retries: archive.retry ?? 0,
+        duplicates: snapshot.duplicates,
+        cursorTooOld: source?.counts.cursorTooOld ?? 0,
       },
       progress: { phase: source?.phase() ?? 'starting', upstreamSeq, cursor: safeCursor, savedCursor },
     }

@@ -14,8 +14,8 @@
 import type { Logger } from 'pino'
 import { DecodeError, SourceProtocolError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
-import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
+import type { UpstreamMetrics } from '../../pipeline/upstream-metrics.ts'
 import { createSeqTracker, type SeqTracker } from '../event-stream/seq-tracker.ts'
 import { readSocketBatches, UpgradeRefusedError } from '../websocket/reconnecting-socket.ts'
 import { type ArchiveClient, createArchiveClient, type PlanFilters } from './archive-client.ts'
@@ -23,6 +23,7 @@ import { rowToEvent } from './archive-event.ts'
 import { createReplay, type ReplayCounts } from './archive-replay.ts'
 import { createInflater } from './inflater.ts'
 import { createRowFilter } from './jetstream-filters.ts'
+import type { JetstreamMetrics } from './jetstream-metrics.ts'
 import { decodeLiveMessage, inflateMessage } from './live-frame.ts'
 
 export interface JetstreamSourceConfig {
@@ -74,16 +75,7 @@ const SUBSCRIBE_PATH = '/xrpc/network.bsky.jetstream.subscribeEvents'
 class CursorTooOld extends Error {}
 class DictionaryChanged extends Error {}
 
-type SourceMetrics = Pick<
-  Metrics,
-  | 'eventDropped'
-  | 'eventFiltered'
-  | 'upstreamError'
-  | 'upstreamState'
-  | 'reconnected'
-  | 'upstreamSeq'
-  | 'cursorSeq'
->
+type SourceMetrics = UpstreamMetrics & JetstreamMetrics
 
 const noop = () => {}
 
@@ -170,7 +162,9 @@ export function createJetstreamSource(
       },
       logger,
       inflater,
+      metrics,
     )
+    metrics.replay()
     counts.archive = replay.counts
     metrics.upstreamState('jetstream', 'connected')
     for await (const block of replay.blocks(signal)) {
@@ -188,11 +182,9 @@ export function createJetstreamSource(
           if (row.seq <= floor) continue
           last = row.seq
           counts.rows++
-          const kept = keepRow(row)
-          if (kept !== true) {
-            metrics.eventFiltered(kept)
-            continue
-          }
+          const kept = keepRow(row) === true
+          metrics.archiveRow(kept)
+          if (!kept) continue
           const event = rowToEvent(row)
           if (event instanceof DecodeError) {
             dropped(event, row.seq)
@@ -299,6 +291,7 @@ export function createJetstreamSource(
             const last = tracker.last()
             if (last !== undefined && frame.seq <= last) {
               counts.duplicates++
+              metrics.duplicate()
               continue
             }
             liveFrames++
