@@ -145,14 +145,14 @@ export function clientView(name: 'client_full' | 'client_live'): ClientEvent[] {
   return jsonLines<ClientEvent>(`client/${name}.jsonl.zst`)
 }
 
-export interface TruthAccount {
+interface TruthAccount {
   readonly index: number
   readonly did: string
   readonly deleted: boolean
   readonly records: { collection: string; rkey: string; cid: string }[]
 }
 
-export function worldTruth(): TruthAccount[] {
+function worldTruth(): TruthAccount[] {
   return JSON.parse(fixtureBytes('truth/world_truth.json.zst').toString('utf8')) as TruthAccount[]
 }
 

@@ -31,7 +31,7 @@ export function microsToTime(us: number): string {
 }
 
 /** the row's display time in µs: indexed_at when an import set it, else witnessed_at */
-export function rowTimeUs(row: SegmentRow): number {
+function rowTimeUs(row: SegmentRow): number {
   return row.indexedAt !== 0 ? row.indexedAt : row.witnessedAt
 }
 

@@ -36,7 +36,7 @@ export interface ReplayCounts {
 }
 
 /** one block's rows, with the bytes its download took (counted against the in-flight window) */
-export interface ReplayBlock {
+interface ReplayBlock {
   readonly rows: readonly SegmentRow[]
   readonly bytes: number
 }

@@ -29,7 +29,7 @@ export type InflateAnswer =
     }
   | { id: number; ok: false; message: string }
 
-export async function inflate(request: InflateRequest): Promise<InflateAnswer> {
+async function inflate(request: InflateRequest): Promise<InflateAnswer> {
   const { id, bytes } = request
   try {
     if (request.kind === 'block') return { id, ok: true, blocks: [inflateBlock(bytes)] }

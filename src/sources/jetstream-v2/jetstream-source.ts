@@ -46,7 +46,7 @@ export interface JetstreamSourceConfig {
   readonly maxFrameBytes: number
 }
 
-export interface JetstreamCounts {
+interface JetstreamCounts {
   archive: ReplayCounts
   /** archive rows read (before filtering) */
   rows: number
@@ -58,7 +58,7 @@ export interface JetstreamCounts {
   connections: number
 }
 
-export type JetstreamPhase = 'starting' | 'archive' | 'live'
+type JetstreamPhase = 'starting' | 'archive' | 'live'
 
 export type JetstreamSource = Source<number> & {
   checkpoint(): number | undefined
@@ -87,7 +87,7 @@ function xrpcError(body: string): { error?: string; message?: string } {
   }
 }
 
-export function subscribeUrl(
+function subscribeUrl(
   base: string,
   cursor: number | undefined,
   filters: PlanFilters,

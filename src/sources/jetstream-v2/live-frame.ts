@@ -16,7 +16,7 @@ import { isMap, optionalString, shown } from '../event-stream/body-fields.ts'
 
 const TYPE_PREFIX = 'network.bsky.jetstream.subscribeEvents#'
 /** largest decompressed message read (the server's own frames are a record plus a few hundred bytes) */
-export const MAX_LIVE_MESSAGE_BYTES = 8 * 1024 * 1024
+const MAX_LIVE_MESSAGE_BYTES = 8 * 1024 * 1024
 
 export interface LiveFrame {
   /** Jetstream's seq (every message but #info and errors has one) */

@@ -7,7 +7,7 @@ import { zstdDecompressSync } from 'node:zlib'
 import { SegmentFormatError } from './segment-file.ts'
 
 /** the largest decompressed block read (upstream blocks of 4,096 events are a few MiB) */
-export const MAX_BLOCK_BYTES = 64 * 1024 * 1024
+const MAX_BLOCK_BYTES = 64 * 1024 * 1024
 
 /**
  * a block's zstd frame (no length prefix) → its columns; the frame's content checksum is

@@ -9,12 +9,12 @@
 // - each block: its zstd frame carries a content checksum, checked when it is decompressed, and
 //   the footer's block index gives its offset, sizes, event count and seq range.
 
-export const SEGMENT_MAGIC = 'jss0'
-export const SEGMENT_HEADER_BYTES = 256
+const SEGMENT_MAGIC = 'jss0'
+const SEGMENT_HEADER_BYTES = 256
 /** one block index entry: offset u64, compressed u32, uncompressed u32, events u32, 4 × 64-bit bounds */
 const BLOCK_INDEX_ENTRY_BYTES = 52
 /** the length prefix before each block's zstd frame */
-export const BLOCK_PREFIX_BYTES = 8
+const BLOCK_PREFIX_BYTES = 8
 
 export interface SegmentHeader {
   /** xxh3-64 of header[12..] + footer, as 16 lowercase hex digits (the plan's `checksum`, the ETag) */
@@ -55,7 +55,7 @@ function viewOf(bytes: Uint8Array): DataView {
 }
 
 /** the 64-bit checksum as the API writes it: 16 lowercase hex digits */
-export function checksumHex(value: bigint): string {
+function checksumHex(value: bigint): string {
   return value.toString(16).padStart(16, '0')
 }
 
