@@ -7,7 +7,7 @@ import { type CommandSpecs, label, loadOptions, redactedConfig } from '../config
 import { type OptionSpec, type OptionTable, takes } from '../config/option.ts'
 import { derive, type SharedKey, type SharedOptions, sharedOptions } from '../config/schema.ts'
 import type { AtprotoEvent } from '../events/atproto-event.ts'
-import { FORMAT_KINDS } from '../output/formats.ts'
+import { FORMAT_KINDS, OUTPUT_FORMATS, type OutputFormat } from '../output/formats.ts'
 import { SOURCES, type SourceCommand, type SourceConfigOf } from '../sources/catalog.ts'
 import { type TailConfig, tailOptions } from '../tail/tail-options.ts'
 
@@ -134,18 +134,14 @@ export function findCommand(argv: readonly string[]): { command: Command; rest: 
 
 /** rules between a command and the shared options it takes */
 function commandProblems(command: Command, values: Record<string, unknown>): string[] {
-  const { eventKinds } = COMMANDS[command]
-  const format = values.format as keyof typeof FORMAT_KINDS | undefined
-  const writes = format ? FORMAT_KINDS[format] : undefined
-  if (!eventKinds || !writes || eventKinds.some((k) => writes.includes(k))) return []
-  const kinds = eventKinds.join(' or ')
+  const { eventKinds, path } = COMMANDS[command]
+  const format = values.format as OutputFormat | undefined
+  const canWrite = (f: OutputFormat) => eventKinds?.some((kind) => FORMAT_KINDS[f].includes(kind)) ?? true
+  if (format === undefined || canWrite(format)) return []
+  const name = format === 'jetstream' ? 'Jetstream' : format
+  const others = OUTPUT_FORMATS.filter(canWrite).join(' or ')
   return [
-    `${label(sharedOptions.format)}: ${format === 'jetstream' ? 'Jetstream' : format} has no shape for ${kinds} events (${COMMANDS[command].path.join(' ')} writes ${Object.entries(
-      FORMAT_KINDS,
-    )
-      .filter(([, k]) => eventKinds.some((e) => k.includes(e)))
-      .map(([f]) => f)
-      .join(' or ')})`,
+    `${label(sharedOptions.format)}: ${name} has no shape for ${eventKinds?.join(' or ')} events (${path.join(' ')} writes ${others})`,
   ]
 }
 
