@@ -22,13 +22,7 @@ import type { UpstreamMetrics } from '../../pipeline/upstream-metrics.ts'
 import { FrameTooLargeError, readSocketBatches } from '../websocket/reconnecting-socket.ts'
 import type { EventStreamMetrics } from './event-stream-metrics.ts'
 import { createSeqTracker, type SeqTracker } from './seq-tracker.ts'
-import {
-  type DecodedFrame,
-  isStreamMessage,
-  readStreamFrame,
-  type StreamLexicon,
-  type StreamMessage,
-} from './stream-frame.ts'
+import { type MessageDecoder, readStreamFrame, type StreamLexicon } from './stream-frame.ts'
 
 /** what makes one event stream what it is */
 export interface EventStreamSpec {
@@ -39,7 +33,7 @@ export interface EventStreamSpec {
   /** the stream's message types and how large each body may be */
   readonly lexicon: StreamLexicon
   /** a message whose framing is read (stream-frame.ts) → its events, drops and seq (never throws) */
-  decodeMessage(message: StreamMessage, receivedAt: () => string): DecodedFrame
+  readonly decodeMessage: MessageDecoder<() => string>
 }
 
 export interface EventStreamConfig {
@@ -75,6 +69,12 @@ export function createEventStreamSource(
 ): EventStreamSource {
   const { metrics, logger } = deps
   const { name } = spec
+  /** the type of the frame being decoded, when it is a message (atkafka_upstream_frames_total) */
+  let messageType: string | undefined
+  const decodeCounted: MessageDecoder<() => string> = (type, body, seq, receivedAt) => {
+    messageType = type
+    return spec.decodeMessage(type, body, seq, receivedAt)
+  }
   const now = deps.now ?? (() => new Date().toISOString())
   // replaced when a run starts, and when the cursor is given up for the live head
   let tracker: SeqTracker = createSeqTracker()
@@ -153,15 +153,17 @@ export function createEventStreamSource(
           logger.warn({ bytes: message.data.length }, `text frame on the ${name} stream; dropped`)
           continue
         }
-        const read = readStreamFrame(message.data, spec.lexicon)
-        let frame: DecodedFrame
-        if (isStreamMessage(read)) {
-          metrics.upstreamFrame(spec.lexicon.types.has(read.type) ? read.type : 'unknown')
-          frame = spec.decodeMessage(read, now)
-        } else {
-          metrics.upstreamFrame(read.error ? 'error' : 'unreadable')
-          frame = read
-        }
+        messageType = undefined
+        const frame = readStreamFrame(message.data, spec.lexicon, decodeCounted, now)
+        metrics.upstreamFrame(
+          messageType === undefined
+            ? frame.error
+              ? 'error'
+              : 'unreadable'
+            : spec.lexicon.types.has(messageType)
+              ? messageType
+              : 'unknown',
+        )
         for (const drop of frame.drops) {
           metrics.eventDropped(drop.reason)
           logger.warn({ seq: frame.seq, reason: drop.reason, err: drop.message }, 'dropped upstream data')

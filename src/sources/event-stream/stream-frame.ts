@@ -34,18 +34,27 @@ export interface StreamLexicon {
   maxBodyBytes(type: string | undefined): number
 }
 
-/** a message frame whose framing is sound: its type, its body (a map) and the body's seq */
-export interface StreamMessage {
-  readonly type: string
-  readonly body: Record<string, unknown>
-  readonly seq: number | undefined
-}
+/**
+ * A stream's message decoder: a message whose framing is sound (its type, its body, a map, and
+ * the body's seq) → what the frame holds. `context` is passed through (e.g. the clock).
+ */
+export type MessageDecoder<C> = (
+  type: string,
+  body: Record<string, unknown>,
+  seq: number | undefined,
+  context: C,
+) => DecodedFrame
 
 const OP_MESSAGE = 1
 const OP_ERROR = -1
 
-/** The frame's message, or what the frame is instead (an error frame, a drop) as a DecodedFrame. */
-export function readStreamFrame(bytes: Uint8Array, lexicon: StreamLexicon): StreamMessage | DecodedFrame {
+/** The frame decoded: its message by `decodeMessage`, or what it is instead (an error frame, a drop). */
+export function readStreamFrame<C>(
+  bytes: Uint8Array,
+  lexicon: StreamLexicon,
+  decodeMessage: MessageDecoder<C>,
+  context: C,
+): DecodedFrame {
   let header: unknown
   let body: unknown
   let rest: Uint8Array
@@ -75,12 +84,7 @@ export function readStreamFrame(bytes: Uint8Array, lexicon: StreamLexicon): Stre
   if (header.op !== OP_MESSAGE) return dropped('unknown_kind', `unknown header op ${header.op}`, seq)
   const t = header.t
   if (typeof t !== 'string') return malformed('message header without t', seq)
-  return { type: t, body, seq }
-}
-
-/** whether readStreamFrame gave a message to decode */
-export function isStreamMessage(frame: StreamMessage | DecodedFrame): frame is StreamMessage {
-  return 'type' in frame
+  return decodeMessage(t, body, seq, context)
 }
 
 /** a body past `limit`, dropped undecoded: for its type, a lexicon limit; without one, what it is */

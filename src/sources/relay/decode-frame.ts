@@ -24,10 +24,8 @@ import {
   type DecodedFrame,
   dropped,
   invalidFields,
-  isStreamMessage,
   readStreamFrame,
   type StreamLexicon,
-  type StreamMessage,
 } from '../event-stream/stream-frame.ts'
 import { decodeCommit, MAX_COMMIT_BLOCKS_BYTES } from './decode-commit.ts'
 
@@ -45,13 +43,16 @@ export const SUBSCRIBE_REPOS: StreamLexicon = {
 }
 
 export function decodeFrame(bytes: Uint8Array, receivedAt: () => string): DecodedFrame {
-  const frame = readStreamFrame(bytes, SUBSCRIBE_REPOS)
-  return isStreamMessage(frame) ? decodeRepoMessage(frame, receivedAt) : frame
+  return readStreamFrame(bytes, SUBSCRIBE_REPOS, decodeRepoMessage, receivedAt)
 }
 
-/** a subscribeRepos message whose framing is read → its events */
-export function decodeRepoMessage(message: StreamMessage, receivedAt: () => string): DecodedFrame {
-  const { type: t, body, seq } = message
+/** a subscribeRepos message whose framing is read (stream-frame.ts) → its events */
+export function decodeRepoMessage(
+  t: string,
+  body: Record<string, unknown>,
+  seq: number | undefined,
+  receivedAt: () => string,
+): DecodedFrame {
   const events: AtprotoEvent[] = []
   const drops: DecodeError[] = []
   switch (t) {
