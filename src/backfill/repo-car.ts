@@ -1,0 +1,371 @@
+// A repo's CAR (com.atproto.sync.getRepo) → its records, verified, as the bytes stream in.
+//
+// A repo CAR holds the signed commit (the header's one root), the MST nodes and the record
+// blocks, in any order (the reference PDS sends them sorted by CID). A record is yielded once
+// three things are known: the commit (its DID must be the repo's, its rev goes on every record),
+// an MST node naming the record's path, and the record block itself, whose bytes must hash to
+// its CID. Blocks that wait for the others are kept in a BlockStore (memory, then a spill file).
+// When the stream ends, the tree is walked from the commit's `data`: every node that named a
+// record must be reachable from it, and no node or record it references may be missing. Any
+// failure throws a RepoError: the caller's transaction is aborted, so a repo is all or nothing.
+//
+// Not verified: the commit's signature (that needs the DID document's key; the item's PDS is
+// the repo's host per that document), and the MST's own invariants (key order, heights).
+import { type CarEntry, fromStream } from '@atcute/car'
+import { BytesWrapper, CidLinkWrapper, decode } from '@atcute/cbor'
+import { CODEC_DCBOR, toString as cidToString } from '@atcute/cid'
+import { isDid, isNsid, isRecordKey } from '../events/atproto-syntax.ts'
+import { blockMatchesCid } from '../sources/relay/decode-commit.ts'
+import { BlockStore } from './block-store.ts'
+
+/** why a repo could not be read: each is a final outcome for its work item */
+export const REPO_FAILURES = [
+  'invalid_car', // not a readable CAR v1 with one root
+  'truncated', // the bytes ended inside a block, or before the commit or a referenced block came
+  'cid_mismatch', // a block does not hash to its CID
+  'wrong_did', // the commit is another repo's
+  'invalid_commit', // the root block is not a v3 commit
+  'invalid_mst', // an MST node is malformed, or names a path that is not <NSID>/<record key>
+  'unreachable', // a node that named records is not in the tree under the commit
+  'invalid_record', // a record block is not a DAG-CBOR map
+  'too_large', // past the byte or block limit
+] as const
+export type RepoFailure = (typeof REPO_FAILURES)[number]
+
+export class RepoError extends Error {
+  override readonly name = 'RepoError'
+  readonly reason: RepoFailure
+  constructor(reason: RepoFailure, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.reason = reason
+  }
+}
+
+export interface RepoRecord {
+  readonly collection: string
+  readonly rkey: string
+  /** the record's CID (base32 string) */
+  readonly cid: string
+  /** the record in the atproto data model, as @atcute/cbor decodes it */
+  readonly record: Record<string, unknown>
+  /** the record block's length */
+  readonly bytes: number
+  /** the commit's rev */
+  readonly rev: string
+}
+
+export interface RepoSummary {
+  readonly did: string
+  readonly rev: string
+  readonly records: number
+  readonly blocks: number
+  readonly carBytes: number
+  /** record-like blocks no node referenced (ignored) */
+  readonly unreferenced: number
+  /** bytes of blocks that had to go to the spill file */
+  readonly spilledBytes: number
+}
+
+export interface RepoLimits {
+  /** bytes of CAR a repo may have */
+  readonly maxCarBytes: number
+  /** blocks a repo may have (bounds the in-memory index) */
+  readonly maxBlocks: number
+  /** bytes of waiting blocks kept in memory before spilling to a file */
+  readonly memoryBytes: number
+  /** where spill files go (default: the OS temp dir) */
+  readonly spillDir?: string
+}
+
+interface Node {
+  readonly children: string[]
+  /** whether this node named at least one path */
+  readonly named: boolean
+}
+
+interface Commit {
+  readonly did: string
+  readonly rev: string
+  /** key of the MST root's CID */
+  readonly dataKey: string
+}
+
+const keyOf = (cid: Uint8Array): string =>
+  Buffer.from(cid.buffer, cid.byteOffset, cid.byteLength).toString('latin1')
+
+/**
+ * Yields the records of the repo `did` from `stream` (a getRepo response body) as they become
+ * known; returns a summary after verifying the tree. Throws RepoError (and cancels the stream)
+ * when the CAR is not a complete, consistent repo of `did`.
+ */
+export async function* readRepo(
+  stream: ReadableStream<Uint8Array>,
+  did: string,
+  limits: RepoLimits,
+): AsyncGenerator<RepoRecord, RepoSummary, void> {
+  const counted = stream.pipeThrough(byteLimit(limits.maxCarBytes))
+  const car = fromStream(counted)
+  const store = new BlockStore(limits.memoryBytes, limits.spillDir)
+  /** record CID key → the paths naming it that were not yielded yet */
+  const waiting = new Map<string, { cid: Uint8Array; paths: string[] }>()
+  /** MST node key → its children, for the walk from the commit when the stream has ended */
+  const nodes = new Map<string, Node>()
+  let root: string
+  let commit: Commit | undefined
+  let blocks = 0
+  let records = 0
+  let carBytes = 0
+  try {
+    let roots: readonly { $link: string }[]
+    try {
+      roots = await car.roots()
+    } catch (err) {
+      throw carError(err, 'header')
+    }
+    if (roots.length !== 1 || !(roots[0] instanceof CidLinkWrapper)) {
+      throw new RepoError('invalid_car', `repo ${did}: the CAR has ${roots.length} roots, not 1`)
+    }
+    root = keyOf(roots[0].bytes)
+    const iterator = car[Symbol.asyncIterator]()
+    while (true) {
+      let step: IteratorResult<CarEntry>
+      try {
+        step = await iterator.next()
+      } catch (err) {
+        throw carError(err, `block ${blocks}`)
+      }
+      if (step.done) break
+      const entry = step.value
+      carBytes = entry.entryEnd
+      if (++blocks > limits.maxBlocks) {
+        throw new RepoError('too_large', `repo ${did}: more than ${limits.maxBlocks} blocks`)
+      }
+      const cid = entry.cid.bytes
+      const bytes = entry.bytes
+      if (entry.cid.codec !== CODEC_DCBOR) continue // raw blocks are no part of a repo tree
+      if (!blockMatchesCid(bytes, cid)) {
+        throw new RepoError(
+          'cid_mismatch',
+          `repo ${did}: block ${cidToString(entry.cid)} does not hash to its CID`,
+        )
+      }
+      const key = keyOf(cid)
+      const ready: RepoRecord[] = []
+      if (key === root) {
+        commit = readCommit(bytes, did)
+        // everything that waited for the rev
+        for (const [k, w] of waiting) if (store.has(k)) emit(k, w, commit, ready)
+      } else if (isNodeShaped(bytes)) {
+        const node = readNode(bytes, did)
+        nodes.set(key, { children: node.children, named: node.entries.length > 0 })
+        for (const { path, cid: value } of node.entries) {
+          const k = keyOf(value)
+          let w = waiting.get(k)
+          if (w === undefined) {
+            w = { cid: value, paths: [] }
+            waiting.set(k, w)
+          }
+          w.paths.push(path)
+          if (commit !== undefined && store.has(k)) emit(k, w, commit, ready)
+        }
+      } else {
+        store.put(key, bytes)
+        const w = waiting.get(key)
+        if (w !== undefined && commit !== undefined) emit(key, w, commit, ready)
+      }
+      for (const r of ready) {
+        records++
+        yield r
+      }
+    }
+    if (commit === undefined) throw new RepoError('truncated', `repo ${did}: the CAR has no commit block`)
+    for (const [k, w] of waiting) {
+      if (w.paths.length > 0 && !store.has(k)) {
+        throw new RepoError('truncated', `repo ${did}: no block for record ${w.paths[0]}`)
+      }
+    }
+    checkTree(nodes, commit.dataKey, did)
+    return {
+      did,
+      rev: commit.rev,
+      records,
+      blocks,
+      carBytes,
+      unreferenced: store.size - countReferenced(waiting, store),
+      spilledBytes: store.spilledBytes,
+    }
+  } finally {
+    store.clear()
+    await car.dispose().catch(() => undefined) // the stream may already be closed or errored: nothing left to free
+  }
+
+  function emit(key: string, w: { cid: Uint8Array; paths: string[] }, c: Commit, out: RepoRecord[]): void {
+    if (w.paths.length === 0) return
+    const bytes = store.get(key)!
+    let record: unknown
+    try {
+      record = decode(bytes)
+    } catch (err) {
+      throw new RepoError('invalid_record', `repo ${did}: record ${w.paths[0]} is not DAG-CBOR`, {
+        cause: err,
+      })
+    }
+    if (!isMap(record))
+      throw new RepoError('invalid_record', `repo ${did}: record ${w.paths[0]} is not a map`)
+    const cid = cidString(w.cid)
+    for (const path of w.paths) {
+      const slash = path.indexOf('/')
+      const collection = path.slice(0, slash)
+      const rkey = path.slice(slash + 1)
+      // records at two paths with the same content share one decoded value: copy it so no
+      // downstream stage sees the same object twice
+      const value = w.paths.length === 1 ? record : structuredClone(record)
+      out.push({ collection, rkey, cid, record: value, bytes: bytes.length, rev: c.rev })
+    }
+    w.paths.length = 0
+  }
+}
+
+function countReferenced(waiting: Map<string, { paths: string[] }>, store: BlockStore): number {
+  let n = 0
+  for (const k of waiting.keys()) if (store.has(k)) n++
+  return n
+}
+
+function cidString(bytes: Uint8Array): string {
+  return new CidLinkWrapper(bytes).$link
+}
+
+/** errors of the CAR reader: an early end of the bytes is a truncation, the rest is invalid_car */
+function carError(err: unknown, where: string): RepoError {
+  if (err instanceof RepoError) return err
+  const message = err instanceof Error ? err.message : String(err)
+  const reason: RepoFailure = /unexpected eof/i.test(message) ? 'truncated' : 'invalid_car'
+  return new RepoError(reason, `CAR ${where}: ${message}`, { cause: err })
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
+}
+
+function readCommit(bytes: Uint8Array, did: string): Commit {
+  let value: unknown
+  try {
+    value = decode(bytes)
+  } catch (err) {
+    throw new RepoError('invalid_commit', `repo ${did}: the root block is not DAG-CBOR`, { cause: err })
+  }
+  if (!isMap(value)) throw new RepoError('invalid_commit', `repo ${did}: the root block is not a map`)
+  const { did: commitDid, version, data, rev } = value
+  if (
+    version !== 3 ||
+    !(data instanceof CidLinkWrapper) ||
+    typeof rev !== 'string' ||
+    typeof commitDid !== 'string'
+  ) {
+    throw new RepoError('invalid_commit', `repo ${did}: the root block is not a v3 commit`)
+  }
+  if (commitDid !== did) {
+    throw new RepoError(
+      'wrong_did',
+      `repo ${did}: the commit is signed for ${isDid(commitDid) ? commitDid : 'a non-DID'}`,
+    )
+  }
+  return { did: commitDid, rev, dataKey: keyOf(data.bytes) }
+}
+
+/**
+ * An MST node is a map of exactly `e` and `l`; DAG-CBOR orders keys by length then bytes, so it
+ * starts a2 61 65 ("map of 2, text of 1, 'e'"). A record always has `$type` (5 bytes long,
+ * sorted after any one-letter key): one whose first key is "e" and has two keys is checked whole.
+ */
+function isNodeShaped(bytes: Uint8Array): boolean {
+  return bytes.length > 3 && bytes[0] === 0xa2 && bytes[1] === 0x61 && bytes[2] === 0x65
+}
+
+function readNode(
+  bytes: Uint8Array,
+  did: string,
+): { entries: { path: string; cid: Uint8Array }[]; children: string[] } {
+  let value: unknown
+  try {
+    value = decode(bytes)
+  } catch (err) {
+    throw new RepoError('invalid_mst', `repo ${did}: an MST node is not DAG-CBOR`, { cause: err })
+  }
+  if (!isMap(value) || !Array.isArray(value.e) || !(value.l === null || value.l instanceof CidLinkWrapper)) {
+    throw new RepoError('invalid_mst', `repo ${did}: a block shaped like an MST node is not one`)
+  }
+  const children: string[] = []
+  if (value.l !== null) children.push(keyOf(value.l.bytes))
+  const entries: { path: string; cid: Uint8Array }[] = []
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  let previous = ''
+  for (const e of value.e) {
+    if (
+      !isMap(e) ||
+      !Number.isSafeInteger(e.p) ||
+      !(e.k instanceof BytesWrapper) ||
+      !(e.v instanceof CidLinkWrapper) ||
+      !(e.t === null || e.t instanceof CidLinkWrapper)
+    ) {
+      throw new RepoError('invalid_mst', `repo ${did}: an MST entry is malformed`)
+    }
+    const p = e.p as number
+    if (p < 0 || p > previous.length)
+      throw new RepoError('invalid_mst', `repo ${did}: an MST entry's prefix is too long`)
+    let suffix: string
+    try {
+      suffix = decoder.decode(e.k.buf)
+    } catch (err) {
+      throw new RepoError('invalid_mst', `repo ${did}: an MST key is not UTF-8`, { cause: err })
+    }
+    const path = previous.slice(0, p) + suffix
+    const slash = path.indexOf('/')
+    if (slash <= 0 || !isNsid(path.slice(0, slash)) || !isRecordKey(path.slice(slash + 1))) {
+      throw new RepoError(
+        'invalid_mst',
+        `repo ${did}: MST key ${JSON.stringify(path.slice(0, 300))} is not <NSID>/<record key>`,
+      )
+    }
+    entries.push({ path, cid: e.v.bytes })
+    if (e.t !== null) children.push(keyOf(e.t.bytes))
+    previous = path
+  }
+  return { entries, children }
+}
+
+/** every node is reachable from the commit's data, and every node referenced is present */
+function checkTree(nodes: Map<string, Node>, dataKey: string, did: string): void {
+  const seen = new Set<string>()
+  const stack = [dataKey]
+  while (stack.length > 0) {
+    const key = stack.pop()!
+    if (seen.has(key)) continue
+    const node = nodes.get(key)
+    if (node === undefined)
+      throw new RepoError('truncated', `repo ${did}: an MST node of the tree is missing`)
+    seen.add(key)
+    for (const child of node.children) stack.push(child)
+  }
+  for (const [key, node] of nodes) {
+    if (node.named && !seen.has(key)) {
+      throw new RepoError('unreachable', `repo ${did}: an MST node outside the commit's tree names records`)
+    }
+  }
+}
+
+/** errors the stream once more than `max` bytes went through */
+function byteLimit(max: number): TransformStream<Uint8Array, Uint8Array> {
+  let total = 0
+  return new TransformStream({
+    transform(chunk, controller) {
+      total += chunk.byteLength
+      if (total > max) {
+        controller.error(new RepoError('too_large', `the CAR is larger than ${max} bytes`))
+        return
+      }
+      controller.enqueue(chunk)
+    },
+  })
+}
