@@ -103,7 +103,7 @@ export async function* readRepo(
   did: string,
   limits: RepoLimits,
 ): AsyncGenerator<RepoRecord, RepoSummary, void> {
-  const counted = stream.pipeThrough(byteLimit(limits.maxCarBytes))
+  const counted = limited(stream, limits.maxCarBytes)
   const car = fromStream(counted)
   const store = new BlockStore(limits.memoryBytes, limits.spillDir)
   /** record CID key → the paths naming it that were not yielded yet */
@@ -236,9 +236,13 @@ function cidString(bytes: Uint8Array): string {
   return new CidLinkWrapper(bytes).$link
 }
 
-/** errors of the CAR reader: an early end of the bytes is a truncation, the rest is invalid_car */
+/**
+ * errors of the CAR reader: an early end of the bytes is a truncation, the rest is invalid_car;
+ * the byte stream's own failures are rethrown as they are
+ */
 function carError(err: unknown, where: string): RepoError {
   if (err instanceof RepoError) return err
+  if (err instanceof StreamFailure) throw err.cause
   const message = err instanceof Error ? err.message : String(err)
   const reason: RepoFailure = /unexpected eof/i.test(message) ? 'truncated' : 'invalid_car'
   return new RepoError(reason, `CAR ${where}: ${message}`, { cause: err })
@@ -355,17 +359,36 @@ function checkTree(nodes: Map<string, Node>, dataKey: string, did: string): void
   }
 }
 
-/** errors the stream once more than `max` bytes went through */
-function byteLimit(max: number): TransformStream<Uint8Array, Uint8Array> {
+/** an error of the byte stream itself (network, timeout), passed on as it is: not the CAR's fault */
+class StreamFailure extends Error {}
+
+/**
+ * `source` with its errors marked as the stream's (so they are not taken for a bad CAR), erroring
+ * once more than `max` bytes came through
+ */
+function limited(source: ReadableStream<Uint8Array>, max: number): ReadableStream<Uint8Array> {
+  const reader = source.getReader()
   let total = 0
-  return new TransformStream({
-    transform(chunk, controller) {
-      total += chunk.byteLength
-      if (total > max) {
-        controller.error(new RepoError('too_large', `the CAR is larger than ${max} bytes`))
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let step: Awaited<ReturnType<typeof reader.read>>
+      try {
+        step = await reader.read()
+      } catch (err) {
+        controller.error(new StreamFailure('the response body failed', { cause: err }))
         return
       }
-      controller.enqueue(chunk)
+      if (step.done) return controller.close()
+      total += step.value.byteLength
+      if (total > max) {
+        controller.error(new RepoError('too_large', `the CAR is larger than ${max} bytes`))
+        await reader.cancel().catch(() => undefined) // the body is abandoned either way
+        return
+      }
+      controller.enqueue(step.value)
+    },
+    async cancel(reason) {
+      await reader.cancel(reason)
     },
   })
 }

@@ -1,0 +1,104 @@
+// One partition of the work topic, as this worker owns it: a transactional producer whose id is
+// the partition's (`<prefix>-<partition>`), so whoever takes the partition over fences the one
+// before (its open transaction is aborted by the broker, its commits refused) — and only then
+// reads the committed offset of the partition, which is stable at that point (no transaction of
+// an earlier owner can still commit). Items below that offset were done by someone else and are
+// skipped. Every item is one transaction: its records, its outcome record and the consumed
+// offset (TxnOffsetCommit with this member's generation) commit together or not at all.
+//
+// @platformatic/kafka reads committed offsets without KIP-447's require_stable, so the
+// consumer's own start offset is not trusted: the floor read after fencing is.
+import type { Consumer, Message } from '@platformatic/kafka'
+import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
+
+type Transaction = Awaited<ReturnType<AtkafkaProducer['beginTransaction']>>
+export type WorkMessage = Message<string, Buffer, Buffer, Buffer>
+export type WorkConsumer = Consumer<string, Buffer, Buffer, Buffer>
+
+/** @platformatic/kafka sends InitProducerId with 0/0 by default; -1/-1 is what takes over a transactional id */
+const FRESH_PRODUCER = { producerId: -1n, producerEpoch: -1 }
+
+export class WorkLane {
+  readonly partition: number
+  readonly #topic: string
+  readonly #consumer: WorkConsumer
+  readonly #makeProducer: (transactionalId: string) => AtkafkaProducer
+  readonly #transactionalId: string
+  #producer: AtkafkaProducer | undefined
+  /** the first offset not yet done, read after fencing; undefined until then */
+  #floor: bigint | undefined
+  #open: Transaction | undefined
+
+  constructor(
+    topic: string,
+    partition: number,
+    consumer: WorkConsumer,
+    transactionalPrefix: string,
+    makeProducer: (transactionalId: string) => AtkafkaProducer,
+  ) {
+    this.#topic = topic
+    this.partition = partition
+    this.#consumer = consumer
+    this.#makeProducer = makeProducer
+    this.#transactionalId = `${transactionalPrefix}-${partition}`
+  }
+
+  /**
+   * A transaction for `message`, or undefined when the item was done already (its offset is
+   * below the committed one). Fences earlier owners first when this lane is not fenced yet.
+   */
+  async begin(message: WorkMessage): Promise<Transaction | undefined> {
+    if (this.#producer === undefined || this.#floor === undefined) {
+      await this.#drop()
+      this.#producer = this.#makeProducer(this.#transactionalId)
+      // InitProducerId: bumps the epoch, aborts what an earlier owner left open, fences it
+      this.#open = await this.#producer.beginTransaction(FRESH_PRODUCER)
+      const committed = await this.#consumer.listCommittedOffsets({
+        topics: [{ topic: this.#topic, partitions: [this.partition] }],
+      })
+      const offset = committed.get(this.#topic)?.[this.partition] ?? -1n
+      this.#floor = offset < 0n ? 0n : offset
+    }
+    if (message.offset < this.#floor) return undefined
+    const txn = this.#open ?? (await this.#producer.beginTransaction({}))
+    this.#open = undefined
+    return txn
+  }
+
+  /** the item's offset goes into the transaction, which commits */
+  async commit(txn: Transaction, message: WorkMessage): Promise<void> {
+    await txn.addConsumer(this.#consumer)
+    await txn.addOffset(message)
+    await txn.commit()
+    this.#floor = message.offset + 1n
+  }
+
+  /** after a failure inside a transaction: abort it; a lane whose abort fails is fenced again before its next item */
+  async abort(txn: Transaction): Promise<void> {
+    try {
+      if (!txn.completed) await txn.abort()
+    } catch {
+      // fenced or broken: the broker aborts it for us when the next owner (maybe this lane,
+      // refenced) takes the transactional id over
+      await this.reset()
+    }
+  }
+
+  /** forget the producer and the floor: the next item fences again and rereads the floor */
+  async reset(): Promise<void> {
+    await this.#drop()
+  }
+
+  async close(): Promise<void> {
+    await this.#drop()
+  }
+
+  async #drop(): Promise<void> {
+    const producer = this.#producer
+    this.#producer = undefined
+    this.#floor = undefined
+    if (this.#open !== undefined && !this.#open.completed) await this.#open.abort().catch(() => undefined) // an empty transaction; the broker aborts it on the next InitProducerId anyway
+    this.#open = undefined
+    if (producer !== undefined) await producer.close(true).catch(() => undefined) // nothing of it is needed any more
+  }
+}

@@ -1,0 +1,122 @@
+// Backfill workers against the real broker and a real PDS: the fencing the exactly-once claim
+// rests on, then items from the work topic copied into Kafka, every record once
+// (read_committed), failed items recorded with their reason and nothing else.
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
+import { WorkLane, type WorkMessage } from '../../src/backfill/work-lane.ts'
+import {
+  createTopics,
+  makeConsumer,
+  makeProducer,
+  planItems,
+  populate,
+  startWorker,
+} from '../helpers/backfill-world.ts'
+import { readTopic } from '../helpers/kafka.ts'
+import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
+import { PdsClient } from '../helpers/pds-client.ts'
+import { waitFor } from '../helpers/run-app.ts'
+
+describe('backfill worker', () => {
+  let pds: LocalPds
+  before(async () => {
+    pds = await startLocalPds()
+  })
+  after(async () => {
+    await pds?.stop()
+  })
+
+  test('a second owner of a partition fences the first: its open transaction never commits', async () => {
+    const t = await createTopics(1)
+    await planItems(t.work, [{ did: 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', pds: pds.pdsUrl }])
+    const group = `bf-fence-${randomUUID()}`
+    const consumer = makeConsumer(group)
+    const stream = await consumer.consume({
+      topics: [t.work],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+    })
+    let message: WorkMessage | undefined
+    for await (const m of stream) {
+      message = m
+      break
+    }
+    assert.ok(message)
+    const prefix = `bf-fence-${randomUUID()}`
+    const a = new WorkLane(t.work, 0, consumer, prefix, makeProducer)
+    const b = new WorkLane(t.work, 0, consumer, prefix, makeProducer)
+    const c = new WorkLane(t.work, 0, consumer, prefix, makeProducer)
+    try {
+      const txnA = await a.begin(message)
+      assert.ok(txnA)
+      await txnA.send({ messages: [{ topic: t.out, key: 'k', value: Buffer.from('from A') }] })
+      // B takes the partition over while A's transaction is open
+      const txnB = await b.begin(message)
+      assert.ok(txnB, 'the item is not done yet: B must do it')
+      await assert.rejects(a.commit(txnA, message), 'the fenced owner cannot commit')
+      await txnB.send({ messages: [{ topic: t.out, key: 'k', value: Buffer.from('from B') }] })
+      await b.commit(txnB, message)
+      // a later owner finds the item done
+      assert.equal(await c.begin(message), undefined)
+      const out = await readTopic(t.out, { count: 2, idleMs: 3000, isolation: 'READ_COMMITTED' })
+      assert.deepEqual(
+        out.map((m) => m.value.toString()),
+        ['from B'],
+      )
+    } finally {
+      await stream.close()
+      for (const lane of [a, b, c]) await lane.close()
+      await consumer.close(true)
+    }
+  })
+
+  test('two workers in a group copy every repo once; a missing repo is recorded as failed, with no record', async () => {
+    const client = new PdsClient(pds.pdsUrl)
+    const { sessions, records } = await populate(client, 24, (i) => (i * 7) % 45)
+    const t = await createTopics(6)
+    const missing = 'did:plc:bbbbbbbbbbbbbbbbbbbbbbbb'
+    await planItems(t.work, [
+      ...sessions.map((s) => ({ did: s.did, pds: pds.pdsUrl })),
+      { did: missing, pds: pds.pdsUrl },
+    ])
+    const group = `bf-group-${randomUUID()}`
+    const w1 = startWorker(t, group)
+    const w2 = startWorker(t, group)
+    try {
+      await waitFor(() => w1.stats.ended + w2.stats.ended >= sessions.length + 1, 'every item ended', 120_000)
+    } finally {
+      await w1.stop()
+      await w2.stop()
+    }
+    const out = await readTopic(t.out, { count: records.size + 1, idleMs: 4000, isolation: 'READ_COMMITTED' })
+    const seen = new Map<string, number>()
+    for (const m of out) {
+      const e = JSON.parse(m.value.toString()) as {
+        did: string
+        operation: { uri: string; cid: string; action: string; live: boolean }
+      }
+      assert.equal(e.operation.action, 'create')
+      assert.equal(e.operation.live, false)
+      assert.equal(records.get(e.operation.uri), e.operation.cid, e.operation.uri)
+      assert.notEqual(e.did, missing)
+      seen.set(e.operation.uri, (seen.get(e.operation.uri) ?? 0) + 1)
+    }
+    assert.equal(seen.size, records.size, 'every record')
+    assert.deepEqual(
+      [...seen.values()].filter((n) => n !== 1),
+      [],
+      'each once',
+    )
+    const done = await readTopic(t.done, {
+      count: sessions.length,
+      idleMs: 3000,
+      isolation: 'READ_COMMITTED',
+    })
+    assert.equal(new Set(done.map((m) => m.key.toString())).size, sessions.length)
+    const failed = await readTopic(t.failed, { count: 1, idleMs: 3000, isolation: 'READ_COMMITTED' })
+    assert.equal(failed.length, 1)
+    assert.equal(JSON.parse(failed[0]!.value.toString()).reason, 'repo_not_found')
+  })
+})
