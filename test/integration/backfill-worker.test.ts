@@ -13,7 +13,7 @@ import {
   populate,
   startWorker,
 } from '../helpers/backfill-world.ts'
-import { readTopic } from '../helpers/kafka.ts'
+import { readTopicJava } from '../helpers/delivery.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
 import { PdsClient } from '../helpers/pds-client.ts'
 import { waitFor } from '../helpers/run-app.ts'
@@ -60,11 +60,7 @@ describe('backfill worker', () => {
       await b.commit(txnB, message)
       // a later owner finds the item done
       assert.equal(await c.begin(message), undefined)
-      const out = await readTopic(t.out, { count: 2, idleMs: 3000, isolation: 'READ_COMMITTED' })
-      assert.deepEqual(
-        out.map((m) => m.value.toString()),
-        ['from B'],
-      )
+      assert.deepEqual(await readTopicJava(t.out, 'read_committed'), ['from B'])
     } finally {
       await stream.close()
       for (const lane of [a, b, c]) await lane.close()
@@ -90,10 +86,10 @@ describe('backfill worker', () => {
       await w1.stop()
       await w2.stop()
     }
-    const out = await readTopic(t.out, { count: records.size + 1, idleMs: 4000, isolation: 'READ_COMMITTED' })
+    const out = await readTopicJava(t.out, 'read_committed')
     const seen = new Map<string, number>()
-    for (const m of out) {
-      const e = JSON.parse(m.value.toString()) as {
+    for (const value of out) {
+      const e = JSON.parse(value) as {
         did: string
         operation: { uri: string; cid: string; action: string; live: boolean }
       }
@@ -109,14 +105,17 @@ describe('backfill worker', () => {
       [],
       'each once',
     )
-    const done = await readTopic(t.done, {
-      count: sessions.length,
-      idleMs: 3000,
-      isolation: 'READ_COMMITTED',
-    })
-    assert.equal(new Set(done.map((m) => m.key.toString())).size, sessions.length)
-    const failed = await readTopic(t.failed, { count: 1, idleMs: 3000, isolation: 'READ_COMMITTED' })
-    assert.equal(failed.length, 1)
-    assert.equal(JSON.parse(failed[0]!.value.toString()).reason, 'repo_not_found')
+    const done = (await readTopicJava(t.done, 'read_committed')).map(
+      (v) => JSON.parse(v) as { did: string; rev: string },
+    )
+    assert.equal(new Set(done.map((d) => d.did)).size, sessions.length)
+    for (const d of done) assert.match(d.rev, /^[2-7a-z]{13}$/)
+    const failed = (await readTopicJava(t.failed, 'read_committed')).map(
+      (v) => JSON.parse(v) as { did: string; reason: string },
+    )
+    assert.deepEqual(
+      failed.map((f) => [f.did, f.reason]),
+      [[missing, 'repo_not_found']],
+    )
   })
 })
