@@ -3,6 +3,7 @@
 // document (the identity client relay mode uses, PLC or did:web).
 import { createIdentityClient } from '../identity/identity-client.ts'
 import { backoffDelay, pause } from '../sources/backoff.ts'
+import { decodeFrame } from '../sources/relay/decode-frame.ts'
 import { retryAfterMs } from './host-limits.ts'
 import type { Listed, PlannerDeps } from './planner.ts'
 
@@ -34,7 +35,8 @@ export function createListPage(): PlannerDeps['listPage'] {
         continue
       }
       const text = await res.text()
-      if (text.length > MAX_PAGE_BYTES) throw new Error(`${method} on ${url.host}: a page of ${text.length} bytes`)
+      if (text.length > MAX_PAGE_BYTES)
+        throw new Error(`${method} on ${url.host}: a page of ${text.length} bytes`)
       if (!res.ok) throw new Error(`${method} on ${url.host}: HTTP ${res.status}: ${text.slice(0, 300)}`)
       return parsePage(text, `${method} on ${url.host}`)
     }
@@ -68,9 +70,48 @@ export function parsePage(text: string, what: string): { repos: Listed[]; cursor
 export function createResolvePds(plcHost: string): PlannerDeps['resolvePds'] {
   const client = createIdentityClient({ plcHost, apiHost: '' })
   return async (did, signal) => {
-    const { pdsEndpoint } = await client.resolveDid(did, AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]))
+    const { pdsEndpoint } = await client.resolveDid(
+      did,
+      AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]),
+    )
     const url = pdsEndpoint === undefined ? undefined : URL.parse(pdsEndpoint)
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined
     return url.origin
   }
+}
+
+/**
+ * The relay's current seq: the seq of the first frame subscribeRepos sends without a cursor
+ * (the relay sends only new events then). Live mode started from it misses nothing that
+ * happened after this call. Rejects when no frame with a seq comes within `timeoutMs`.
+ */
+export function createCurrentSeq(
+  relay: string,
+  timeoutMs = 60_000,
+): (signal: AbortSignal) => Promise<number> {
+  return (signal) =>
+    new Promise<number>((resolve, reject) => {
+      const url = new URL('/xrpc/com.atproto.sync.subscribeRepos', relay.replace(/^http/, 'ws'))
+      const socket = new WebSocket(url)
+      socket.binaryType = 'arraybuffer'
+      const done = (err: Error | undefined, seq?: number) => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        socket.close()
+        if (err) reject(err)
+        else resolve(seq!)
+      }
+      const onAbort = () =>
+        done(new Error('stopped before the relay seq was known', { cause: signal.reason }))
+      const timer = setTimeout(
+        () => done(new Error(`${url.host} sent no event in ${timeoutMs} ms: its current seq is unknown`)),
+        timeoutMs,
+      )
+      signal.addEventListener('abort', onAbort, { once: true })
+      socket.onmessage = (m) => {
+        const frame = decodeFrame(new Uint8Array(m.data as ArrayBuffer), () => new Date().toISOString())
+        if (frame.seq !== undefined) done(undefined, frame.seq)
+      }
+      socket.onerror = () => done(new Error(`cannot subscribe to ${url.host} to note its seq`))
+    })
 }

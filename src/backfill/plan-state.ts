@@ -27,7 +27,8 @@ export const planStateCodec: CursorCodec<PlanState> = {
     if (!count(step) || !count(planned) || !count(skipped) || typeof complete !== 'boolean') {
       throw new Error(`not a backfill plan state; where=${where}`)
     }
-    if (cursor !== undefined && typeof cursor !== 'string') throw new Error(`plan cursor is not a string; where=${where}`)
+    if (cursor !== undefined && typeof cursor !== 'string')
+      throw new Error(`plan cursor is not a string; where=${where}`)
     if (liveSeq !== undefined && !count(liveSeq)) throw new Error(`plan liveSeq is not a seq; where=${where}`)
     return {
       step: step as number,

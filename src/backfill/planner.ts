@@ -8,8 +8,8 @@
 // plan-state.ts for what a restart does.
 import type { Logger } from 'pino'
 import type { CursorStore } from '../cursor/cursor-store.ts'
-import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
 import { isDid } from '../events/atproto-syntax.ts'
+import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
 import type { PlanState } from './plan-state.ts'
 import { encodeWorkItem, type WorkItem } from './work-item.ts'
 
@@ -55,14 +55,27 @@ export interface PlanResult {
   readonly ran: boolean
 }
 
-export async function runPlan(source: PlanSource, options: PlanOptions, deps: PlannerDeps, signal: AbortSignal): Promise<PlanResult> {
+export async function runPlan(
+  source: PlanSource,
+  options: PlanOptions,
+  deps: PlannerDeps,
+  signal: AbortSignal,
+): Promise<PlanResult> {
   const { logger } = deps
   let state: PlanState = (await deps.state.load()) ?? { step: 0, planned: 0, skipped: 0, complete: false }
   if (state.complete) {
-    logger.info({ planned: state.planned, where: deps.state.location }, 'backfill plan: already complete, nothing to add')
+    logger.info(
+      { planned: state.planned, where: deps.state.location },
+      'backfill plan: already complete, nothing to add',
+    )
     return { state, ran: false }
   }
-  if (state.liveSeq === undefined && deps.currentSeq !== undefined && state.step === 0 && state.cursor === undefined) {
+  if (
+    state.liveSeq === undefined &&
+    deps.currentSeq !== undefined &&
+    state.step === 0 &&
+    state.cursor === undefined
+  ) {
     state = { ...state, liveSeq: await deps.currentSeq(signal) }
     await deps.state.save(state)
     logger.info({ liveSeq: state.liveSeq }, 'backfill plan: the relay seq live mode starts from')
@@ -78,10 +91,12 @@ export async function runPlan(source: PlanSource, options: PlanOptions, deps: Pl
         skipped++
         return
       }
-      const pds = step.pds ?? (await deps.resolvePds(repo.did, signal).catch((err: unknown) => {
-        logger.warn({ did: repo.did, err }, 'backfill plan: cannot resolve the DID; skipped')
-        return undefined
-      }))
+      const pds =
+        step.pds ??
+        (await deps.resolvePds(repo.did, signal).catch((err: unknown) => {
+          logger.warn({ did: repo.did, err }, 'backfill plan: cannot resolve the DID; skipped')
+          return undefined
+        }))
       if (pds === undefined) {
         skipped++
         return
@@ -99,14 +114,19 @@ export async function runPlan(source: PlanSource, options: PlanOptions, deps: Pl
       ...state,
       planned: state.planned + items.length,
       skipped: state.skipped + skipped,
-      ...(next === undefined || page.repos.length === 0 ? { step: state.step + 1, cursor: undefined } : { cursor: next }),
+      ...(next === undefined || page.repos.length === 0
+        ? { step: state.step + 1, cursor: undefined }
+        : { cursor: next }),
     }
     if (state.cursor === undefined) {
       const { cursor: _, ...rest } = state
       state = rest
     }
     await deps.state.save(state)
-    logger.debug({ planned: state.planned, step: state.step, cursor: state.cursor }, 'backfill plan: page written')
+    logger.debug(
+      { planned: state.planned, step: state.step, cursor: state.cursor },
+      'backfill plan: page written',
+    )
   }
   if (!signal.aborted) {
     state = { ...state, complete: true }
@@ -115,7 +135,12 @@ export async function runPlan(source: PlanSource, options: PlanOptions, deps: Pl
   }
   return { state, ran: true }
 
-  function stepsOf(s: PlanSource): { pds?: string; page: (cursor: string | undefined, sig: AbortSignal) => Promise<{ repos: Listed[]; cursor?: string }> }[] {
+  function stepsOf(
+    s: PlanSource,
+  ): {
+    pds?: string
+    page: (cursor: string | undefined, sig: AbortSignal) => Promise<{ repos: Listed[]; cursor?: string }>
+  }[] {
     const limit = String(options.pageSize)
     const withCursor = (params: Record<string, string>, cursor: string | undefined) =>
       cursor === undefined ? params : { ...params, cursor }
@@ -123,15 +148,26 @@ export async function runPlan(source: PlanSource, options: PlanOptions, deps: Pl
       case 'hosts':
         return s.hosts.map((host) => ({
           pds: host,
-          page: (cursor, sig) => deps.listPage(host, 'com.atproto.sync.listRepos', withCursor({ limit }, cursor), sig),
+          page: (cursor, sig) =>
+            deps.listPage(host, 'com.atproto.sync.listRepos', withCursor({ limit }, cursor), sig),
         }))
       case 'relay':
         if (s.collections.length === 0) {
-          return [{ page: (cursor, sig) => deps.listPage(s.relay, 'com.atproto.sync.listRepos', withCursor({ limit }, cursor), sig) }]
+          return [
+            {
+              page: (cursor, sig) =>
+                deps.listPage(s.relay, 'com.atproto.sync.listRepos', withCursor({ limit }, cursor), sig),
+            },
+          ]
         }
         return s.collections.map((collection) => ({
           page: (cursor, sig) =>
-            deps.listPage(s.relay, 'com.atproto.sync.listReposByCollection', withCursor({ collection, limit: String(Math.min(2000, options.pageSize)) }, cursor), sig),
+            deps.listPage(
+              s.relay,
+              'com.atproto.sync.listReposByCollection',
+              withCursor({ collection, limit: String(Math.min(2000, options.pageSize)) }, cursor),
+              sig,
+            ),
         }))
       case 'dids':
         return [
@@ -150,7 +186,11 @@ export async function runPlan(source: PlanSource, options: PlanOptions, deps: Pl
   }
 }
 
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0
   const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
     while (next < items.length) await fn(items[next++]!)
