@@ -178,7 +178,12 @@ export function workerOptions(t: Topics, over: Partial<WorkerOptions> = {}): Wor
 }
 
 /** a worker in this process; stop() ends it the way SIGTERM would */
-export function startWorker(t: Topics, groupId: string, over: Partial<WorkerOptions> = {}) {
+export function startWorker(
+  t: Topics,
+  groupId: string,
+  over: Partial<WorkerOptions> = {},
+  hostConcurrency = 4,
+) {
   const stats = new CountingStats()
   const consumer = makeConsumer(groupId)
   const controller = new AbortController()
@@ -188,7 +193,7 @@ export function startWorker(t: Topics, groupId: string, over: Partial<WorkerOpti
       consumer,
       makeProducer,
       encode: (e) => ({ topic: t.out, key: e.did, value: Buffer.from(toStandardJson(e)) }),
-      hosts: createHostLimits({ concurrency: 4, ratePerSec: 0 }),
+      hosts: createHostLimits({ concurrency: hostConcurrency, ratePerSec: 0 }),
       stats,
       logger: pino({ level: process.env.ATKAFKA_TEST_LOGS ? 'info' : 'silent' }),
     },

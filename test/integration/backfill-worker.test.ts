@@ -14,6 +14,7 @@ import {
   startWorker,
 } from '../helpers/backfill-world.ts'
 import { readTopicJava } from '../helpers/delivery.ts'
+import { type Fault, recordCar, startFakePds } from '../helpers/fake-pds.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
 import { PdsClient } from '../helpers/pds-client.ts'
 import { waitFor } from '../helpers/run-app.ts'
@@ -116,6 +117,84 @@ describe('backfill worker', () => {
     assert.deepEqual(
       failed.map((f) => [f.did, f.reason]),
       [[missing, 'repo_not_found']],
+    )
+  })
+
+  test('faults: retried where transient, recorded where final; a failed attempt leaves no record behind', async () => {
+    const client = new PdsClient(pds.pdsUrl)
+    const { sessions, records } = await populate(client, 10, (i) => 10 + i * 5)
+    const fake = await startFakePds()
+    const scenarios: [string, Fault[], string][] = [
+      ['429 then ok', [{ kind: 'status', status: 429, error: 'RateLimitExceeded', retryAfter: '1' }], 'done'],
+      [
+        '500, 503 then ok',
+        [
+          { kind: 'status', status: 500 },
+          { kind: 'status', status: 503 },
+        ],
+        'done',
+      ],
+      ['cut mid-CAR, then ok', [{ kind: 'truncate' }], 'done'],
+      ['slow', [{ kind: 'slow', chunk: 512, delayMs: 20 }], 'done'],
+      ['cut every time', Array.from({ length: 10 }, () => ({ kind: 'truncate' as const })), 'network'],
+      [
+        'half the blocks every time',
+        Array.from({ length: 10 }, () => ({ kind: 'short' as const })),
+        'truncated',
+      ],
+      ['altered block', [{ kind: 'alter' }], 'cid_mismatch'],
+      ['taken down', [{ kind: 'status', status: 400, error: 'RepoTakendown' }], 'repo_takendown'],
+      ['deactivated', [{ kind: 'status', status: 400, error: 'RepoDeactivated' }], 'repo_deactivated'],
+      ['ok', [], 'done'],
+    ]
+    const expected = new Map<string, string>()
+    for (const [i, s] of sessions.entries()) {
+      const [, faults, outcome] = scenarios[i]!
+      fake.cars.set(s.did, await recordCar(pds.pdsUrl, s.did))
+      fake.faults.set(s.did, [...faults])
+      expected.set(s.did, outcome)
+    }
+    const t = await createTopics(3)
+    await planItems(
+      t.work,
+      sessions.map((s) => ({ did: s.did, pds: fake.url })),
+    )
+    const w = startWorker(t, `bf-faults-${randomUUID()}`, { maxAttempts: 4 }, 1)
+    try {
+      await waitFor(() => w.stats.ended >= sessions.length, 'every item ended', 120_000)
+    } finally {
+      await w.stop()
+      await fake.close()
+    }
+    assert.equal(fake.maxInFlight, 1, 'one getRepo at a time on the host, as configured')
+    const outcomes = new Map<string, string>()
+    for (const v of await readTopicJava(t.done, 'read_committed')) outcomes.set(JSON.parse(v).did, 'done')
+    for (const v of await readTopicJava(t.failed, 'read_committed')) {
+      const f = JSON.parse(v) as { did: string; reason: string }
+      outcomes.set(f.did, f.reason)
+    }
+    assert.deepEqual(outcomes, expected)
+    assert.equal(fake.requests.get(sessions[4]!.did), 4, 'a transient failure is tried maxAttempts times')
+    assert.equal(
+      fake.requests.get(sessions[5]!.did),
+      4,
+      'a CAR missing blocks too (it may be a cut upstream)',
+    )
+    assert.equal(fake.requests.get(sessions[6]!.did), 1, 'a final failure is not retried')
+    assert.ok((w.stats.retries.get('rate_limited') ?? 0) >= 1)
+    const seen = new Map<string, number>()
+    for (const v of await readTopicJava(t.out, 'read_committed')) {
+      const e = JSON.parse(v) as { did: string; operation: { uri: string; cid: string } }
+      assert.equal(expected.get(e.did), 'done', `a record of ${e.did}, whose item failed`)
+      assert.equal(records.get(e.operation.uri), e.operation.cid)
+      seen.set(e.operation.uri, (seen.get(e.operation.uri) ?? 0) + 1)
+    }
+    const wanted = [...records.keys()].filter((uri) => expected.get(uri.split('/')[2]!) === 'done')
+    assert.equal(seen.size, wanted.length)
+    assert.deepEqual(
+      [...seen.values()].filter((n) => n !== 1),
+      [],
+      'each once, the cut attempt included',
     )
   })
 })
