@@ -7,6 +7,7 @@
 // Transient failures (429, 5xx, timeouts, a cut connection) are retried in the lane with backoff;
 // final ones (and transient ones past `maxAttempts`) are recorded as failed, without a record
 // of the repo: a failed item leaves nothing in the output topics.
+import type { Consumer } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import type { OperationEvent } from '../events/atproto-event.ts'
 import type { OutboundRecord } from '../pipeline/types.ts'
@@ -51,6 +52,8 @@ export interface WorkerStats {
 
 export interface WorkerDeps {
   readonly consumer: WorkConsumer
+  /** a plain consumer (no group) the lanes read `<work>.done` with */
+  readonly reader: Consumer
   readonly makeProducer: (transactionalId: string) => AtkafkaProducer
   /** the event's record, or undefined when the event is filtered out */
   readonly encode: (event: OperationEvent) => OutboundRecord | undefined
@@ -137,11 +140,17 @@ export async function runWorker(
         return
       }
       try {
+        if (lane.isDone(item)) {
+          // listed again (a restarted planner, an overlapping plan): consumed, not copied
+          await lane.commit(txn, message)
+          deps.stats.item('skipped', host, 0)
+          return
+        }
         const copied = await copyInto(txn, item)
         await txn.send({
           messages: [{ topic: options.doneTopic, key: item.did, value: doneValue(item, copied) }],
         })
-        await lane.commit(txn, message)
+        await lane.commit(txn, message, { did: item.did, rev: copied.rev })
         deps.stats.item('done', host, copied.records)
         return
       } catch (err) {
@@ -249,6 +258,7 @@ export async function runWorker(
           consumer,
           options.transactionalPrefix,
           deps.makeProducer,
+          { topic: options.doneTopic, reader: deps.reader },
         )
         state = { lane, queue: [], running: false }
         lanes.set(message.partition, state)

@@ -135,9 +135,7 @@ export async function runPlan(
   }
   return { state, ran: true }
 
-  function stepsOf(
-    s: PlanSource,
-  ): {
+  function stepsOf(s: PlanSource): {
     pds?: string
     page: (cursor: string | undefined, sig: AbortSignal) => Promise<{ repos: Listed[]; cursor?: string }>
   }[] {

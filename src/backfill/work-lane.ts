@@ -8,12 +8,23 @@
 //
 // @platformatic/kafka reads committed offsets without KIP-447's require_stable, so the
 // consumer's own start offset is not trusted: the floor read after fencing is.
+//
+// A repo may be in the work topic twice (a planner restarted mid-page, two plans that overlap):
+// after fencing, the lane also reads its partition of `<work>.done` (same partition count and
+// key partitioning as the work topic, so partition p holds exactly the DIDs of work partition
+// p) and skips an item whose DID was copied at its listed rev or later (or, without a listed
+// rev, at all). A repo is thus copied once per plan however often it is listed.
 import type { Consumer, Message } from '@platformatic/kafka'
+import { readCommittedPartition } from '../cursor/read-committed.ts'
 import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
+import type { WorkItem } from './work-item.ts'
 
 type Transaction = Awaited<ReturnType<AtkafkaProducer['beginTransaction']>>
 export type WorkMessage = Message<string, Buffer, Buffer, Buffer>
 export type WorkConsumer = Consumer<string, Buffer, Buffer, Buffer>
+
+/** most DIDs a lane remembers as done; past it the lane stops with an error (use more partitions) */
+export const MAX_DONE_PER_PARTITION = 2_000_000
 
 /** @platformatic/kafka sends InitProducerId with 0/0 by default; -1/-1 is what takes over a transactional id */
 const FRESH_PRODUCER = { producerId: -1n, producerEpoch: -1 }
@@ -24,6 +35,10 @@ export class WorkLane {
   readonly #consumer: WorkConsumer
   readonly #makeProducer: (transactionalId: string) => AtkafkaProducer
   readonly #transactionalId: string
+  readonly #doneTopic: string
+  readonly #reader: Consumer
+  /** DID → rev copied, for this partition; read after fencing */
+  readonly #done = new Map<string, string>()
   #producer: AtkafkaProducer | undefined
   /** the first offset not yet done, read after fencing; undefined until then */
   #floor: bigint | undefined
@@ -35,7 +50,10 @@ export class WorkLane {
     consumer: WorkConsumer,
     transactionalPrefix: string,
     makeProducer: (transactionalId: string) => AtkafkaProducer,
+    done: { topic: string; reader: Consumer },
   ) {
+    this.#doneTopic = done.topic
+    this.#reader = done.reader
     this.#topic = topic
     this.partition = partition
     this.#consumer = consumer
@@ -57,6 +75,18 @@ export class WorkLane {
         topics: [{ topic: this.#topic, partitions: [this.partition] }],
       })
       const offset = committed.get(this.#topic)?.[this.partition] ?? -1n
+      this.#done.clear()
+      await readCommittedPartition(this.#reader, this.#doneTopic, this.partition, (r) => {
+        if (!r.key || !r.value) return
+        const rev = doneRev(r.value)
+        if (rev === undefined) return
+        if (this.#done.size >= MAX_DONE_PER_PARTITION) {
+          throw new Error(
+            `backfill: ${this.#doneTopic} partition ${this.partition} holds more than ${MAX_DONE_PER_PARTITION} repos: use more partitions`,
+          )
+        }
+        this.#done.set(r.key.toString(), rev)
+      })
       this.#floor = offset < 0n ? 0n : offset
     }
     if (message.offset < this.#floor) return undefined
@@ -65,12 +95,21 @@ export class WorkLane {
     return txn
   }
 
-  /** the item's offset goes into the transaction, which commits */
-  async commit(txn: Transaction, message: WorkMessage): Promise<void> {
+  /** whether the item's repo was copied already, at its listed rev or later */
+  isDone(item: WorkItem): boolean {
+    const rev = this.#done.get(item.did)
+    if (rev === undefined) return false
+    // TIDs sort as strings
+    return item.rev === undefined || item.rev <= rev
+  }
+
+  /** the item's offset goes into the transaction, which commits; `copiedRev`: the repo it copied */
+  async commit(txn: Transaction, message: WorkMessage, copied?: { did: string; rev: string }): Promise<void> {
     await txn.addConsumer(this.#consumer)
     await txn.addOffset(message)
     await txn.commit()
     this.#floor = message.offset + 1n
+    if (copied !== undefined) this.#done.set(copied.did, copied.rev)
   }
 
   /** after a failure inside a transaction: abort it; a lane whose abort fails is fenced again before its next item */
@@ -94,11 +133,22 @@ export class WorkLane {
   }
 
   async #drop(): Promise<void> {
+    this.#done.clear()
     const producer = this.#producer
     this.#producer = undefined
     this.#floor = undefined
     if (this.#open !== undefined && !this.#open.completed) await this.#open.abort().catch(() => undefined) // an empty transaction; the broker aborts it on the next InitProducerId anyway
     this.#open = undefined
     if (producer !== undefined) await producer.close(true).catch(() => undefined) // nothing of it is needed any more
+  }
+}
+
+/** the rev of a `<work>.done` record, or undefined when it has none */
+function doneRev(value: Buffer): string | undefined {
+  try {
+    const rev = (JSON.parse(value.toString()) as { rev?: unknown }).rev
+    return typeof rev === 'string' ? rev : undefined
+  } catch {
+    return undefined // not a done record of ours: nothing to skip for it
   }
 }

@@ -86,7 +86,8 @@ export async function createTopics(partitions: number): Promise<Topics> {
   const t = { work, out: uniqueTopic('bf-out'), done: `${work}.done`, failed: `${work}.failed` }
   await createTopic(t.work, partitions)
   await createTopic(t.out, 3)
-  await createTopic(t.done, 1)
+  // partitioned as the work topic: a lane reads its own partition of it
+  await createTopic(t.done, partitions)
   await createTopic(t.failed, 1)
   return t
 }
@@ -127,6 +128,16 @@ export function makeConsumer(groupId: string): WorkConsumer {
       headerValue: (b?: Buffer) => b ?? Buffer.alloc(0),
     },
   }) as unknown as WorkConsumer
+}
+
+/** the plain consumer a worker's lanes read `<work>.done` with */
+export function makeReader(): Consumer {
+  return new Consumer({
+    groupId: `backfill-test-reader-${randomUUID()}`,
+    clientId: 'backfill-test',
+    bootstrapBrokers: [brokerEnv().bootstrap],
+    maxWaitTime: 100,
+  })
 }
 
 export class CountingStats implements WorkerStats {
@@ -186,11 +197,13 @@ export function startWorker(
 ) {
   const stats = new CountingStats()
   const consumer = makeConsumer(groupId)
+  const reader = makeReader()
   const controller = new AbortController()
   const run = runWorker(
     workerOptions(t, over),
     {
       consumer,
+      reader,
       makeProducer,
       encode: (e) => ({ topic: t.out, key: e.did, value: Buffer.from(toStandardJson(e)) }),
       hosts: createHostLimits({ concurrency: hostConcurrency, ratePerSec: 0 }),
@@ -206,6 +219,7 @@ export function startWorker(
       controller.abort()
       await run
       await consumer.close(true)
+      await reader.close(true)
     },
   }
 }

@@ -9,6 +9,7 @@ import {
   createTopics,
   makeConsumer,
   makeProducer,
+  makeReader,
   planItems,
   populate,
   startWorker,
@@ -46,9 +47,11 @@ describe('backfill worker', () => {
     }
     assert.ok(message)
     const prefix = `bf-fence-${randomUUID()}`
-    const a = new WorkLane(t.work, 0, consumer, prefix, makeProducer)
-    const b = new WorkLane(t.work, 0, consumer, prefix, makeProducer)
-    const c = new WorkLane(t.work, 0, consumer, prefix, makeProducer)
+    const reader = makeReader()
+    const done = { topic: t.done, reader }
+    const a = new WorkLane(t.work, 0, consumer, prefix, makeProducer, done)
+    const b = new WorkLane(t.work, 0, consumer, prefix, makeProducer, done)
+    const c = new WorkLane(t.work, 0, consumer, prefix, makeProducer, done)
     try {
       const txnA = await a.begin(message)
       assert.ok(txnA)
@@ -66,6 +69,7 @@ describe('backfill worker', () => {
       await stream.close()
       for (const lane of [a, b, c]) await lane.close()
       await consumer.close(true)
+      await reader.close(true)
     }
   })
 
@@ -196,5 +200,39 @@ describe('backfill worker', () => {
       [],
       'each once, the cut attempt included',
     )
+  })
+
+  test('a repo listed twice (or by two plans) is copied once; listed again at a newer rev, copied again', async () => {
+    const client = new PdsClient(pds.pdsUrl)
+    const { sessions, records } = await populate(client, 6, (i) => 3 + i)
+    const t = await createTopics(2)
+    const items = sessions.map((s) => ({ did: s.did, pds: pds.pdsUrl }))
+    await planItems(t.work, [...items, ...items])
+    const group = `bf-dup-${randomUUID()}`
+    const w = startWorker(t, group)
+    try {
+      await waitFor(() => w.stats.ended >= items.length * 2, 'every item ended', 120_000)
+      assert.equal(w.stats.outcomes.get('skipped'), items.length)
+      // a newer write, then the repo listed with that rev: the whole repo again
+      const s0 = sessions[0]!
+      const fresh = await client.createRecord(s0, 'app.bsky.feed.post', {
+        text: 'later',
+        createdAt: new Date().toISOString(),
+      })
+      await planItems(t.work, [{ did: s0.did, pds: pds.pdsUrl, rev: fresh.rev }])
+      await waitFor(() => w.stats.ended >= items.length * 2 + 1, 'the relisted item ended', 60_000)
+    } finally {
+      await w.stop()
+    }
+    const uris = (await readTopicJava(t.out, 'read_committed')).map(
+      (v) => JSON.parse(v).operation.uri as string,
+    )
+    const s0Records = [...records.keys()].filter((u) => u.startsWith(`at://${sessions[0]!.did}/`)).length
+    assert.equal(
+      uris.length,
+      records.size + s0Records + 1,
+      'every record once, then s0 again with its new post',
+    )
+    assert.equal(new Set(uris).size, records.size + 1)
   })
 })
