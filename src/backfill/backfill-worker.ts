@@ -10,8 +10,8 @@
 import type { Consumer } from '@platformatic/kafka'
 import type { Logger } from 'pino'
 import type { OperationEvent } from '../events/atproto-event.ts'
+import type { AtkafkaProducer } from '../kafka/create-producer.ts'
 import type { OutboundRecord } from '../pipeline/types.ts'
-import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
 import { backoffDelay, pause } from '../sources/backoff.ts'
 import { type FetchRepoOptions, fetchRepo, ItemError, type ItemFailure } from './fetch-repo.ts'
 import type { HostLimits } from './host-limits.ts'
@@ -166,6 +166,17 @@ export async function runWorker(
           )
           await lane.reset()
           if (!assigned(lane.partition)) return
+          if (attempt >= options.maxAttempts) {
+            // refused every time while we owned it: the repo itself (a record past the broker's
+            // limit) is the likely cause; recorded, so the partition goes on
+            const refused = new ItemError(
+              'broker_rejected',
+              `Kafka refused ${attempt} times: ${describe(err)}`,
+            )
+            await finish(lane, message, item, refused, attempt)
+            return
+          }
+          deps.stats.retry('broker_rejected', host)
           await pause(backoffDelay(attempt, options.retryMinMs, options.retryMaxMs), signal)
           continue
         }
@@ -287,6 +298,10 @@ export async function runWorker(
     for (const s of lanes.values()) await s.lane.close()
   }
   if (laneError !== undefined) throw laneError
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }
 
 function toMessage(r: OutboundRecord) {

@@ -25,6 +25,8 @@ export const ITEM_FAILURES = [
   'network', // connection refused / reset, DNS, transient
   'bad_response', // another 4xx, or not a CAR
   'invalid_item', // the work item itself is unreadable
+  'broker_rejected', // Kafka refused the repo's transaction maxAttempts times while this worker owned it (e.g. a record too large)
+  'broker_rejected', // Kafka refused the repo's transaction maxAttempts times while this worker owned the item (e.g. a record too large)
   ...REPO_FAILURES,
 ] as const
 export type ItemFailure = (typeof ITEM_FAILURES)[number]

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino'
 import type { CursorStore } from '../cursor/cursor-store.ts'
 import { isDid } from '../events/atproto-syntax.ts'
-import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
+import type { AtkafkaProducer } from '../kafka/create-producer.ts'
 import type { PlanState } from './plan-state.ts'
 import { encodeWorkItem, type WorkItem } from './work-item.ts'
 

@@ -16,7 +16,7 @@
 // rev, at all). A repo is thus copied once per plan however often it is listed.
 import type { Consumer, Message } from '@platformatic/kafka'
 import { readCommittedPartition } from '../cursor/read-committed.ts'
-import type { AtkafkaProducer } from '../sink/kafka/create-producer.ts'
+import type { AtkafkaProducer } from '../kafka/create-producer.ts'
 import type { WorkItem } from './work-item.ts'
 
 type Transaction = Awaited<ReturnType<AtkafkaProducer['beginTransaction']>>
@@ -106,7 +106,7 @@ export class WorkLane {
   /** the item's offset goes into the transaction, which commits; `copiedRev`: the repo it copied */
   async commit(txn: Transaction, message: WorkMessage, copied?: { did: string; rev: string }): Promise<void> {
     await txn.addConsumer(this.#consumer)
-    await txn.addOffset(message)
+    await txn.addOffset(this.#current(message))
     await txn.commit()
     this.#floor = message.offset + 1n
     if (copied !== undefined) this.#done.set(copied.did, copied.rev)
@@ -121,6 +121,31 @@ export class WorkLane {
       // refenced) takes the transactional id over
       await this.reset()
     }
+  }
+
+  /**
+   * `message` with the member's current generation: a message keeps the generation it was
+   * fetched in, and a rebalance that left the partition with this member (the usual case when
+   * another worker joins) would make its offset commit stale (ILLEGAL_GENERATION, retried by the
+   * client until it gives up). Who owns the partition is settled by the transactional id, not
+   * by the generation (see the top of this file).
+   */
+  #current(message: WorkMessage): WorkMessage {
+    const c = this.#consumer
+    return {
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      metadata: {
+        ...message.metadata,
+        consumer: {
+          groupId: c.groupId,
+          memberId: c.memberId,
+          generationId: c.generationId,
+          coordinatorId: c.coordinatorId,
+        },
+      },
+    } as unknown as WorkMessage
   }
 
   /** forget the producer and the floor: the next item fences again and rereads the floor */

@@ -3,6 +3,13 @@
 // options of its audience, src/config/schema.ts, and its own), with its own defaults; and the
 // config it loads, typed for that command.
 
+import {
+  type BackfillPlanConfig,
+  type BackfillStatusConfig,
+  type BackfillWorkConfig,
+  backfillOptions,
+  planProblems,
+} from '../backfill/backfill-options.ts'
 import { type CommandSpecs, label, loadOptions, redactedConfig } from '../config/load-config.ts'
 import { type OptionSpec, type OptionTable, takes } from '../config/option.ts'
 import { derive, type SharedKey, type SharedOptions, sharedOptions } from '../config/schema.ts'
@@ -26,10 +33,19 @@ interface CommandEntry {
   defaultSourceId?(values: never): string
 }
 
-export type Command = SourceCommand | 'tail'
+export type BackfillCommand = 'backfill-plan' | 'backfill-work' | 'backfill-status'
+export type Command = SourceCommand | 'tail' | BackfillCommand
 
 /** what a command is configured with */
-export type ConfigOf<C extends Command> = C extends SourceCommand ? SourceConfigOf<C> : TailConfig
+export type ConfigOf<C extends Command> = C extends SourceCommand
+  ? SourceConfigOf<C>
+  : C extends 'tail'
+    ? TailConfig
+    : C extends 'backfill-plan'
+      ? BackfillPlanConfig
+      : C extends 'backfill-work'
+        ? BackfillWorkConfig
+        : BackfillStatusConfig
 
 const sourceCommands = Object.fromEntries(
   Object.values(SOURCES).map((s): [SourceCommand, CommandEntry] => [
@@ -54,6 +70,28 @@ export const COMMANDS: Readonly<Record<Command, CommandEntry>> = {
       'print the events in the output topic (readable lines or --json), from now or --from-beginning, filtered by --did, --collection, --action',
     audience: ['all', 'tail'],
     options: tailOptions,
+  },
+  'backfill-plan': {
+    path: ['backfill', 'plan'],
+    summary:
+      'list the repos to copy (PDS hosts, a relay, or DIDs) into the backfill work topic, one item per repo; resumable, and a finished plan run again adds nothing',
+    audience: ['all', 'backfill-plan'],
+    options: backfillOptions,
+  },
+  'backfill-work': {
+    path: ['backfill', 'work'],
+    summary:
+      'copy the repos of the work topic into Kafka as one of a fleet of workers (a consumer group): getRepo, verified, every record once per repo (one transaction each)',
+    audience: ['all', 'backfill-work'],
+    options: backfillOptions,
+    eventKinds: ['operation'],
+  },
+  'backfill-status': {
+    path: ['backfill', 'status'],
+    summary:
+      'print how far a backfill is: repos planned, done, failed by reason, left, and the relay cursor live mode starts from',
+    audience: ['all', 'backfill-status'],
+    options: backfillOptions,
   },
 }
 
@@ -83,6 +121,7 @@ export const options = (() => {
     ordered.push(...list)
   }
   ordered.push(...(Object.entries(tailOptions) as [string, OptionSpec][]))
+  ordered.push(...(Object.entries(backfillOptions) as [string, OptionSpec][]))
   return Object.fromEntries(ordered) as SharedOptions & OptionTable
 })()
 
@@ -134,6 +173,7 @@ export function findCommand(argv: readonly string[]): { command: Command; rest: 
 
 /** rules between a command and the shared options it takes */
 function commandProblems(command: Command, values: Record<string, unknown>): string[] {
+  if (command === 'backfill-plan') return planProblems(values)
   const { eventKinds, path } = COMMANDS[command]
   const format = values.format as OutputFormat | undefined
   const canWrite = (f: OutputFormat) => eventKinds?.some((kind) => FORMAT_KINDS[f].includes(kind)) ?? true

@@ -8,7 +8,14 @@ import { ConfigError } from '../errors.ts'
 import { createLogger } from '../logging/logger.ts'
 import { createRecentLog } from '../logging/recent-log.ts'
 import type { TailConfig } from '../tail/tail-options.ts'
-import { commandName, findCommand, loadConfig, printableConfig } from './commands.ts'
+import {
+  type BackfillCommand,
+  type ConfigOf,
+  commandName,
+  findCommand,
+  loadConfig,
+  printableConfig,
+} from './commands.ts'
 import { commandHelp, mainHelp } from './help.ts'
 import { startedByNpm, watchParent } from './watch-parent.ts'
 
@@ -69,6 +76,10 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'tail') {
     await tail(config as TailConfig)
+    return
+  }
+  if (command === 'backfill-plan' || command === 'backfill-work' || command === 'backfill-status') {
+    await backfill(command, config as ConfigOf<BackfillCommand>)
     return
   }
   const streamConfig = config as Exclude<typeof config, TailConfig>
@@ -150,6 +161,44 @@ async function tail(config: TailConfig): Promise<void> {
   } catch (err) {
     logger.error({ err }, 'tail failed')
     process.exitCode = 1
+  } finally {
+    unwatch()
+    logger.flush()
+  }
+}
+
+/**
+ * `atkafka backfill plan|work|status`: results on stdout (plan, status), logs on stderr;
+ * SIGINT/SIGTERM stop it (a worker ends its open repo transactions and leaves the group).
+ */
+async function backfill(command: BackfillCommand, config: ConfigOf<BackfillCommand>): Promise<void> {
+  const logger = createLogger(config.logLevel, process.stderr)
+  const stop = new AbortController()
+  const deadlineMs = 'shutdownTimeoutMs' in config ? config.shutdownTimeoutMs : 10_000
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(1)
+    logger.info({ signal: sig, deadlineMs }, 'stopping')
+    stop.abort()
+    // open repo transactions are aborted by the broker when the next owner fences them
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown deadline passed; exiting')
+      logger.flush()
+      process.exit(1)
+    }, deadlineMs).unref()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  const unwatch = stopWithNpm(() => onSignal('SIGTERM'))
+  try {
+    const run = await import('../backfill/run-backfill.ts')
+    const deps = { logger, signal: stop.signal, out: process.stdout }
+    if (command === 'backfill-plan') await run.runBackfillPlan(config as ConfigOf<'backfill-plan'>, deps)
+    else if (command === 'backfill-work') await run.runBackfillWork(config as ConfigOf<'backfill-work'>, deps)
+    else await run.runBackfillStatus(config as ConfigOf<'backfill-status'>, deps)
+    logger.info('stopped')
+  } catch (err) {
+    logger.error({ err }, `${commandName(command)} failed`)
+    process.exitCode = err instanceof ConfigError ? 2 : 1
   } finally {
     unwatch()
     logger.flush()

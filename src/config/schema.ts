@@ -77,13 +77,13 @@ export const sharedOptions = {
     topicPartitions: {
       schema: intOrBrokerDefault(100_000),
       default: '16',
-      audience: ['stream'],
+      audience: ['stream', 'backfill-work'],
       help: 'partitions of the output topic (and routed topics) when atkafka creates it (-1: the broker default)',
     },
     topicReplicationFactor: {
       schema: intOrBrokerDefault(32),
       default: '-1',
-      audience: ['stream'],
+      audience: ['stream', 'backfill-work'],
       help: 'replication factor when atkafka creates a topic (-1: the broker default.replication.factor)',
     },
     topicConfig: {
@@ -92,14 +92,14 @@ export const sharedOptions = {
         v.transform((pairs) => pairs.map((p) => p.split('=') as [string, string])),
       ),
       default: '',
-      audience: ['stream'],
+      audience: ['stream', 'backfill-work'],
       help: 'topic configs applied when atkafka creates the output topic (and routed topics), e.g. retention.ms=604800000,min.insync.replicas=2',
     },
     topicRoutes: {
       schema: topicRoutes,
       default: '',
       // tail follows the routed topics
-      audience: ['firehose', 'tail'],
+      audience: ['firehose', 'tail', 'backfill-work'],
       help: 'send events to other topics than --output-topic (comma-separated selector=topic; `tail` follows them all): a collection (`app.bsky.feed.post=posts`) or namespace (`app.bsky.graph.*=graph`; the most specific wins), `*` for every other collection, `#account`, `#identity`, `#sync`, `#info` for those events; a collection route’s topic may hold {collection} (`*=atproto.{collection}`: a topic per collection); unrouted events go to --output-topic. Routed topics are created like the output topic',
     },
     topicRoutesMaxTopics: {
@@ -111,7 +111,7 @@ export const sharedOptions = {
     compression: {
       schema: oneOf(['none', 'gzip', 'snappy', 'lz4', 'zstd']),
       default: 'lz4',
-      audience: ['stream'],
+      audience: ['stream', 'backfill-work'],
       help: 'producer compression: none, gzip, snappy, lz4 or zstd',
     },
     batchSize: {
@@ -148,7 +148,7 @@ export const sharedOptions = {
       // the idempotent producer turns retries <= 1 into "forever"
       schema: int(2, 1_000_000),
       default: '10',
-      audience: ['stream'],
+      audience: ['stream', 'backfill-work'],
       help: 'retries of a failing produce request (with backoff) before the run ends with exit code 1',
     },
     clientId: { schema: matching(/./, 'must not be empty'), default: 'atkafka', help: 'Kafka client id' },
@@ -286,11 +286,13 @@ export const sharedOptions = {
       default: '',
       aliases: ['watched-collections'],
       env: ['ATKAFKA_WATCHED_COLLECTIONS'],
+      audience: ['firehose', 'backfill-work'],
       help: 'only record operations in these collections are produced (comma-separated; a name matches itself and every NSID under it, `app.bsky.*` and `app.bsky` alike; `*` matches all); account, identity and sync events always are',
     },
     ignoredCollections: {
       schema: collectionPatterns,
       default: '',
+      audience: ['firehose', 'backfill-work'],
       help: 'record operations in these collections are not produced (same syntax as --matched-collections)',
     },
     matchedServices: {
@@ -327,6 +329,7 @@ export const sharedOptions = {
     plcHost: {
       schema: httpUrl(),
       default: 'https://plc.directory',
+      audience: ['firehose', 'backfill-plan'],
       help: 'PLC directory that did:plc documents and audit logs are read from (did:web: https://<host>/.well-known/did.json)',
     },
     apiHost: {
@@ -381,7 +384,7 @@ export const sharedOptions = {
     },
   }),
 
-  ...section('Output', ['stream'], {
+  ...section('Output', ['stream', 'backfill-work'], {
     format: {
       schema: oneOf(OUTPUT_FORMATS),
       default: 'standard',
@@ -415,6 +418,7 @@ export const sharedOptions = {
       default: '0.0.0.0:2112',
       aliases: ['metrics-listen-address'],
       env: ['METRICS_LISTEN_ADDRESS'],
+      audience: ['stream', 'backfill-work'],
       help: 'where /metrics, /healthz, /readyz and the status page (/, /status.json) are served ([host]:port)',
     },
     logLevel: {
@@ -434,6 +438,7 @@ export const sharedOptions = {
     shutdownTimeoutMs: {
       schema: int(0, 600_000),
       default: '10000',
+      audience: ['stream', 'backfill-work'],
       help: 'on SIGTERM/SIGINT, how long in-flight events may take to reach Kafka before the process exits anyway',
     },
   }),

@@ -11,11 +11,7 @@ import { createHostLimits } from '../../src/backfill/host-limits.ts'
 import { encodeWorkItem, type WorkItem } from '../../src/backfill/work-item.ts'
 import type { WorkConsumer } from '../../src/backfill/work-lane.ts'
 import { toStandardJson } from '../../src/encode/standard-event.ts'
-import {
-  type AtkafkaProducer,
-  createProducer,
-  type ProducerConfig,
-} from '../../src/sink/kafka/create-producer.ts'
+import { type AtkafkaProducer, createProducer, type ProducerConfig } from '../../src/kafka/create-producer.ts'
 import { brokerEnv, createTopic, uniqueTopic } from './kafka.ts'
 import type { PdsClient, Session } from './pds-client.ts'
 
@@ -106,7 +102,7 @@ export function makeProducer(transactionalId?: string): AtkafkaProducer {
     bootstrapServers: [brokerEnv().bootstrap],
     clientId: 'backfill-test',
     tls: false,
-    compression: 'none',
+    compression: 'lz4',
     produceRetries: 5,
   } as unknown as ProducerConfig
   return createProducer(config, new promClient.Registry(), transactionalId ? { transactionalId } : {})

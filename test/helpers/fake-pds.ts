@@ -2,11 +2,12 @@
 // CARs (fetched from the real local PDS, or any bytes) from memory on getRepo, with faults per
 // DID, one per request in order: an XRPC error, a 429/503 with Retry-After, a connection cut
 // mid-CAR, a complete answer holding half the blocks, a CAR with one record block altered, a
-// slow trickle. It counts requests and the most it had in
+// slow trickle; and listRepos over the DIDs it serves. It counts requests and the most it had in
 // flight at once (the worker's per-host limit).
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fromUint8Array, writeCarStream } from '@atcute/car'
+import { decode } from '@atcute/cbor'
 
 export type Fault =
   | { kind: 'ok' }
@@ -37,6 +38,19 @@ export async function startFakePds(): Promise<FakePds> {
     res.on('close', () => inFlight--)
     const url = new URL(req.url ?? '/', 'http://x')
     const did = url.searchParams.get('did') ?? ''
+    if (url.pathname === '/xrpc/com.atproto.sync.listRepos') {
+      // every DID it serves, sorted, paged by the last DID of the page
+      const limit = Number(url.searchParams.get('limit') ?? 500)
+      const after = url.searchParams.get('cursor') ?? ''
+      const dids = [...cars.keys()].sort().filter((d) => d > after)
+      const page = dids.slice(0, limit)
+      const body = {
+        repos: page.map((did) => ({ did, ...commitOf(cars.get(did)!), active: true })),
+        ...(dids.length > limit ? { cursor: page.at(-1) } : {}),
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+      return
+    }
     if (url.pathname !== '/xrpc/com.atproto.sync.getRepo') {
       res.writeHead(404).end()
       return
@@ -115,6 +129,18 @@ async function altered(car: Uint8Array): Promise<Uint8Array> {
     return { cid: e.cid.bytes, data }
   })
   return Buffer.concat(await Array.fromAsync(writeCarStream(reader.roots, blocks)))
+}
+
+/** listRepos' head (the commit CID) and rev, from the CAR's commit */
+function commitOf(car: Uint8Array): { head: string; rev: string } {
+  const reader = fromUint8Array(car)
+  const root = reader.roots[0]!
+  for (const e of reader) {
+    if (Buffer.from(e.cid.bytes).equals(Buffer.from((root as unknown as { bytes: Uint8Array }).bytes))) {
+      return { head: root.$link, rev: (decode(e.bytes) as { rev: string }).rev }
+    }
+  }
+  throw new Error('the CAR has no commit block')
 }
 
 /** the CAR with its second half of blocks left out */

@@ -10,7 +10,7 @@ import { type PlanState, planStateCodec } from '../../src/backfill/plan-state.ts
 import { type PlanSource, runPlan } from '../../src/backfill/planner.ts'
 import { decodeWorkItem, type WorkItem } from '../../src/backfill/work-item.ts'
 import { createKafkaCursorStore } from '../../src/cursor/kafka-cursor-store.ts'
-import type { KafkaConfig } from '../../src/sink/kafka/kafka-client-options.ts'
+import type { KafkaConfig } from '../../src/kafka/kafka-client-options.ts'
 import { makeProducer, populate } from '../helpers/backfill-world.ts'
 import { readTopicJava } from '../helpers/delivery.ts'
 import { brokerEnv, createTopic, uniqueTopic } from '../helpers/kafka.ts'
