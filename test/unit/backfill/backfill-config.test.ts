@@ -1,0 +1,73 @@
+// The backfill commands' configuration: what each takes, and what is refused (exit 2).
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { loadConfig } from '../../../src/cli/commands.ts'
+import { base, problems } from '../config/config-problems.ts'
+
+describe('backfill config', () => {
+  test('plan needs exactly one source of repos, each checked', () => {
+    assert.match(problems([], base, 'backfill-plan').join('\n'), /give exactly one/)
+    assert.match(
+      problems(
+        ['--backfill-dids', 'did:plc:a', '--backfill-pds-hosts', 'https://x.example'],
+        base,
+        'backfill-plan',
+      ).join('\n'),
+      /give exactly one/,
+    )
+    assert.match(
+      problems(['--backfill-dids', 'alice'], base, 'backfill-plan').join('\n'),
+      /--backfill-dids.*expected a DID/,
+    )
+    assert.match(
+      problems(['--backfill-pds-hosts', 'x.example'], base, 'backfill-plan').join('\n'),
+      /--backfill-pds-hosts.*http/,
+    )
+    assert.match(
+      problems(
+        ['--backfill-dids', 'did:plc:a', '--backfill-collections', 'app.bsky.feed.post'],
+        base,
+        'backfill-plan',
+      ).join('\n'),
+      /--backfill-collections.*needs --backfill-relay-host/,
+    )
+    const c = loadConfig(
+      'backfill-plan',
+      ['--backfill-relay-host', 'https://relay.example', '--backfill-collections', 'app.bsky.feed.post'],
+      base,
+    )
+    assert.equal(c.backfillRelayHost, 'https://relay.example')
+    assert.deepEqual(c.backfillCollections, ['app.bsky.feed.post'])
+    assert.equal(c.backfillWorkTopic, 'atkafka-backfill')
+  })
+
+  test('work takes the output options of the live modes, not their upstream or cursor ones', () => {
+    const c = loadConfig(
+      'backfill-work',
+      [
+        '--format',
+        'jetstream',
+        '--matched-collections',
+        'app.bsky.feed.*',
+        '--backfill-host-concurrency',
+        '2',
+      ],
+      base,
+    )
+    assert.equal(c.format, 'jetstream')
+    assert.deepEqual(c.matchedCollections, ['app.bsky.feed.*'])
+    assert.equal(c.backfillHostConcurrency, 2)
+    for (const flag of [
+      '--relay-host',
+      '--exactly-once',
+      '--cursor',
+      '--event-metadata',
+      '--backfill-dids',
+    ]) {
+      assert.ok(
+        problems([flag, 'x'], base, 'backfill-work').some((p) => p.includes(flag)),
+        flag,
+      )
+    }
+  })
+})
