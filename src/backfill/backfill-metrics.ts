@@ -3,6 +3,7 @@
 // on /metrics and as the worker's /status.json and progress line.
 import * as promClient from 'prom-client'
 import type { ItemOutcome, WorkerStats } from './backfill-worker.ts'
+import { ITEM_FAILURES } from './fetch-repo.ts'
 import type { HostLimits } from './host-limits.ts'
 
 export interface BackfillMetrics extends WorkerStats {
@@ -10,7 +11,7 @@ export interface BackfillMetrics extends WorkerStats {
   report(): BackfillReport
 }
 
-export interface BackfillReport {
+interface BackfillReport {
   readonly uptimeSeconds: number
   readonly totals: {
     readonly done: number
@@ -32,6 +33,8 @@ export function createBackfillMetrics(registry: promClient.Registry): BackfillMe
     labelNames: ['outcome'],
     registers: [registry],
   })
+  // a closed set: every outcome is on /metrics at zero from the start
+  for (const outcome of ['done', 'skipped', ...ITEM_FAILURES]) items.inc({ outcome }, 0)
   const records = new promClient.Counter({
     name: 'atkafka_backfill_records_total',
     help: 'records produced into repo transactions (an aborted transaction’s are counted too; read_committed consumers never see those)',

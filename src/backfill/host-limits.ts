@@ -12,7 +12,7 @@ export interface HostLimitOptions {
   readonly maxHosts?: number
 }
 
-export interface HostState {
+interface HostState {
   readonly host: string
   readonly inFlight: number
   readonly waiting: number

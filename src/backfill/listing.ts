@@ -45,7 +45,7 @@ export function createListPage(): PlannerDeps['listPage'] {
 }
 
 /** a listing page: repos with a string DID (others are left for the planner to count), an optional cursor */
-export function parsePage(text: string, what: string): { repos: Listed[]; cursor?: string } {
+function parsePage(text: string, what: string): { repos: Listed[]; cursor?: string } {
   let body: unknown
   try {
     body = JSON.parse(text)

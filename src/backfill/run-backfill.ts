@@ -34,9 +34,9 @@ export interface BackfillDeps {
   readonly out: NodeJS.WritableStream
 }
 
-export const doneTopic = (work: string) => `${work}.done`
-export const failedTopic = (work: string) => `${work}.failed`
-export const planTopic = (work: string) => `${work}.plan`
+const doneTopic = (work: string) => `${work}.done`
+const failedTopic = (work: string) => `${work}.failed`
+const planTopic = (work: string) => `${work}.plan`
 
 export async function runBackfillPlan(config: BackfillPlanConfig, deps: BackfillDeps): Promise<void> {
   const { logger, signal } = deps

@@ -24,7 +24,7 @@ export type WorkMessage = Message<string, Buffer, Buffer, Buffer>
 export type WorkConsumer = Consumer<string, Buffer, Buffer, Buffer>
 
 /** most DIDs a lane remembers as done; past it the lane stops with an error (use more partitions) */
-export const MAX_DONE_PER_PARTITION = 2_000_000
+const MAX_DONE_PER_PARTITION = 2_000_000
 
 /** @platformatic/kafka sends InitProducerId with 0/0 by default; -1/-1 is what takes over a transactional id */
 const FRESH_PRODUCER = { producerId: -1n, producerEpoch: -1 }

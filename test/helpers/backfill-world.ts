@@ -15,12 +15,7 @@ import { type AtkafkaProducer, createProducer, type ProducerConfig } from '../..
 import { brokerEnv, createTopic, uniqueTopic } from './kafka.ts'
 import type { PdsClient, Session } from './pds-client.ts'
 
-export const COLLECTIONS = [
-  'app.bsky.feed.post',
-  'app.bsky.feed.like',
-  'app.bsky.graph.follow',
-  'com.example.thing',
-]
+const COLLECTIONS = ['app.bsky.feed.post', 'app.bsky.feed.like', 'app.bsky.graph.follow', 'com.example.thing']
 
 /** creates `accounts` accounts with `perAccount` records each (round-robin over COLLECTIONS); uri → cid */
 export async function populate(
@@ -136,7 +131,7 @@ export function makeReader(): Consumer {
   })
 }
 
-export class CountingStats implements WorkerStats {
+class CountingStats implements WorkerStats {
   readonly outcomes = new Map<ItemOutcome, number>()
   readonly retries = new Map<string, number>()
   produced = 0
@@ -160,7 +155,7 @@ export class CountingStats implements WorkerStats {
   }
 }
 
-export function workerOptions(t: Topics, over: Partial<WorkerOptions> = {}): WorkerOptions {
+function workerOptions(t: Topics, over: Partial<WorkerOptions> = {}): WorkerOptions {
   return {
     workTopic: t.work,
     doneTopic: t.done,
