@@ -1,7 +1,7 @@
 // `atkafka backfill status`: how far a backfill is, read from Kafka alone (any machine can ask):
 // the plans (<work>.plan), the items in the work topic and how many the group has consumed,
 // the repos done (<work>.done: records copied) and failed by reason (<work>.failed), and the
-// relay cursor the live writer starts from for no gap.
+// relay cursor the live writer starts from for no gap; and the rate and ETA of the last five minutes.
 import { randomUUID } from 'node:crypto'
 import { Consumer } from '@platformatic/kafka'
 import { readCommittedPartition } from '../cursor/read-committed.ts'
@@ -16,6 +16,9 @@ export interface BackfillStatus {
   readonly consumed: number
   readonly done: number
   readonly records: number
+  /** repos done per second over the last five minutes (from the done records' times) */
+  readonly reposPerSecond: number
+  readonly recordsPerSecond: number
   readonly failed: Record<string, number>
 }
 
@@ -50,11 +53,19 @@ export async function readBackfillStatus(
       })
     }
     const done = new Map<string, number>()
+    const since = Date.now() - RATE_WINDOW_MS
+    let recentRepos = 0
+    let recentRecords = 0
     for (let p = 0; p < partitionsOf(`${work}.done`); p++) {
       await readCommittedPartition(reader, `${work}.done`, p, (r) => {
         if (!r.key || !r.value) return
-        const records = (JSON.parse(r.value.toString()) as { records?: unknown }).records
-        done.set(r.key.toString(), typeof records === 'number' ? records : 0)
+        const { records, at } = JSON.parse(r.value.toString()) as { records?: unknown; at?: unknown }
+        const n = typeof records === 'number' ? records : 0
+        done.set(r.key.toString(), n)
+        if (typeof at === 'string' && Date.parse(at) >= since) {
+          recentRepos++
+          recentRecords += n
+        }
       })
     }
     const failed: Record<string, number> = {}
@@ -87,6 +98,8 @@ export async function readBackfillStatus(
       consumed,
       done: done.size,
       records,
+      reposPerSecond: round2(recentRepos / (RATE_WINDOW_MS / 1000)),
+      recordsPerSecond: round2(recentRecords / (RATE_WINDOW_MS / 1000)),
       failed,
     }
   } finally {
@@ -95,12 +108,17 @@ export async function readBackfillStatus(
   }
 }
 
-/** one JSON line (what scripts read) */
+const RATE_WINDOW_MS = 5 * 60_000
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+/** one JSON line (what scripts read); the ETA is the items left at the last five minutes' rate */
 export function formatStatus(s: BackfillStatus): string {
   const live = s.plans.map((p) => p.state.liveSeq).filter((x): x is number => x !== undefined)
+  const left = s.items - s.consumed
   return `${JSON.stringify({
     ...s,
-    left: s.items - s.consumed,
+    left,
+    ...(left > 0 && s.reposPerSecond > 0 ? { etaSeconds: Math.round(left / s.reposPerSecond) } : {}),
     ...(live.length > 0 ? { liveCursor: Math.min(...live) - 1 } : {}),
   })}\n`
 }
