@@ -128,13 +128,15 @@ export async function runWorker(
     }
     const item = decoded
     const host = new URL(item.pds).host
-    for (let attempt = 1; !signal.aborted; attempt++) {
-      const txn = await lane.begin(message).catch(async (err: unknown) => {
-        await lane.reset()
-        throw new Error(`backfill: taking partition ${lane.partition} of ${options.workTopic} over failed`, {
-          cause: err,
-        })
-      })
+    let kafkaFailures = 0
+    for (let attempt = 1; !signal.aborted; ) {
+      let txn: Awaited<ReturnType<WorkLane['begin']>>
+      try {
+        txn = await lane.begin(message)
+      } catch (err) {
+        if (!(await kafkaTrouble(lane, err, ++kafkaFailures, 'taking the partition over'))) return
+        continue
+      }
       if (txn === undefined) {
         deps.stats.item('skipped', host, 0)
         return
@@ -158,26 +160,26 @@ export async function runWorker(
         deps.stats.aborted()
         if (signal.aborted) return
         if (!(err instanceof ItemError)) {
-          // Kafka refused (fenced, a rebalance's stale generation, a broker failure): whoever
-          // owns the partition next does the item; this lane fences again before its next one
+          // Kafka refused (fenced by a new owner, a broker failure): whoever owns the partition
+          // does the item; this lane fences again before it tries
           logger.warn(
             { err, did: item.did, partition: lane.partition },
             'backfill: transaction failed; the item will be redone',
           )
           await lane.reset()
           if (!assigned(lane.partition)) return
-          if (attempt >= options.maxAttempts) {
+          if (++kafkaFailures >= options.maxAttempts) {
             // refused every time while we owned it: the repo itself (a record past the broker's
             // limit) is the likely cause; recorded, so the partition goes on
             const refused = new ItemError(
               'broker_rejected',
-              `Kafka refused ${attempt} times: ${describe(err)}`,
+              `Kafka refused ${kafkaFailures} times: ${describe(err)}`,
             )
             await finish(lane, message, item, refused, attempt)
             return
           }
           deps.stats.retry('broker_rejected', host)
-          await pause(backoffDelay(attempt, options.retryMinMs, options.retryMaxMs), signal)
+          await pause(backoffDelay(kafkaFailures, options.retryMinMs, options.retryMaxMs), signal)
           continue
         }
         if (err.transient && attempt < options.maxAttempts) {
@@ -187,12 +189,32 @@ export async function runWorker(
             'backfill: will retry the repo',
           )
           await pause(backoffDelay(attempt, options.retryMinMs, options.retryMaxMs), signal)
+          attempt++
           continue
         }
         await finish(lane, message, item, err, attempt)
         return
       }
     }
+  }
+
+  /**
+   * A Kafka failure outside a repo's transaction (taking the partition over, recording a
+   * failure): resolves true to try again after a pause, false when the partition is no longer
+   * this worker's (its new owner does the item) or the run stops; rejects past maxAttempts
+   * (Kafka itself is failing: the run ends, exit 1).
+   */
+  const kafkaTrouble = async (lane: WorkLane, err: unknown, failures: number, what: string) => {
+    await lane.reset()
+    if (signal.aborted || !assigned(lane.partition)) return false
+    if (failures >= options.maxAttempts) {
+      throw new Error(`backfill: ${what} failed ${failures} times (partition ${lane.partition})`, {
+        cause: err,
+      })
+    }
+    logger.warn({ err, partition: lane.partition }, `backfill: ${what} failed; trying again`)
+    await pause(backoffDelay(failures, options.retryMinMs, options.retryMaxMs), signal)
+    return true
   }
 
   /** the repo's records into the transaction; resolves with the rev copied and how many records were produced */
@@ -234,27 +256,36 @@ export async function runWorker(
     attempts: number,
   ) => {
     const host = item.pds ? new URL(item.pds).host : ''
-    const txn = await lane.begin(message)
-    if (txn === undefined) {
-      deps.stats.item('skipped', host, 0)
+    for (let failures = 0; !signal.aborted; ) {
+      let txn: Awaited<ReturnType<WorkLane['begin']>>
+      try {
+        txn = await lane.begin(message)
+      } catch (kafkaErr) {
+        if (!(await kafkaTrouble(lane, kafkaErr, ++failures, 'recording a failed repo'))) return
+        continue
+      }
+      if (txn === undefined) {
+        deps.stats.item('skipped', host, 0)
+        return
+      }
+      try {
+        await txn.send({
+          messages: [{ topic: options.failedTopic, key: item.did, value: failedValue(item, err, attempts) }],
+        })
+        await lane.commit(txn, message)
+      } catch (kafkaErr) {
+        await lane.abort(txn)
+        deps.stats.aborted()
+        if (!(await kafkaTrouble(lane, kafkaErr, ++failures, 'recording a failed repo'))) return
+        continue
+      }
+      deps.stats.item(err.reason, host, 0)
+      logger.warn(
+        { did: item.did, pds: item.pds, reason: err.reason, attempts, err: err.message },
+        'backfill: repo failed',
+      )
       return
     }
-    try {
-      await txn.send({
-        messages: [{ topic: options.failedTopic, key: item.did, value: failedValue(item, err, attempts) }],
-      })
-      await lane.commit(txn, message)
-    } catch (kafkaErr) {
-      await lane.abort(txn)
-      deps.stats.aborted()
-      await lane.reset()
-      throw new Error(`backfill: recording the failure of ${item.did} failed`, { cause: kafkaErr })
-    }
-    deps.stats.item(err.reason, host, 0)
-    logger.warn(
-      { did: item.did, pds: item.pds, reason: err.reason, attempts, err: err.message },
-      'backfill: repo failed',
-    )
   }
 
   let laneError: unknown
