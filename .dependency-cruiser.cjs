@@ -13,7 +13,8 @@ const FLOORS = [
   // every source (the catalog excepted): its folder, the shared framing and sockets, the entry type
   ['sources/(?!catalog\\.ts)'],
   ['sources/catalog\\.ts'],
-  ['app-metrics\\.ts', 'app\\.ts'],
+  // atkafka backfill: beside the app (its own composition; it uses the sources' shared parts and the output)
+  ['app-metrics\\.ts', 'app\\.ts', 'backfill/'],
   ['cli/'],
 ]
 const path = (names) => `^src/(${names.join('|')})`

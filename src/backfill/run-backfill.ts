@@ -13,11 +13,13 @@ import { ConfigError } from '../errors.ts'
 import { isDid } from '../events/atproto-syntax.ts'
 import { createCollectionFilter } from '../filters/collection-filter.ts'
 import { createProducer } from '../kafka/create-producer.ts'
+import type { DeliveryMode } from '../kafka/delivery-mode.ts'
 import { ensureTopics } from '../kafka/ensure-topics.ts'
 import { connectionOptions } from '../kafka/kafka-client-options.ts'
 import { startOpsServer } from '../metrics/http-server.ts'
-import { createMetrics } from '../metrics/metrics.ts'
+import { pipelineMetrics } from '../pipeline/pipeline-metrics.ts'
 import { createRoutedOutput } from '../sink/routed-output.ts'
+import { sinkMetrics } from '../sink/sink-metrics.ts'
 import { createBackfillMetrics } from './backfill-metrics.ts'
 import type { BackfillPlanConfig, BackfillStatusConfig, BackfillWorkConfig } from './backfill-options.ts'
 import { formatStatus, readBackfillStatus } from './backfill-status.ts'
@@ -160,7 +162,7 @@ export async function runBackfillWork(config: BackfillWorkConfig, deps: Backfill
         config.ospreyActionId === 'event'
           ? createEventActionIds()
           : createSnowflake({ workerId: config.ospreyWorkerId }),
-      metrics: createMetrics(new promClient.Registry()),
+      metrics: { ...sinkMetrics(registry), eventDropped: pipelineMetrics(registry).eventDropped },
       logger,
     },
   )
@@ -241,7 +243,7 @@ export async function runBackfillWork(config: BackfillWorkConfig, deps: Backfill
         consumer,
         reader,
         makeProducer: (transactionalId) =>
-          createProducer(config, new promClient.Registry(), { transactionalId }),
+          createProducer(config, new promClient.Registry(), transactional(transactionalId)),
         encode: (event) => (keep(event) && output.keeps(event) ? output.encode(event) : undefined),
         hosts,
         stats: metrics,
@@ -256,6 +258,11 @@ export async function runBackfillWork(config: BackfillWorkConfig, deps: Backfill
     await reader.close(true).catch(() => {}) // nothing in flight on it
     await ops.close()
   }
+}
+
+/** a lane's producer: transactional, committed per repo by the worker (the interval and size bounds of the live modes' transactions do not apply) */
+function transactional(transactionalId: string): DeliveryMode {
+  return { kind: 'exactly-once', transactionalId, intervalMs: 0, maxEvents: 0 }
 }
 
 export async function runBackfillStatus(config: BackfillStatusConfig, deps: BackfillDeps): Promise<void> {

@@ -100,7 +100,11 @@ export function makeProducer(transactionalId?: string): AtkafkaProducer {
     compression: 'lz4',
     produceRetries: 5,
   } as unknown as ProducerConfig
-  return createProducer(config, new promClient.Registry(), transactionalId ? { transactionalId } : {})
+  return createProducer(
+    config,
+    new promClient.Registry(),
+    transactionalId ? { kind: 'exactly-once', transactionalId, intervalMs: 0, maxEvents: 0 } : undefined,
+  )
 }
 
 export function makeConsumer(groupId: string): WorkConsumer {
