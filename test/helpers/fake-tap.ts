@@ -318,7 +318,9 @@ export async function startFakeTap(options: FakeTapOptions = {}): Promise<FakeTa
   }
   if (options.events) send(options.events)
 
-  const waitForAcks = (what: Iterable<number> | { count: number }, timeoutMs = 20_000) => {
+  // generous: a wait for an outcome, not a timing check (under load, topic creation and the
+  // first produce of a run can take tens of seconds)
+  const waitForAcks = (what: Iterable<number> | { count: number }, timeoutMs = 120_000) => {
     const ids = 'count' in what ? undefined : [...(what as Iterable<number>)]
     const done = () =>
       ids ? ids.every((id) => ackedIds.has(id)) : ackedIds.size >= (what as { count: number }).count
