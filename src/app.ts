@@ -25,7 +25,9 @@ import { createTransactionalSink } from './sink/kafka/transactional-sink.ts'
 import { createRoutedOutput, type RoutedOutput } from './sink/routed-output.ts'
 import { type CatalogEntry, SOURCES, type SourceCommand, type SourceConfigOf } from './sources/catalog.ts'
 import type { Trait } from './sources/source-plugin.ts'
-import { startWriterLease, type WriterLease } from './standby/writer-lease.ts'
+import { writerSink } from './standby/fencing.ts'
+import { joiningRole } from './standby/role.ts'
+import { startWriterLease, type WriterLease, writerGroup } from './standby/writer-lease.ts'
 import { statusPageHtml } from './status/status-page.ts'
 import type { StatusInfo } from './status/status-report.ts'
 import { startStatusService, statusRoutes } from './status/status-service.ts'
@@ -65,6 +67,10 @@ export async function createApp<K extends SourceCommand>(
   const mode = deliveryMode(config, entry.cursor !== undefined)
   const startedAtMs = Date.now()
   let running: Running | undefined
+  // --standby: the writer lease once the group is joined
+  let lease: WriterLease | undefined
+  const standby = config.standby && withTrait(entry, 'standby', config) && withTrait(entry, 'cursor', config)
+  if (standby) metrics.writer(() => lease?.role().state === 'writer')
   const info = (): StatusInfo => ({
     command,
     upstreamUrl: entry.upstreamUrl(config),
@@ -84,6 +90,9 @@ export async function createApp<K extends SourceCommand>(
           transactional: mode.kind === 'exactly-once',
         },
       }),
+    ...(standby
+      ? { role: { ...(lease?.role() ?? joiningRole(startedAtMs)), group: writerGroup(config.sourceId) } }
+      : {}),
   })
   const status = startStatusService({
     metrics,
@@ -96,7 +105,11 @@ export async function createApp<K extends SourceCommand>(
     config.metricsAddress,
     {
       registry,
-      ready: () => running?.source.connected ?? false,
+      // --standby: a standby in the group with the broker answering is ready too (standby/role.ts)
+      ready: () => {
+        const connected = running?.source.connected ?? false
+        return standby ? (lease?.ready(connected) ?? false) : connected
+      },
       routes: statusRoutes(() => status.report(), statusPageHtml(command, entry.statusPage)),
     },
     logger.child({ component: 'http' }),
@@ -120,13 +133,15 @@ export async function createApp<K extends SourceCommand>(
         topicsFor(config, entry, output),
         logger.child({ component: 'topics' }),
       )
-      // standby: wait for the writer role; the run stops when it is lost
-      const lease =
-        config.standby && withTrait(entry, 'standby', config) && withTrait(entry, 'cursor', config)
-          ? await waitForWriterRole(config, metrics, logger, signal)
-          : undefined
-      if (lease === null) return
-      await stream(
+      // standby: wait for the writer role
+      if (config.standby && withTrait(entry, 'standby', config) && withTrait(entry, 'cursor', config)) {
+        lease = await joinStandbyGroup(config, logger)
+        if (!(await lease.acquired(signal))) {
+          await lease.close()
+          return
+        }
+      }
+      const streaming = stream(
         config,
         entry,
         { metrics, registry, logger, lease, output, existing, mode },
@@ -135,6 +150,9 @@ export async function createApp<K extends SourceCommand>(
           running = r
         },
       )
+      // a writer that lost its role stops at once: nothing it still holds may reach Kafka
+      // (exactly-once: Kafka fences it anyway), and its cursor is the new writer's business
+      await (lease ? Promise.race([streaming, rejectOnAbort(lease.lost)]) : streaming)
     } finally {
       status.stop()
       await server.close()
@@ -165,16 +183,6 @@ async function stream(
   const { metrics, logger, lease, output } = deps
   const log = logger.child({ component: 'pipeline' })
   const pipelineSignal = lease ? AbortSignal.any([signal, lease.lost]) : signal
-  // a writer that lost its role must be gone within the shutdown deadline, drained or not
-  lease?.lost.addEventListener('abort', () => {
-    setTimeout(() => {
-      log.error(
-        { deadlineMs: config.shutdownTimeoutMs },
-        'lost the writer role and not stopped in time; exiting',
-      )
-      process.exit(1)
-    }, config.shutdownTimeoutMs).unref()
-  })
   const { mode } = deps
   const producer = createProducer(config, deps.registry, mode)
   await producer.metadata({ topics: [...output.topics, config.deadLetterTopic] })
@@ -191,8 +199,21 @@ async function stream(
         })
       : undefined
   // routed {collection} topics are created on first use, like the output topic
+  const kafkaSink = createSink(
+    config,
+    mode,
+    producer,
+    { metrics, logger: logger.child({ component: 'sink' }) },
+    cursor,
+  )
   const sink = output.wrap(
-    createSink(config, mode, producer, { metrics, logger: logger.child({ component: 'sink' }) }, cursor),
+    lease
+      ? writerSink(kafkaSink, {
+          holds: () => lease.role().state === 'writer',
+          onFenced: (apiId) =>
+            lease.fence(`Kafka fenced this instance's producer (${apiId}): a newer writer registered`),
+        })
+      : kafkaSink,
     deps.existing,
     async (name) => {
       await ensureTopics(config, [likeOutputTopic(config, name)], logger.child({ component: 'topics' }))
@@ -328,28 +349,28 @@ function formatFilter(
   return (event) => keeps(event) && byCollection(event)
 }
 
-/** standby: the lease once this instance is the writer; null if the signal aborted first */
-async function waitForWriterRole(
+/** standby: joins the writer group (the lease's role says whether this instance writes) */
+async function joinStandbyGroup(
   config: Config & SharedConfig<'cursor' | 'standby'>,
-  metrics: Metrics,
   logger: Logger,
-  signal: AbortSignal,
-) {
-  const log = logger.child({ component: 'standby' })
-  metrics.writer(false)
-  const lease = await startWriterLease(
+): Promise<WriterLease> {
+  return startWriterLease(
     {
       kafka: config,
       topic: config.cursorTopic,
       sourceId: config.sourceId,
       sessionTimeoutMs: config.standbySessionTimeoutMs,
     },
-    { logger: log, onRole: (writer) => metrics.writer(writer) },
+    { logger: logger.child({ component: 'standby' }) },
   )
-  log.info('standby: waiting for the writer role')
-  if (await lease.acquired(signal)) return lease
-  await lease.close()
-  return null
+}
+
+/** rejects with the signal's reason when it aborts */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
 }
 
 /** the running source has the trait, so its config has the options of that audience */

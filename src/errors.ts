@@ -61,3 +61,15 @@ export class IdentityLookupError extends Error {
 export class CursorError extends Error {
   override readonly name = 'CursorError'
 }
+
+/**
+ * --standby: this instance lost the writer role (the group gave it to another member, it was
+ * paused past its session, or Kafka fenced its producer). It stops at once, exit code 75
+ * (EXIT_FENCED), so its supervisor restarts it as a standby.
+ */
+export class WriterFencedError extends Error {
+  override readonly name = 'WriterFencedError'
+}
+
+/** the exit code of a fenced writer (sysexits' EX_TEMPFAIL: restart it) */
+export const EXIT_FENCED = 75

@@ -4,7 +4,7 @@
 // started it (npx, npm exec, npm start: see watch-parent.ts).
 import { readFileSync } from 'node:fs'
 import { createApp } from '../app.ts'
-import { ConfigError } from '../errors.ts'
+import { ConfigError, EXIT_FENCED, WriterFencedError } from '../errors.ts'
 import { createLogger } from '../logging/logger.ts'
 import { createRecentLog } from '../logging/recent-log.ts'
 import type { TailConfig } from '../tail/tail-options.ts'
@@ -131,10 +131,27 @@ async function main(argv: string[]): Promise<void> {
     await app.run(stop.signal)
     logger.info('stopped')
   } catch (err) {
+    if (err instanceof WriterFencedError) {
+      // --standby: another instance writes now; nothing of this one may reach Kafka any more, so
+      // it does not drain or close anything: it goes, and its supervisor restarts it as a standby
+      logger.error(
+        { reason: err.message, exitCode: EXIT_FENCED },
+        'fenced: another instance is the writer now; exiting at once',
+      )
+      logger.flush()
+      process.exit(EXIT_FENCED)
+    }
     logger.error({ err }, 'run failed')
     // a configuration problem found only by asking the upstream (ozone-events: a refused login,
     // a DID that is not a labeler) is still a configuration problem
     process.exitCode = err instanceof ConfigError ? 2 : 1
+    // what a failed run left open (a socket waiting for its close handshake, a Kafka client's
+    // timer) must not keep the process past the shutdown deadline
+    setTimeout(() => {
+      logger.warn({ deadlineMs: streamConfig.shutdownTimeoutMs }, 'still running after a failed run; exiting')
+      logger.flush()
+      process.exit(process.exitCode)
+    }, streamConfig.shutdownTimeoutMs).unref()
   } finally {
     unwatch()
     clearTimeout(forced)

@@ -52,7 +52,10 @@ export function counterSeries(
   return { child, children: () => counts.values() }
 }
 
-/** A gauge read when scraped; `read` gives each label set's value (undefined: not set yet). */
+/**
+ * A gauge read when scraped; `read` gives each label set's value (undefined: not known yet, and
+ * then the series is absent from /metrics rather than 0, which would read as a value).
+ */
 export function gaugeSeries(
   registry: Registry,
   spec: { name: string; help: string; labelNames?: readonly string[] },
@@ -65,6 +68,8 @@ export function gaugeSeries(
     registers: [registry],
     collect() {
       this.reset()
+      // prom-client's reset() gives a gauge without labels a 0 sample: leave it out until known
+      if ((spec.labelNames ?? []).length === 0) this.remove()
       for (const [labels, value] of read())
         if (value !== undefined && Number.isFinite(value)) this.set(labels, value)
     },

@@ -65,6 +65,9 @@ export function statusPageHtml(command: string, section: StatusSection): string 
   th { color: #5a6475; font-weight: normal; white-space: nowrap; }
   .state-connected, .yes { color: #137333; font-weight: 600; }
   .state-connecting, .state-disconnected, .no { color: #b3261e; font-weight: 600; }
+  .state-writer { color: #137333; font-weight: 600; }
+  .state-standby, .state-joining { color: #1a4f9c; font-weight: 600; }
+  .state-fenced { color: #b3261e; font-weight: 600; }
   .warn { color: #8a5a00; }
   .error, .fatal { color: #b3261e; }
   .mono { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-all; }
@@ -75,6 +78,7 @@ export function statusPageHtml(command: string, section: StatusSection): string 
 <header>
   <h1>atkafka</h1>
   <span>firehose <b data-field="command">…</b></span>
+  <span data-present="role">role <b data-field="role.state" data-format="state">…</b></span>
   <span class="dim">up <span data-field="uptimeSeconds" data-format="duration">…</span></span>
   <span class="dim">updated <span data-field="generatedAt" data-format="time">…</span></span>
   <span id="stale">status unreachable</span>
@@ -102,6 +106,17 @@ export function statusPageHtml(command: string, section: StatusSection): string 
     </table>
   </section>
 ${sourceSection}
+  <section data-present="role">
+    <h2>Standby role</h2>
+    <table>
+      <tr><th>role</th><td data-field="role.state" data-format="state">…</td></tr>
+      <tr><th>since</th><td class="mono" data-field="role.since">…</td></tr>
+      <tr><th>last takeover</th><td class="mono" data-field="role.lastTakeover.at">…</td></tr>
+      <tr><th>at generation</th><td class="n" data-field="role.lastTakeover.generation">…</td></tr>
+      <tr><th>group</th><td class="mono" data-field="role.group">…</td></tr>
+      <tr><th>fenced because</th><td data-field="role.reason">…</td></tr>
+    </table>
+  </section>
   <section>
     <h2>Upstream</h2>
     <table>
@@ -196,6 +211,7 @@ function render(r) {
     if (el.dataset.format === 'yesno') el.className = v ? 'yes' : 'no'
   }
   for (const el of document.querySelectorAll('[data-mode]')) el.hidden = el.dataset.mode !== r.command
+  for (const el of document.querySelectorAll('[data-present]')) el.hidden = get(r, el.dataset.present) == null
   for (const el of document.querySelectorAll('[data-table]')) fillTable(el, get(r, el.dataset.table))
   const body = document.querySelector('#logs tbody')
   body.replaceChildren()

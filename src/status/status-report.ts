@@ -6,6 +6,7 @@ import type { LogEntry } from '../logging/recent-log.ts'
 import type { PipelineSnapshot } from '../pipeline/pipeline-metrics.ts'
 import type { UpstreamSnapshot, UpstreamState } from '../pipeline/upstream-metrics.ts'
 import type { ProducedStatus, SinkSnapshot } from '../sink/sink-metrics.ts'
+import type { Role, RoleState } from '../standby/role.ts'
 import { ratesBetween, type Sample } from './throughput.ts'
 
 /** the counters and gauges the report is built from (the app's metrics snapshot has these and more) */
@@ -32,6 +33,8 @@ export interface StatusInfo {
   readonly startedAtMs: number
   /** the source's block of the report, from the same snapshot */
   readonly source?: (snapshot: StatusSnapshot) => SourceStatus
+  /** --standby: this instance's role in its writer group */
+  readonly role?: Role & { readonly group: string }
 }
 
 export interface StatusReport {
@@ -40,7 +43,8 @@ export interface StatusReport {
   readonly uptimeSeconds: number
   readonly upstream: {
     readonly url: string
-    readonly state: UpstreamState
+    /** standby: this instance is not the writer, so it does not read the upstream */
+    readonly state: UpstreamState | 'standby'
     readonly reconnects: number
     /** error frames and info messages, by name */
     readonly errors: Readonly<Record<string, number>>
@@ -78,6 +82,8 @@ export interface StatusReport {
     /** the last warn/error entries, newest first */
     readonly recent: readonly LogEntry[]
   }
+  /** --standby: this instance's role (null without) */
+  readonly role: RoleReport | null
   /** the source's block, under the command's name (relay, tap, ozone, …: see SourceStatus; typed where the source declares it) */
   // biome-ignore lint/suspicious/noExplicitAny: each source's block has its own shape
   readonly [source: string]: any
@@ -127,7 +133,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
     uptimeSeconds: Math.max(0, Math.floor((nowMs - info.startedAtMs) / 1000)),
     upstream: {
       url: displayUrl(info.upstreamUrl),
-      state: s.upstreamState,
+      state: info.role && info.role.state !== 'writer' ? 'standby' : s.upstreamState,
       reconnects: s.reconnects,
       errors: s.upstreamErrors,
     },
@@ -160,9 +166,37 @@ export function buildStatusReport(input: StatusInput): StatusReport {
       counts: input.logs?.counts ?? { warn: 0, error: 0, fatal: 0 },
       recent: [...(input.logs?.recent ?? [])].reverse(),
     },
+    role: info.role ? roleReport(info.role) : null,
   }
   if (source) PROGRESS.set(report, source.progress)
   return report
+}
+
+/** --standby (null without): writer, standby, fenced (lost the role; the process exits), or joining the group */
+interface RoleReport {
+  readonly state: RoleState
+  readonly since: string
+  readonly group: string
+  /** writer: the group generation at which it took the role */
+  readonly generation: number | null
+  /** when this instance last became the writer */
+  readonly lastTakeover: { readonly at: string; readonly generation: number } | null
+  /** fenced: why */
+  readonly reason: string | null
+}
+
+function roleReport(role: NonNullable<StatusInfo['role']>): RoleReport {
+  const iso = (ms: number) => new Date(ms).toISOString()
+  return {
+    state: role.state,
+    since: iso(role.sinceMs),
+    group: role.group,
+    generation: role.generation,
+    lastTakeover: role.lastTakeover
+      ? { at: iso(role.lastTakeover.atMs), generation: role.lastTakeover.generation }
+      : null,
+    reason: role.reason,
+  }
 }
 
 /** The fields of the periodic info line "progress": the rate since the previous line, totals, lag, position. */
@@ -178,6 +212,7 @@ export function progressFields(report: StatusReport): Record<string, unknown> {
     inFlight: report.inFlight,
     inFlightBytes: report.inFlightBytes,
     upstream: report.upstream.state,
+    ...(report.role ? { role: report.role.state } : {}),
     ...PROGRESS.get(report),
   }
 }
