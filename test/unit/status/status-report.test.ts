@@ -205,4 +205,68 @@ describe('status report', () => {
     assert.deepEqual(before.filtered, {})
     assert.equal(m.snapshot().dropped.invalid_car, 1)
   })
+
+  test('--standby: the role block (state, since, last takeover); a standby says so instead of "connecting"', () => {
+    const m = createMetrics()
+    const group = 'atkafka-writer:relay:bsky.network'
+    const standby = buildStatusReport({
+      info: {
+        ...relayInfo,
+        role: {
+          state: 'standby',
+          sinceMs: T0 - 2000,
+          generation: null,
+          lastTakeover: null,
+          reason: null,
+          group,
+        },
+      },
+      snapshot: m.snapshot(),
+      older: undefined,
+      nowMs: T0,
+    })
+    assert.equal(m.snapshot().upstreamState, 'connecting', 'what the metrics hold before any connection')
+    assert.equal(standby.upstream.state, 'standby')
+    assert.deepEqual(standby.role, {
+      state: 'standby',
+      since: '2026-07-04T11:59:58.000Z',
+      group,
+      generation: null,
+      lastTakeover: null,
+      reason: null,
+    })
+    assert.equal(progressFields(standby).upstream, 'standby')
+    assert.equal(progressFields(standby).role, 'standby')
+
+    m.upstreamState('relay', 'connected')
+    const takeover = { atMs: T0 - 1000, generation: 7 }
+    const writer = buildStatusReport({
+      info: {
+        ...relayInfo,
+        role: {
+          state: 'writer',
+          sinceMs: T0 - 1000,
+          generation: 7,
+          lastTakeover: takeover,
+          reason: null,
+          group,
+        },
+      },
+      snapshot: m.snapshot(),
+      older: undefined,
+      nowMs: T0,
+    })
+    assert.equal(writer.upstream.state, 'connected')
+    assert.deepEqual(writer.role?.lastTakeover, { at: '2026-07-04T11:59:59.000Z', generation: 7 })
+    assert.equal(progressFields(writer).role, 'writer')
+
+    const without = buildStatusReport({
+      info: relayInfo,
+      snapshot: m.snapshot(),
+      older: undefined,
+      nowMs: T0,
+    })
+    assert.equal(without.role, null, 'no role without --standby')
+    assert.equal('role' in progressFields(without), false)
+  })
 })
