@@ -270,7 +270,7 @@ export const sharedOptions = {
       audience: ['standby'],
       schema: bool,
       default: 'false',
-      help: 'run as one of several instances with the same --source-id: one writes, the others wait and take over when it dies (Kafka cursor store; zombie writers are fenced only with --exactly-once)',
+      help: 'run as one of several instances with the same --source-id: one writes, the others wait (ready on /readyz) and take over when it dies; a writer that lost the role exits 75 at once (Kafka cursor store; with --exactly-once Kafka also fences a paused writer)',
     },
     standbySessionTimeoutMs: {
       audience: ['standby'],
