@@ -122,6 +122,12 @@ export const options = (() => {
   }
   ordered.push(...(Object.entries(tailOptions) as [string, OptionSpec][]))
   ordered.push(...(Object.entries(backfillOptions) as [string, OptionSpec][]))
+  // one flat namespace of keys (and so of flags and env names): a source declaring a key that
+  // another table has would silently replace that option, e.g. a `cursor` of its own hiding
+  // relay's --cursor
+  const seen = new Set<string>()
+  const twice = ordered.map(([key]) => key).filter((key) => seen.size === seen.add(key).size)
+  if (twice.length > 0) throw new Error(`options declared twice across the command tables: ${twice.join(', ')}`)
   return Object.fromEntries(ordered) as SharedOptions & OptionTable
 })()
 
