@@ -127,7 +127,8 @@ export const options = (() => {
   // relay's --cursor
   const seen = new Set<string>()
   const twice = ordered.map(([key]) => key).filter((key) => seen.size === seen.add(key).size)
-  if (twice.length > 0) throw new Error(`options declared twice across the command tables: ${twice.join(', ')}`)
+  if (twice.length > 0)
+    throw new Error(`options declared twice across the command tables: ${twice.join(', ')}`)
   return Object.fromEntries(ordered) as SharedOptions & OptionTable
 })()
 
