@@ -11,12 +11,14 @@ import { startLocalPds } from '../test/helpers/local-pds.ts'
 import { PdsClient } from '../test/helpers/pds-client.ts'
 import {
   benchNodeFlags,
-  median,
+  medians,
   metric,
   type RunStats,
+  spawnAtkafka,
   startBenchBroker,
   startMeasuring,
   stopBenchBroker,
+  stopChild,
   threadCpu,
 } from './bench-kit.ts'
 
@@ -79,12 +81,8 @@ async function bench(accounts: number, perAccount: number, runs: number, extra: 
           ...env,
         },
       )
-      const port = 20_000 + Math.floor(Math.random() * 20_000)
-      const child = spawn(
-        process.execPath,
+      const { child, port } = spawnAtkafka(
         [
-          ...benchNodeFlags.split(' ').filter(Boolean),
-          join(root, 'dist/cli/main.js'),
           'backfill',
           'work',
           ...bootstrap,
@@ -98,13 +96,9 @@ async function bench(accounts: number, perAccount: number, runs: number, extra: 
           '0',
           '--backfill-host-concurrency',
           '16',
-          '--metrics-address',
-          `127.0.0.1:${port}`,
-          '--log-level',
-          'warn',
-          ...extra,
         ],
-        { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } },
+        extra,
+        { env: { ...process.env, ...env } },
       )
       let measuring: ReturnType<typeof startMeasuring> | undefined
       let done = 0
@@ -117,8 +111,7 @@ async function bench(accounts: number, perAccount: number, runs: number, extra: 
       const stats = measuring!.done(total)
       const threads = threadCpu(child.pid!)
       results.push(stats)
-      child.kill('SIGTERM')
-      await new Promise((r) => child.once('exit', r))
+      await stopChild(child)
       process.stderr.write(
         `run ${run}: ${stats.perSec} records/s, CPU ${stats.cpuPct}%, ${stats.perMainCpuSec} records per main-thread CPU s (${Math.round(1e6 / stats.perMainCpuSec)} us/record), peak RSS ${stats.rssPeakMb} MB; threads ${threads}\n`,
       )
@@ -127,8 +120,9 @@ async function bench(accounts: number, perAccount: number, runs: number, extra: 
     await fake.close()
     stopBenchBroker(work)
   }
+  const m = medians(results)
   process.stdout.write(
-    `median of ${runs}: ${median(results.map((r) => r.perSec))} records/s, CPU ${median(results.map((r) => r.cpuPct))}%, records per main-thread CPU s ${median(results.map((r) => r.perMainCpuSec))}, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (${accounts} repos of ${perAccount} records; node ${benchNodeFlags})\n`,
+    `median of ${runs}: ${m.perSec} records/s, CPU ${m.cpuPct}%, records per main-thread CPU s ${m.perMainCpuSec}, peak RSS ${m.rssPeakMb} MB (${accounts} repos of ${perAccount} records; node ${benchNodeFlags})\n`,
   )
 }
 

@@ -1,9 +1,11 @@
-// What the end-to-end benchmarks share: a throwaway broker, the atkafka process's CPU and peak
-// RSS from /proc, a metric read from its /metrics, the V8 flags it runs with, and medians.
-import { execFileSync } from 'node:child_process'
+// What the end-to-end benchmarks share: a throwaway broker, the atkafka process (started with the
+// V8 flags it ships with, stopped), its CPU and peak RSS from /proc, a metric read from its
+// /metrics, and medians.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { parseEnv } from 'node:util'
 import { shippedNodeFlags } from '../scripts/shipped-node-flags.ts'
 
@@ -22,6 +24,72 @@ export function startBenchBroker(): { work: string; env: Record<string, string |
 
 export function stopBenchBroker(work: string): void {
   execFileSync('bash', [broker, 'stop', work, '--rm'], { stdio: 'inherit' })
+}
+
+/**
+ * Starts the built atkafka CLI (dist/) with the bench V8 flags: `args`, then /metrics on a random
+ * loopback port and the log level, then `extra` (last, so that it can override either).
+ */
+export function spawnAtkafka(
+  args: readonly string[],
+  extra: readonly string[],
+  options: { logLevel?: string; env?: NodeJS.ProcessEnv } = {},
+): { child: ChildProcess; port: number } {
+  const port = 20_000 + Math.floor(Math.random() * 20_000)
+  const child = spawn(
+    process.execPath,
+    [
+      ...benchNodeFlags.split(' ').filter(Boolean),
+      join(root, 'dist/cli/main.js'),
+      ...args,
+      '--metrics-address',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      options.logLevel ?? 'warn',
+      ...extra,
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'], env: options.env },
+  )
+  return { child, port }
+}
+
+/** SIGTERM, and the process has exited */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM')
+  if (child.exitCode === null) await new Promise((r) => child.once('exit', r))
+}
+
+/** the first line a stand-in server process prints (its address, as JSON) */
+export function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! })
+    rl.once('line', resolve)
+    child.once('exit', (code) => reject(new Error(`child exited early with code ${code}`)))
+  })
+}
+
+/**
+ * Polls the atkafka process's /metrics until `cursorMetric` reaches `lastSeq`, measuring from the
+ * first upstream seq it shows (startup and connecting are not counted).
+ */
+export async function measureToCursor(
+  child: ChildProcess,
+  port: number,
+  cursorMetric: string,
+  lastSeq: number,
+): Promise<{ done(items: number): RunStats }> {
+  let measuring: ReturnType<typeof startMeasuring> | undefined
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 20))
+    const seq = await metric(port, 'atkafka_upstream_seq').catch(() => Number.NaN)
+    if (!measuring && seq > 0) measuring = startMeasuring(child.pid!)
+    // exactly-once: done when the last transaction (events + cursor) is committed
+    const cursor = await metric(port, cursorMetric).catch(() => Number.NaN)
+    if (cursor >= lastSeq) break
+    if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
+  }
+  if (!measuring) throw new Error('no upstream seq seen before the end')
+  return measuring
 }
 
 /**
@@ -101,3 +169,13 @@ export async function metric(port: number, name: string, labels = ''): Promise<n
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
+
+/** the median of each rate over several runs */
+export function medians(rs: readonly RunStats[]): Omit<RunStats, 'seconds'> {
+  return {
+    perSec: median(rs.map((r) => r.perSec)),
+    cpuPct: median(rs.map((r) => r.cpuPct)),
+    perMainCpuSec: median(rs.map((r) => r.perMainCpuSec)),
+    rssPeakMb: median(rs.map((r) => r.rssPeakMb)),
+  }
+}

@@ -9,15 +9,21 @@
 //   oversized  a 9 MiB frame between valid commits: skipped, counted, 2 connections
 // Usage: npm run bench -- bytes [case...] [--count N (burst)] [--worst-record-bytes N] [-- extra atkafka flags]
 // (KAFKA_BOOTSTRAP set: that broker is used instead of a throwaway one.)
-import { type ChildProcess, spawn } from 'node:child_process'
-import { join } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
 import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
 import { type FakeRelay, startFakeRelay } from '../test/helpers/fake-relay.ts'
 import { bigRecord, type CommitOp, commitFrame, postFrame, resequenced } from '../test/helpers/frame-tools.ts'
 import { createTopic, readTopic } from '../test/helpers/kafka.ts'
-import { benchNodeFlags, metric, procStats, startBenchBroker, stopBenchBroker } from './bench-kit.ts'
+import {
+  benchNodeFlags,
+  metric,
+  procStats,
+  spawnAtkafka,
+  startBenchBroker,
+  stopBenchBroker,
+  stopChild,
+} from './bench-kit.ts'
 
-const root = join(import.meta.dirname, '..')
 const args = process.argv.slice(2)
 const dash = args.indexOf('--')
 const extra = dash < 0 ? [] : args.slice(dash + 1)
@@ -51,12 +57,8 @@ async function runAtkafka(
   flags: readonly string[],
   done: (port: number) => Promise<boolean>,
 ): Promise<{ rssPeakMb: number; seconds: number; port: number; child: ChildProcess }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000)
-  const child = spawn(
-    process.execPath,
+  const { child, port } = spawnAtkafka(
     [
-      ...benchNodeFlags.split(' ').filter(Boolean),
-      join(root, 'dist/cli/main.js'),
       'firehose',
       'relay',
       '--relay-host',
@@ -67,16 +69,14 @@ async function runAtkafka(
       process.env.KAFKA_BOOTSTRAP ?? '',
       '--output-topic',
       topic,
-      '--metrics-address',
-      `127.0.0.1:${port}`,
-      '--log-level',
-      'error',
+    ],
+    [
       ...flags,
       // relay mode looks identities up by default: only when the case asks (against a loopback PLC)
       ...(withPlc.includes('--event-metadata') ? [] : ['--event-metadata=false']),
       ...withPlc,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    { logLevel: 'error' },
   )
   const started = performance.now()
   for (;;) {
@@ -87,11 +87,6 @@ async function runAtkafka(
   const seconds = (performance.now() - started) / 1000
   const { rssPeakMb } = procStats(child.pid!)
   return { rssPeakMb: Math.round(rssPeakMb), seconds, port, child }
-}
-
-async function stop(child: ChildProcess) {
-  child.kill('SIGTERM')
-  if (child.exitCode === null) await new Promise((r) => child.once('exit', r))
 }
 
 const cursorAt =
@@ -130,7 +125,7 @@ async function burst(exactlyOnce: boolean): Promise<Outcome> {
     flags,
     cursorAt(burstCount, exactlyOnce ? 'atkafka_committed_cursor_seq' : 'atkafka_cursor_seq'),
   )
-  await stop(r.child)
+  await stopChild(r.child)
   await relay.close()
   const got = await readTopic(topic, {
     count: burstCount + 100,
@@ -168,7 +163,7 @@ async function stream(
   const r = await runAtkafka(relay, topic, ['--cursor-store', 'none'], cursorAt(last))
   const dropped = await metric(r.port, 'atkafka_dropped_events_total', `reason="${expect.reason}"`)
   const ok = await metric(r.port, 'atkafka_produced_events', 'status="ok"')
-  await stop(r.child)
+  await stopChild(r.child)
   await relay.close()
   const bigs = last / 2
   if (dropped !== bigs * expect.perBig || ok !== bigs) {
@@ -248,7 +243,7 @@ async function oversized(): Promise<Outcome> {
     dropped: Record<string, number>
     upstream: { errors: Record<string, number>; reconnects: number }
   }
-  await stop(r.child)
+  await stopChild(r.child)
   await relay.close()
   const connections = relay.connections.map((c) => c.cursor).join(', ')
   if (status.dropped.oversized_frame !== 1 || relay.connections.length !== 2) {

@@ -4,20 +4,19 @@
 // event produced to the last, and from process start, login included) and compares it with
 // the Go original, which reads one page of 100 events per second (100 events/s).
 // Usage: npm run bench -- ozone [events=10000] [runs=3] [extra atkafka flags...]
-import { type ChildProcess, spawn } from 'node:child_process'
-import { join } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
 import { atkafkaLogin, emitBurst, startOzoneWorld } from '../test/helpers/ozone-world.ts'
 import {
-  benchNodeFlags,
   median,
   metric,
   type RunStats,
+  spawnAtkafka,
   startBenchBroker,
   startMeasuring,
   stopBenchBroker,
+  stopChild,
 } from './bench-kit.ts'
 
-const root = join(import.meta.dirname, '..')
 const GO_ORIGINAL_EVENTS_PER_SECOND = 100
 
 async function bench(count: number, runs: number, extra: string[]): Promise<void> {
@@ -35,14 +34,10 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
     const drains: RunStats[] = []
     const totals: number[] = []
     for (let run = 1; run <= runs; run++) {
-      const port = 20_000 + Math.floor(Math.random() * 20_000)
       const topic = `bench-ozone-${Date.now()}-${run}`
       const started = performance.now()
-      child = spawn(
-        process.execPath,
+      const spawned = spawnAtkafka(
         [
-          ...benchNodeFlags.split(' ').filter(Boolean),
-          join(root, 'dist/cli/main.js'),
           'ozone-events',
           ...login.args,
           '--bootstrap-servers',
@@ -51,17 +46,12 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
           topic,
           '--cursor-store',
           'none',
-          '--metrics-address',
-          `127.0.0.1:${port}`,
-          '--log-level',
-          'warn',
-          ...extra,
         ],
-        {
-          stdio: ['ignore', 'inherit', 'inherit'],
-          env: { ...process.env, ...login.env },
-        },
+        extra,
+        { env: { ...process.env, ...login.env } },
       )
+      child = spawned.child
+      const { port } = spawned
       let measuring: ReturnType<typeof startMeasuring> | undefined
       let firstAt = 0
       let produced = 0
@@ -88,9 +78,7 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
       console.log(
         `run ${run}: ${count} events drained at ${r.perSec} events/s (first to last produced, ${r.seconds.toFixed(2)} s), ${Math.round(count / total)} events/s from process start (${total.toFixed(2)} s, login included); ${(r.perSec / GO_ORIGINAL_EVENTS_PER_SECOND).toFixed(1)}x the Go original; atkafka CPU ${r.cpuPct}% of one core, peak RSS ${r.rssPeakMb} MB (${pages} handled)`,
       )
-      const running = child
-      running.kill('SIGTERM')
-      await new Promise((res) => running.once('exit', res))
+      await stopChild(child)
       child = undefined
     }
     const rate = median(drains.map((r) => r.perSec))

@@ -7,19 +7,22 @@
 // PLC serving a document for every DID (the corpus DIDs are mainnet ones).
 // ATKAFKA_BENCH_NODE_FLAGS overrides the V8 flags of the atkafka process (default: those of
 // bin/atkafka.js: --max-semi-space-size=8 --heap-growing-percent=150 --no-allocation-site-pretenuring).
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
 import {
   benchNodeFlags,
+  firstLine,
+  measureToCursor,
   median,
+  medians,
   metric,
   metricLines,
   type RunStats,
+  spawnAtkafka,
   startBenchBroker,
-  startMeasuring,
   stopBenchBroker,
+  stopChild,
   threadCpu,
 } from './bench-kit.ts'
 
@@ -44,14 +47,6 @@ const withPlc = (flags: string[]) =>
     ? [...flags, '--plc-host', plc.url]
     : flags
 
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! })
-    rl.once('line', resolve)
-    child.once('exit', (code) => reject(new Error(`child exited early with code ${code}`)))
-  })
-}
-
 type Result = RunStats
 const { work, env } = startBenchBroker()
 const results: Result[] = []
@@ -63,15 +58,9 @@ try {
   const { url, lastSeq } = JSON.parse(await firstLine(server)) as { url: string; lastSeq: number }
   const opsPerFrame = 1 // the corpus has 150 ops in 150 frames
   const runOnce = async (run: number, flags: string[], label: string): Promise<Result> => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000)
     const topic = `bench-${Date.now()}-${run}`
-    // the V8 flags bin/atkafka.js and the Docker image run with, unless overridden
-    const nodeFlags = benchNodeFlags.split(' ').filter(Boolean)
-    const child = spawn(
-      process.execPath,
+    const { child, port } = spawnAtkafka(
       [
-        ...nodeFlags,
-        join(root, 'dist/cli/main.js'),
         'firehose',
         'relay',
         '--relay-host',
@@ -82,28 +71,14 @@ try {
         env.KAFKA_BOOTSTRAP ?? '',
         '--output-topic',
         topic,
-        '--metrics-address',
-        `127.0.0.1:${port}`,
-        '--log-level',
-        'warn',
+      ],
+      [
         // relay mode enriches by default; the base run measures the plain pipeline
         ...(flags.includes('--event-metadata') ? [] : ['--event-metadata=false']),
         ...withPlc(flags),
       ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
     )
-    let measuring: ReturnType<typeof startMeasuring> | undefined
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 20))
-      const seq = await metric(port, 'atkafka_upstream_seq').catch(() => Number.NaN)
-      if (!measuring && seq > 0) measuring = startMeasuring(child.pid!)
-      // exactly-once: done when the last transaction (events + cursor) is committed
-      const cursor = await metric(port, cursorMetric(flags)).catch(() => Number.NaN)
-      if (cursor >= lastSeq) break
-      if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
-    }
-    if (!measuring) throw new Error('no upstream seq seen before the end')
-    const r = measuring.done(lastSeq * opsPerFrame)
+    const r = (await measureToCursor(child, port, cursorMetric(flags), lastSeq)).done(lastSeq * opsPerFrame)
     if (flags.includes('--event-metadata')) {
       // a run whose lookups failed would be fast for the wrong reason: say how many were enriched
       const result = (name: string) => metric(port, 'atkafka_enriched_events_total', `result="${name}"`)
@@ -122,8 +97,7 @@ try {
     console.log(
       `run ${run}${label}: ${lastSeq} ops in ${r.seconds.toFixed(2)} s = ${r.perSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,
     )
-    child.kill('SIGTERM')
-    await new Promise((r) => child.once('exit', r))
+    await stopChild(child)
     return r
   }
   for (let run = 1; run <= runs; run++) {
@@ -137,17 +111,19 @@ try {
   stopBenchBroker(work)
   await plc?.close()
 }
-const summary = (rs: Result[]) =>
-  `${median(rs.map((r) => r.perSec))} ops/s, CPU ${median(rs.map((r) => r.cpuPct))}%, ops per main-thread CPU s ${median(rs.map((r) => r.perMainCpuSec))}, peak RSS ${median(rs.map((r) => r.rssPeakMb))} MB`
+const summary = (rs: Result[]) => {
+  const m = medians(rs)
+  return `${m.perSec} ops/s, CPU ${m.cpuPct}%, ops per main-thread CPU s ${m.perMainCpuSec}, peak RSS ${m.rssPeakMb} MB`
+}
 console.log(
   `median of ${runs}: ${summary(results)} (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
 )
 const cpuPerOp = (rs: Result[]) => median(rs.map((r) => r.cpuPct / 100 / r.perSec))
 for (const [i, variant] of variants.entries()) {
   const rs = variantResults[i]!
-  const ratio = median(rs.map((r) => r.perSec)) / median(results.map((r) => r.perSec))
+  const ratio = medians(rs).perSec / medians(results).perSec
   const cpu = cpuPerOp(rs) / cpuPerOp(results)
-  const main = median(results.map((r) => r.perMainCpuSec)) / median(rs.map((r) => r.perMainCpuSec))
+  const main = medians(results).perMainCpuSec / medians(rs).perMainCpuSec
   console.log(
     `median of ${runs} with ${variant.join(' ')}: ${summary(rs)} = ${(ratio * 100).toFixed(1)}% of the base throughput, ${(cpu * 100).toFixed(0)}% of its CPU per op, ${(main * 100).toFixed(0)}% of its main-thread CPU per op`,
   )

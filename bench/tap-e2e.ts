@@ -8,21 +8,20 @@
 // `node bench/tap-e2e.ts --serve N` is the Tap stand-in (its own process, so that its CPU and
 // memory are not counted as atkafka's).
 import { type ChildProcess, spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { readExpectedV1 } from '../test/helpers/corpus.ts'
 import { startFakeTap } from '../test/helpers/fake-tap.ts'
 import {
   benchNodeFlags,
-  median,
+  medians,
   metric,
   type RunStats,
+  spawnAtkafka,
   startBenchBroker,
   startMeasuring,
   stopBenchBroker,
+  stopChild,
 } from './bench-kit.ts'
-
-const root = join(import.meta.dirname, '..')
 
 interface V1Commit {
   did: string
@@ -103,14 +102,9 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
       })
       const out = lines(server)
       const { url } = JSON.parse((await out.next()).value as string) as { url: string }
-      const port = 20_000 + Math.floor(Math.random() * 20_000)
       const topic = `bench-tap-${Date.now()}-${run}`
-      const nodeFlags = benchNodeFlags.split(' ').filter(Boolean)
-      const child = spawn(
-        process.execPath,
+      const { child, port } = spawnAtkafka(
         [
-          ...nodeFlags,
-          join(root, 'dist/cli/main.js'),
           'firehose',
           'tap',
           '--tap-host',
@@ -119,13 +113,8 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
           env.KAFKA_BOOTSTRAP ?? '',
           '--output-topic',
           topic,
-          '--metrics-address',
-          `127.0.0.1:${port}`,
-          '--log-level',
-          'warn',
-          ...extra,
         ],
-        { stdio: ['ignore', 'inherit', 'inherit'] },
+        extra,
       )
       const acked = out.next() // the server's line once every event is acked
       let finished = false
@@ -149,16 +138,15 @@ async function bench(count: number, runs: number, extra: string[]): Promise<void
       console.log(
         `run ${run}: ${count} records in ${r.seconds.toFixed(2)} s = ${r.perSec} records/s, CPU ${r.cpuPct}% of one core, records per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB (acks: ${summary.acked} distinct, ${summary.acks} received, ${sent} sent)`,
       )
-      child.kill('SIGTERM')
-      await new Promise((r) => child.once('exit', r))
-      server.kill('SIGTERM')
-      await new Promise((r) => server.once('exit', r))
+      await stopChild(child)
+      await stopChild(server)
     }
   } finally {
     stopBenchBroker(work)
   }
+  const m = medians(results)
   console.log(
-    `median of ${runs}: ${median(results.map((r) => r.perSec))} records/s, CPU ${median(results.map((r) => r.cpuPct))}%, records per main-thread CPU s ${median(results.map((r) => r.perMainCpuSec))}, peak RSS ${median(results.map((r) => r.rssPeakMb))} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
+    `median of ${runs}: ${m.perSec} records/s, CPU ${m.cpuPct}%, records per main-thread CPU s ${m.perMainCpuSec}, peak RSS ${m.rssPeakMb} MB (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
   )
 }
 
