@@ -28,7 +28,7 @@ import { createHostLimits } from './host-limits.ts'
 import { createCurrentSeq, createListPage, createResolvePds } from './listing.ts'
 import { type PlanState, planStateCodec } from './plan-state.ts'
 import { type PlanSource, runPlan } from './planner.ts'
-import type { WorkConsumer } from './work-lane.ts'
+import { type WorkConsumer, workDeserializers } from './work-lane.ts'
 
 export interface BackfillDeps {
   readonly logger: Logger
@@ -187,12 +187,7 @@ export async function runBackfillWork(config: BackfillWorkConfig, deps: Backfill
     maxWaitTime: 500,
     sessionTimeout: config.backfillSessionTimeoutMs,
     heartbeatInterval: Math.min(3000, Math.floor(config.backfillSessionTimeoutMs / 3)),
-    deserializers: {
-      key: (b?: Buffer) => b?.toString() ?? '',
-      value: (b?: Buffer) => b ?? Buffer.alloc(0),
-      headerKey: (b?: Buffer) => b ?? Buffer.alloc(0),
-      headerValue: (b?: Buffer) => b ?? Buffer.alloc(0),
-    },
+    deserializers: workDeserializers,
   }) as unknown as WorkConsumer
   const reader = new Consumer({
     ...connectionOptions(config),

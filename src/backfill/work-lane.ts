@@ -23,6 +23,14 @@ type Transaction = Awaited<ReturnType<AtkafkaProducer['beginTransaction']>>
 export type WorkMessage = Message<string, Buffer, Buffer, Buffer>
 export type WorkConsumer = Consumer<string, Buffer, Buffer, Buffer>
 
+/** what makes a Consumer a WorkConsumer: the key as text, value and headers as the bytes sent */
+export const workDeserializers = {
+  key: (b?: Buffer) => b?.toString() ?? '',
+  value: (b?: Buffer) => b ?? Buffer.alloc(0),
+  headerKey: (b?: Buffer) => b ?? Buffer.alloc(0),
+  headerValue: (b?: Buffer) => b ?? Buffer.alloc(0),
+}
+
 /** most DIDs a lane remembers as done; past it the lane stops with an error (use more partitions) */
 const MAX_DONE_PER_PARTITION = 2_000_000
 

@@ -9,7 +9,7 @@ import type { ItemOutcome } from '../../src/backfill/backfill-worker.ts'
 import { runWorker, type WorkerOptions, type WorkerStats } from '../../src/backfill/backfill-worker.ts'
 import { createHostLimits } from '../../src/backfill/host-limits.ts'
 import { encodeWorkItem, type WorkItem } from '../../src/backfill/work-item.ts'
-import type { WorkConsumer } from '../../src/backfill/work-lane.ts'
+import { type WorkConsumer, workDeserializers } from '../../src/backfill/work-lane.ts'
 import { toStandardJson } from '../../src/encode/standard-event.ts'
 import { type AtkafkaProducer, createProducer, type ProducerConfig } from '../../src/kafka/create-producer.ts'
 import { brokerEnv, createTopic, uniqueTopic } from './kafka.ts'
@@ -116,12 +116,7 @@ export function makeConsumer(groupId: string): WorkConsumer {
     maxWaitTime: 200,
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
-    deserializers: {
-      key: (b?: Buffer) => b?.toString() ?? '',
-      value: (b?: Buffer) => b ?? Buffer.alloc(0),
-      headerKey: (b?: Buffer) => b ?? Buffer.alloc(0),
-      headerValue: (b?: Buffer) => b ?? Buffer.alloc(0),
-    },
+    deserializers: workDeserializers,
   }) as unknown as WorkConsumer
 }
 

@@ -65,7 +65,7 @@ describe('backfill fleet', () => {
     const out = uniqueTopic('fleet-out')
     const group = `fleet-${randomUUID()}`
     const kafka = ['--bootstrap-servers', brokerEnv().bootstrap]
-    const plan = await atkafka([
+    const planArgs = [
       'backfill',
       'plan',
       ...kafka,
@@ -73,20 +73,11 @@ describe('backfill fleet', () => {
       work,
       '--backfill-pds-hosts',
       fake.url,
-      '--backfill-partitions',
-      '12',
-    ])
+    ]
+    const plan = await atkafka([...planArgs, '--backfill-partitions', '12'])
     assert.equal(plan.code, 0, plan.stderr.slice(-2000))
     assert.equal(JSON.parse(plan.stdout).planned, ACCOUNTS)
-    const again = await atkafka([
-      'backfill',
-      'plan',
-      ...kafka,
-      '--backfill-work-topic',
-      work,
-      '--backfill-pds-hosts',
-      fake.url,
-    ])
+    const again = await atkafka(planArgs)
     assert.equal(JSON.parse(again.stdout).ran, false, 'the finished plan adds nothing')
 
     const children = atkafkaChildren(t, { command: ['backfill', 'work'] })
