@@ -206,11 +206,12 @@ export function foldAgainstTruth(events: readonly FoldEvent[]): {
   return { accounts: truth.length, records, mismatched }
 }
 
-/** the recording decoded by atkafka's source code: archive rows, then live frames past the seam (6,689 events) */
-export async function recordedEvents(): Promise<import('../../src/events/atproto-event.ts').AtprotoEvent[]> {
+/** the recorded archive segments' rows decoded by atkafka's source code, in order (2,888 events) */
+export async function recordedArchiveEvents(): Promise<
+  import('../../src/events/atproto-event.ts').AtprotoEvent[]
+> {
   const { rowToEvent } = await import('../../src/sources/jetstream-v2/archive-event.ts')
   const { parseSegment, segmentBlockRows } = await import('../../src/sources/jetstream-v2/read-segment.ts')
-  const { decodeLiveMessage } = await import('../../src/sources/jetstream-v2/live-frame.ts')
   const events = []
   for (const bytes of recordedSegments().values()) {
     const segment = parseSegment(bytes)
@@ -222,6 +223,13 @@ export async function recordedEvents(): Promise<import('../../src/events/atproto
       }
     }
   }
+  return events
+}
+
+/** the recording decoded by atkafka's source code: archive rows, then live frames past the seam (6,689 events) */
+export async function recordedEvents(): Promise<import('../../src/events/atproto-event.ts').AtprotoEvent[]> {
+  const { decodeLiveMessage } = await import('../../src/sources/jetstream-v2/live-frame.ts')
+  const events = await recordedArchiveEvents()
   for (const message of liveMessages('cutover_plain')) {
     const frame = decodeLiveMessage(message.data.toString('utf8'), () => '')
     if (frame.seq !== undefined && frame.seq > 2890) events.push(...frame.events)

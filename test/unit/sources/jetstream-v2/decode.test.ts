@@ -4,14 +4,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { AtprotoEvent } from '../../../../src/events/atproto-event.ts'
-import { microsToTime, rowToEvent } from '../../../../src/sources/jetstream-v2/archive-event.ts'
+import { microsToTime } from '../../../../src/sources/jetstream-v2/archive-event.ts'
 import { decodeLiveMessage, inflateMessage } from '../../../../src/sources/jetstream-v2/live-frame.ts'
-import { parseSegment, segmentBlockRows } from '../../../../src/sources/jetstream-v2/read-segment.ts'
 import {
   type ClientEvent,
   clientView,
   liveMessages,
-  recordedSegments,
+  recordedArchiveEvents,
   zstdDictionary,
 } from '../../../helpers/jetstream-v2-fixtures.ts'
 
@@ -82,21 +81,6 @@ function asClientEvent(event: AtprotoEvent): ClientEvent {
   }
 }
 
-function archiveEvents(): AtprotoEvent[] {
-  const events: AtprotoEvent[] = []
-  for (const bytes of recordedSegments().values()) {
-    const segment = parseSegment(bytes)
-    for (let b = 0; b < segment.blocks.length; b++) {
-      for (const row of segmentBlockRows(bytes, segment, b)) {
-        const event = rowToEvent(row)
-        if (event instanceof Error) throw event
-        events.push(event)
-      }
-    }
-  }
-  return events
-}
-
 function liveEvents(stream: string, dictionary?: Buffer): AtprotoEvent[] {
   const events: AtprotoEvent[] = []
   for (const message of liveMessages(stream)) {
@@ -117,8 +101,8 @@ function assertSameView(ours: AtprotoEvent[], theirs: ClientEvent[]) {
   }
 }
 
-test("archive: every row decodes to the Go client's archive-path view, field by field (2,888 events)", () => {
-  const ours = archiveEvents()
+test("archive: every row decodes to the Go client's archive-path view, field by field (2,888 events)", async () => {
+  const ours = await recordedArchiveEvents()
   const theirs = clientView('client_full').filter((e) => e.cursor <= SEALED_TIP)
   assert.equal(theirs.length, 2888)
   assertSameView(ours, theirs)
@@ -139,9 +123,9 @@ test("live: every frame decodes to the Go client's live view, plain and dict-zst
   assert.ok(plain.every((e) => 'live' in e && e.live === true))
 })
 
-test("the full replay: archive then live past the seam is the Go client's full view (6,689 events)", () => {
+test("the full replay: archive then live past the seam is the Go client's full view (6,689 events)", async () => {
   const ours = [
-    ...archiveEvents(),
+    ...(await recordedArchiveEvents()),
     ...liveEvents('cutover_plain').filter((e) => 'seq' in e && e.seq! > SEALED_TIP),
   ]
   assertSameView(ours, clientView('client_full'))
