@@ -3,6 +3,7 @@
 // the seed's ATKAFKA_* names). A command's own options are declared beside its code (a source's
 // in its folder, tail's in src/tail/) and brought together with these by src/cli/commands.ts;
 // --help and docs/configuration.md are generated from that, so they cannot drift from the code.
+import { isIP } from 'node:net'
 import * as v from 'valibot'
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 import { validateServicePattern } from '../filters/service-filter.ts'
@@ -55,6 +56,30 @@ const topicRoutes = v.pipe(
   ),
 )
 const servicePatterns = listOf(validateServicePattern)
+
+/** --dns-servers: `ip`, `ip:port` or `[ipv6]:port`, as node:dns takes them */
+const dnsServers = listOf((server) => {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(server) ?? /^([^:]+):(\d{1,5})$/.exec(server)
+  const [host, port] = m ? [m[1]!, Number(m[2])] : [server, 53]
+  return isIP(host) !== 0 && port > 0 && port < 65536 ? undefined : `${server}: expected ip, ip:port or [ipv6]:port`
+})
+
+/** --dev-handle-origins: `.name.test=http://host:port`, each suffix under the reserved .test TLD */
+const devHandleOrigins = v.pipe(
+  listOf((entry) => {
+    const at = entry.indexOf('=')
+    const suffix = entry.slice(0, at)
+    const origin = URL.parse(entry.slice(at + 1))
+    if (at < 0 || !/^(\.[a-z0-9-]+)*\.test$/.test(suffix))
+      return `${entry}: expected .<name>.test=<origin> (a suffix under .test)`
+    if (!origin || !/^https?:$/.test(origin.protocol) || origin.pathname !== '/')
+      return `${entry}: the origin must be http(s)://host[:port]`
+    return undefined
+  }),
+  v.transform((entries): Readonly<Record<string, string>> =>
+    Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), new URL(e.slice(e.indexOf('=') + 1)).origin])),
+  ),
+)
 
 export const sharedOptions = {
   ...section('Kafka', ['all'], {
@@ -381,6 +406,31 @@ export const sharedOptions = {
       schema: int(1, 31_536_000),
       default: '600',
       help: 'seconds a profile is kept (its counts go stale within this)',
+    },
+    verifyHandles: {
+      schema: bool,
+      default: 'true',
+      help: 'with --event-metadata: eventMetadata.handle is the handle the DID document claims only when that handle names the DID back (DNS TXT `_atproto.<handle>` = `did=<did>`, or `https://<handle>/.well-known/atproto-did`), else `handle.invalid`, as the Go original; false: the claim, unverified',
+    },
+    dnsServers: {
+      schema: dnsServers,
+      default: '',
+      help: 'DNS servers the handles\' TXT records are asked of (`ip`, `ip:port`, `[ipv6]:port`, comma-separated); empty: the system\'s resolvers',
+    },
+    handleCacheTtlS: {
+      schema: int(1, 31_536_000),
+      default: '3600',
+      help: 'seconds a handle\'s resolution (the DID it names, or none) is kept; an #identity event naming the handle drops it (as many handles are kept as DID documents)',
+    },
+    handleConcurrency: {
+      schema: int(1, 10_000),
+      default: '32',
+      help: 'most handle resolutions (DNS + HTTPS) under way at once; the others wait within their deadline',
+    },
+    devHandleOrigins: {
+      schema: devHandleOrigins,
+      default: '',
+      help: 'a local test network only: `.<name>.test=http://host:port` pairs; a handle under such a suffix is checked at that origin\'s `/.well-known/atproto-did` (Host: the handle) instead of https://<handle>. `.test` handles are otherwise never valid (a TLD the handle spec reserves)',
     },
   }),
 

@@ -2,7 +2,8 @@
 // the HTTP client (on a worker thread), one rate limit per upstream, one cache per kind, metrics.
 import type { SharedConfig } from '../config/schema.ts'
 import { createServiceFilter } from '../filters/service-filter.ts'
-import type { LookupError } from '../identity/identity-client.ts'
+import type { LookupError } from '../identity/lookup-error.ts'
+import { createConcurrencyLimit } from '../identity/concurrency-limit.ts'
 import { createLookups, type LookupObserver } from '../identity/identity-lookups.ts'
 import { createTokenBucket } from '../identity/token-bucket.ts'
 import { createWorkerIdentityClient } from '../identity/worker-identity-client.ts'
@@ -28,6 +29,11 @@ export type IdentityConfig = Pick<
   | 'auditLogCacheTtlS'
   | 'profileCacheSize'
   | 'profileCacheTtlS'
+  | 'verifyHandles'
+  | 'dnsServers'
+  | 'devHandleOrigins'
+  | 'handleCacheTtlS'
+  | 'handleConcurrency'
 >
 
 export function createIdentityStageFromConfig(
@@ -44,7 +50,17 @@ export function createIdentityStageFromConfig(
   if (!serviceFilter && !config.eventMetadata) return undefined
   const { metrics } = deps
   // HTTP off the main thread: a cache miss costs it one message each way
-  const client = createWorkerIdentityClient({ plcHost: config.plcHost, apiHost: config.apiHost })
+  const client = createWorkerIdentityClient({
+    plcHost: config.plcHost,
+    apiHost: config.apiHost,
+    dnsServers: config.dnsServers,
+    devHandleOrigins: config.devHandleOrigins,
+  })
+  // when the worker got ready: deadlines (a handle's wait included) start there
+  let readyAt = 0
+  void client.whenReady()?.then(() => {
+    readyAt = performance.now()
+  })
   const plc = createTokenBucket(config.plcRateLimit)
   const web = createTokenBucket(config.plcRateLimit)
   const api = createTokenBucket(config.apiRateLimit)
@@ -90,15 +106,35 @@ export function createIdentityStageFromConfig(
           clientReady,
         })
       : undefined
+  const resolving = createConcurrencyLimit(config.handleConcurrency)
+  const unlimited = createTokenBucket(0)
+  const handles =
+    config.eventMetadata && config.verifyHandles
+      ? createLookups({
+          kind: 'handle',
+          // as many handles as DID documents: one claimed per document
+          cache: { size: config.didCacheSize, ttlMs: config.handleCacheTtlS * 1000 },
+          timeoutMs,
+          bucketFor: () => unlimited,
+          fetch: (handle, signal) => resolving.run(signal, () => client.resolveHandle(handle, signal)),
+          observer: { request: () => {} },
+          reasonOf,
+          clientReady,
+        })
+      : undefined
   metrics.identityCacheSizes(() => ({
     did_doc: didDocs.size,
     audit_log: auditLogs?.size,
     profile: profiles?.size,
+    handle: handles?.size,
   }))
   return createIdentityStage({
     didDocs,
     auditLogs,
     profiles,
+    handles,
+    timeoutMs,
+    clientReadyAt: () => readyAt,
     enrich: config.eventMetadata,
     withDocument: config.eventMetadataDidDocument,
     serviceFilter,
@@ -107,6 +143,7 @@ export function createIdentityStageFromConfig(
       serviceFiltered: (event) => metrics.eventFiltered(event.kind),
       serviceUnresolved: (decision) => metrics.serviceUnresolved(decision),
       enriched: (result) => metrics.eventEnriched(result),
+      handleVerified: (verdict) => metrics.handleVerified(verdict),
     },
     onError: deps.onError,
     close: client.close,

@@ -3,6 +3,8 @@
 // metadata is, and what the service filter did with DIDs it could not resolve.
 import type { Registry } from 'prom-client'
 import {
+  HANDLE_VERDICTS,
+  type HandleVerdict,
   LOOKUP_KINDS,
   LOOKUP_STATUSES,
   type LookupKind,
@@ -19,6 +21,8 @@ export interface IdentityMetrics {
   eventEnriched(result: 'complete' | 'partial' | 'none'): void
   /** an event whose DID could not be resolved while a service filter is on, and what became of it */
   serviceUnresolved(decision: 'pass' | 'drop'): void
+  /** an enriched event whose DID document claims a handle: what the handle's check found */
+  handleVerified(verdict: HandleVerdict): void
 }
 
 export const identityMetrics = metricsPart((registry: Registry) => {
@@ -46,7 +50,7 @@ export const identityMetrics = metricsPart((registry: Registry) => {
     registry,
     {
       name: 'atkafka_cache_size',
-      help: 'Entries in each identity cache (did_doc, audit_log, profile)',
+      help: 'Entries in each identity cache (did_doc, audit_log, profile, handle)',
       labelNames: ['kind'],
     },
     () => {
@@ -59,6 +63,12 @@ export const identityMetrics = metricsPart((registry: Registry) => {
     help: 'Events with a DID while enrichment is on, by result: complete, partial (audit log or profile missing), none (DID not resolved in time: no eventMetadata)',
     labelNames: ['result'],
     preset: each(['complete', 'partial', 'none']),
+  })
+  const handleChecks = counterSeries(registry, {
+    name: 'atkafka_handle_verifications_total',
+    help: 'Enriched events whose DID document claims a handle, by what the check found: valid (the handle names the DID back: written as-is), not_confirmed (it names none), other_did, timeout (no answer within the deadline), error; all but valid are written as handle.invalid',
+    labelNames: ['result'],
+    preset: each(HANDLE_VERDICTS),
   })
   const unresolved = counterSeries(registry, {
     name: 'atkafka_service_filter_unresolved_total',
@@ -83,6 +93,9 @@ export const identityMetrics = metricsPart((registry: Registry) => {
     },
     serviceUnresolved: (decision) => {
       unresolved.child(decision).value++
+    },
+    handleVerified: (verdict) => {
+      handleChecks.child(verdict).value++
     },
   }
   return metrics

@@ -22,3 +22,9 @@ export function isNsid(value: unknown): value is string {
 export function isRecordKey(value: unknown): value is string {
   return typeof value === 'string' && value !== '.' && value !== '..' && RKEY_RE.test(value)
 }
+
+const HANDLE_RE = /^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/
+/** a handle (https://atproto.com/specs/handle): a DNS name of at most 253 characters, TLD not numeric */
+export function isHandle(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 253 && HANDLE_RE.test(value)
+}

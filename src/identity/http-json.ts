@@ -1,4 +1,5 @@
-// GET a JSON document over node:http(s) with keep-alive, a size cap and the caller's deadline.
+// GET a JSON document (or a short text) over node:http(s) with keep-alive, a size cap and the
+// caller's deadline.
 // The identity lookups' HTTP edge: a re-resolution after every #identity event is on the hot
 // path, and `fetch` (WHATWG streams, TextDecoderStream) cost ~2.3x the CPU per request of this
 // (docs/performance.md). Redirects are not followed: a 3xx is an answer like any other status.
@@ -11,6 +12,12 @@ interface JsonAnswer {
   readonly body: unknown
 }
 
+interface TextAnswer {
+  readonly status: number
+  /** the body of a 2xx answer as UTF-8; undefined otherwise (the body is discarded) */
+  readonly text: string | undefined
+}
+
 export class HttpJsonError extends Error {}
 
 export type GetJson = (
@@ -18,22 +25,47 @@ export type GetJson = (
   options: { readonly signal: AbortSignal; readonly accept: string; readonly maxBytes: number },
 ) => Promise<JsonAnswer>
 
+export type GetText = (
+  url: string,
+  options: {
+    readonly signal: AbortSignal
+    readonly accept: string
+    readonly maxBytes: number
+    /** the Host header, when it is not the URL's host (a name served at another address) */
+    readonly host?: string
+  },
+) => Promise<TextAnswer>
+
 export function createJsonGetter(): GetJson {
+  const getText = createTextGetter()
+  return async (url, options) => {
+    const { status, text } = await getText(url, options)
+    if (text === undefined) return { status, body: undefined }
+    try {
+      return { status, body: JSON.parse(text) }
+    } catch (err) {
+      throw new HttpJsonError(`${url}: body is not JSON`, { cause: err })
+    }
+  }
+}
+
+export function createTextGetter(): GetText {
   // one pool of sockets per protocol; a lookup burst opens at most this many per host
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
   }
-  return (url, { signal, accept, maxBytes }) =>
-    new Promise<JsonAnswer>((resolve, reject) => {
+  return (url, { signal, accept, maxBytes, host }) =>
+    new Promise<TextAnswer>((resolve, reject) => {
       const target = new URL(url)
       const agent = target.protocol === 'https:' ? agents['https:'] : agents['http:']
       const request = target.protocol === 'https:' ? https.request : http.request
-      const req = request(target, { agent, signal, headers: { accept } }, (res) => {
+      const headers = host === undefined ? { accept } : { accept, host }
+      const req = request(target, { agent, signal, headers }, (res) => {
         const status = res.statusCode ?? 0
         if (status < 200 || status > 299) {
           res.resume()
-          resolve({ status, body: undefined })
+          resolve({ status, text: undefined })
           return
         }
         const declared = Number(res.headers['content-length'])
@@ -54,12 +86,7 @@ export function createJsonGetter(): GetJson {
         res.on('error', (err) => reject(new HttpJsonError(`${url}: reading the body failed`, { cause: err })))
         res.on('end', () => {
           if (size > maxBytes) return
-          try {
-            const text = chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString()
-            resolve({ status, body: JSON.parse(text) })
-          } catch (err) {
-            reject(new HttpJsonError(`${url}: body is not JSON`, { cause: err }))
-          }
+          resolve({ status, text: chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString() })
         })
       })
       req.on('error', (err) => reject(new HttpJsonError(`${url}: request failed`, { cause: err })))

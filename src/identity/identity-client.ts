@@ -6,17 +6,10 @@
 import { type DidDocument, defs, getAtprotoHandle, getPdsEndpoint } from '@atcute/identity'
 import { DocumentNotFoundError, WebDidDocumentResolver } from '@atcute/identity-resolver'
 import * as v from 'valibot'
-import { IdentityLookupError } from '../errors.ts'
+import { createHandleResolver, type HandleResolution } from './handle-resolver.ts'
 import { createJsonGetter, type GetJson } from './http-json.ts'
 import type { DidCreation, FailureReason, Profile, ResolvedIdentity } from './identity-types.ts'
-
-export class LookupError extends IdentityLookupError {
-  readonly reason: FailureReason
-  constructor(reason: FailureReason, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.reason = reason
-  }
-}
+import { LookupError } from './lookup-error.ts'
 
 export interface IdentityClient {
   resolveDid(did: string, signal: AbortSignal): Promise<ResolvedIdentity>
@@ -24,12 +17,18 @@ export interface IdentityClient {
   didCreation(did: string, signal: AbortSignal): Promise<DidCreation>
   /** needs an API host */
   profile(did: string, signal: AbortSignal): Promise<Profile>
+  /** what the handle's domain says (DNS TXT, HTTPS well-known): the handle spec's resolution */
+  resolveHandle(handle: string, signal: AbortSignal): Promise<HandleResolution>
 }
 
 export interface IdentityClientOptions {
   readonly plcHost: string
   /** empty: no profiles */
   readonly apiHost: string
+  /** TXT lookups of handles go to these (`ip` or `ip:port`); empty: the system's resolvers */
+  readonly dnsServers?: readonly string[]
+  /** `.test` handle suffix → the origin its handles' well-known is fetched from (a local test network) */
+  readonly devHandleOrigins?: Readonly<Record<string, string>>
   /** did:web documents (default: the global fetch); everything else goes over node:http(s) */
   readonly fetch?: typeof fetch
 }
@@ -80,6 +79,10 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
   const plcHost = options.plcHost.replace(/\/+$/, '')
   const apiHost = options.apiHost.replace(/\/+$/, '')
   const web = new WebDidDocumentResolver({ fetch: options.fetch ?? fetch })
+  const handles = createHandleResolver({
+    dnsServers: options.dnsServers ?? [],
+    devOrigins: options.devHandleOrigins ?? {},
+  })
 
   /** the body of a 2xx answer; 404 and 410 (a tombstoned DID) are not_found, 400 too */
   const get = async (url: string, what: string, signal: AbortSignal, accept: string, maxBytes: number) => {
@@ -150,5 +153,6 @@ export function createIdentityClient(options: IdentityClientOptions): IdentityCl
         throw new LookupError('error', `profile of ${did}: ${(err as Error).message}`)
       }
     },
+    resolveHandle: handles.resolve,
   }
 }

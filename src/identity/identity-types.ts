@@ -1,5 +1,6 @@
 // What the identity layer looks up per DID, and the outcome of a lookup.
 import type { DidDocument } from '@atcute/identity'
+import type { HandleResolution } from './handle-resolver.ts'
 
 /** the DID document and what atkafka reads from it */
 export interface ResolvedIdentity {
@@ -8,7 +9,7 @@ export interface ResolvedIdentity {
   readonly pdsEndpoint?: string
   /** hostname of pdsEndpoint (what service filters match) */
   readonly pdsHost?: string
-  /** the handle the document claims (alsoKnownAs at://…), not verified against DNS */
+  /** the handle the document claims (alsoKnownAs at://…); verified by a 'handle' lookup */
   readonly handle?: string
 }
 
@@ -28,8 +29,8 @@ export interface Profile {
   readonly json: string
 }
 
-export type LookupKind = 'did_doc' | 'audit_log' | 'profile'
-export const LOOKUP_KINDS: readonly LookupKind[] = ['did_doc', 'audit_log', 'profile']
+export type LookupKind = 'did_doc' | 'audit_log' | 'profile' | 'handle'
+export const LOOKUP_KINDS: readonly LookupKind[] = ['did_doc', 'audit_log', 'profile', 'handle']
 
 export type FailureReason = 'timeout' | 'not_found' | 'error'
 export const LOOKUP_STATUSES = ['ok', 'timeout', 'not_found', 'error'] as const
@@ -43,4 +44,10 @@ export interface LookupValues {
   did_doc: ResolvedIdentity
   audit_log: DidCreation
   profile: Profile
+  /** keyed by the handle (lowercase), not the DID: what its domain names */
+  handle: HandleResolution
 }
+
+/** a claimed handle: names this DID back (valid), names none, names another DID, or unknown in time */
+export type HandleVerdict = 'valid' | 'not_confirmed' | 'other_did' | 'timeout' | 'error'
+export const HANDLE_VERDICTS: readonly HandleVerdict[] = ['valid', 'not_confirmed', 'other_did', 'timeout', 'error']

@@ -8,7 +8,8 @@
 // every lookup of the first burst after a start would miss a short deadline while the worker
 // was still loading (test/integration/identity.test.ts, "a lookup past its deadline").
 import { Worker } from 'node:worker_threads'
-import { type IdentityClient, type IdentityClientOptions, LookupError } from './identity-client.ts'
+import type { IdentityClient, IdentityClientOptions } from './identity-client.ts'
+import { LookupError } from './lookup-error.ts'
 import type { WorkerAnswer, WorkerOp, WorkerReady, WorkerRequest } from './identity-worker.ts'
 
 // the worker runs from the same tree as this module: src/*.ts in development, dist/*.js built
@@ -47,7 +48,7 @@ export function createWorkerIdentityClient(
   }
 
   const start = (): Worker => {
-    const w = new Worker(WORKER_URL, { workerData: { plcHost: options.plcHost, apiHost: options.apiHost } })
+    const w = new Worker(WORKER_URL, { workerData: options satisfies Omit<IdentityClientOptions, 'fetch'> })
     // lookups in flight must not keep a stopping process alive
     w.unref()
     let ready!: () => void
@@ -85,8 +86,8 @@ export function createWorkerIdentityClient(
   // started now: it loads while the service connects to Kafka and its upstream
   worker = start()
 
-  const call = <T>(op: WorkerOp, did: string, signal: AbortSignal): Promise<T> => {
-    const deadlinePassed = () => new LookupError('timeout', `${op} ${did}: deadline passed`)
+  const call = <T>(op: WorkerOp, key: string, signal: AbortSignal): Promise<T> => {
+    const deadlinePassed = () => new LookupError('timeout', `${op} ${key}: deadline passed`)
     if (signal.aborted) return Promise.reject(deadlinePassed())
     worker ??= start()
     const w = worker
@@ -108,7 +109,7 @@ export function createWorkerIdentityClient(
           reject(err)
         },
       })
-      w.postMessage({ id, op, did } satisfies WorkerRequest)
+      w.postMessage({ id, op, key } satisfies WorkerRequest)
     })
   }
 
@@ -117,6 +118,7 @@ export function createWorkerIdentityClient(
     resolveDid: (did, signal) => call('did', did, signal),
     didCreation: (did, signal) => call('audit', did, signal),
     profile: (did, signal) => call('profile', did, signal),
+    resolveHandle: (handle, signal) => call('handle', handle, signal),
     async close() {
       const w = worker
       worker = undefined

@@ -10,6 +10,7 @@ import { startFakeRelay } from '../helpers/fake-relay.ts'
 import { identityEvent, recordEvent, startFakeTap } from '../helpers/fake-tap.ts'
 import { encodeFrame, frameSeq, resequence, splitFrame } from '../helpers/frame-tools.ts'
 import { createTopic, readTopic, uniqueTopic } from '../helpers/kafka.ts'
+import { type LocalDns, startLocalDns } from '../helpers/local-dns.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
 import { PdsClient, type Session } from '../helpers/pds-client.ts'
 import { replayThroughAtkafka } from '../helpers/relay-run.ts'
@@ -87,12 +88,21 @@ describe('identity against the real local PLC and two PDSes', () => {
   let pds: LocalPds
   let client1: PdsClient
   let client2: PdsClient
+  let dns: LocalDns
+  /** handles are verified (by default): at each PDS's well-known, and a DNS server without records */
+  const verifyHandles = () => [
+    '--dns-servers',
+    dns.address,
+    '--dev-handle-origins',
+    `.test=${pds.pdsUrl},${pds.extra[0]!.handleDomain}=${pds.extra[0]!.pdsUrl}`,
+  ]
   before(async () => {
-    pds = await startLocalPds({ extraPds: 1 })
+    ;[pds, dns] = await Promise.all([startLocalPds({ extraPds: 1 }), startLocalDns()])
     client1 = new PdsClient(pds.pdsUrl)
     client2 = new PdsClient(pds.extra[0]!.pdsUrl)
   })
   after(async () => {
+    await dns?.close()
     await pds?.stop()
   })
 
@@ -113,6 +123,7 @@ describe('identity against the real local PLC and two PDSes', () => {
       pds.plcUrl,
       '--api-host',
       api.url,
+      ...verifyHandles(),
     ])
     await waitFor(async () => (await run.http('/readyz')).status === 200, 'atkafka ready')
     const produced = () => run.metric('atkafka_produced_events', { status: 'ok' })
@@ -263,6 +274,7 @@ describe('identity against the real local PLC and two PDSes', () => {
       pds.plcUrl,
       '--matched-services',
       pds2.host,
+      ...verifyHandles(),
     ])
     await tap.waitForAcks([1, 2, 3, 4, 5], 30_000)
     await run.stop()

@@ -3,7 +3,7 @@
 // request in the worker, and a worker that is gone is started again by the next call.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { LookupError } from '../../src/identity/identity-client.ts'
+import { LookupError } from '../../src/identity/lookup-error.ts'
 import { createWorkerIdentityClient } from '../../src/identity/worker-identity-client.ts'
 import { type FakeIdentity, startFakeIdentity } from '../helpers/fake-identity.ts'
 

@@ -35,10 +35,16 @@ function world(
     timeoutMs?: number
     services?: { matched?: string[]; ignored?: string[] }
     onUnresolved?: 'open' | 'closed'
+    /** verify handles: each handle's resolution comes from `named` (absent: names no DID) */
+    verifyHandles?: boolean
+    /** the stage's deadline, when it differs from the lookups' */
+    stageTimeoutMs?: number
   } = {},
 ) {
   const gates = new Map<string, Gate>()
-  const fetched: Record<LookupKind, string[]> = { did_doc: [], audit_log: [], profile: [] }
+  const fetched: Record<LookupKind, string[]> = { did_doc: [], audit_log: [], profile: [], handle: [] }
+  /** handle → the DID its domain names */
+  const named = new Map<string, string>()
   const handles = new Map<string, string>()
   const counts = { filtered: 0, pass: 0, drop: 0, complete: 0, partial: 0, none: 0 }
   const make = <K extends LookupKind>(kind: K, value: (did: string) => LookupValues[K]) =>
@@ -72,11 +78,17 @@ function world(
       followersCount: fetched.profile.length,
     }),
   }))
+  const handleLookups = opts.verifyHandles
+    ? make('handle', (handle) => ({ did: named.get(handle) ?? null }))
+    : undefined
+  const verdicts: string[] = []
   const errors: unknown[] = []
   const stage = createIdentityStage({
     didDocs,
     auditLogs,
     profiles,
+    handles: handleLookups,
+    timeoutMs: opts.stageTimeoutMs ?? opts.timeoutMs ?? 5_000,
     enrich: true,
     serviceFilter: opts.services
       ? createServiceFilter({ matched: opts.services.matched ?? [], ignored: opts.services.ignored ?? [] })
@@ -86,12 +98,13 @@ function world(
       serviceFiltered: () => counts.filtered++,
       serviceUnresolved: (d) => counts[d]++,
       enriched: (r) => counts[r]++,
+      handleVerified: (v) => verdicts.push(v),
     },
     onError: (err) => errors.push(err),
   })
   const out: ResolvedEvent[] = []
   const push = (...events: AtprotoEvent[]) => stage.process(events, (kept) => out.push(...kept))
-  return { stage, gates, fetched, handles, counts, out, push, errors }
+  return { stage, gates, fetched, handles, named, verdicts, counts, out, push, errors }
 }
 
 interface Meta {
@@ -229,4 +242,67 @@ test('#identity invalidates the DID document (new handle), a profile write the p
   assert.equal(w.fetched.profile.length, 2)
   assert.equal(w.fetched.audit_log.length, 1, 'the creation time is never invalidated')
   assert.deepEqual(w.errors, [])
+})
+
+test('verified handles: written as claimed only when the handle names the DID back, else handle.invalid; one resolution per handle', async () => {
+  const w = world({ verifyHandles: true })
+  w.handles.set('did:plc:good', 'good.example.com')
+  w.handles.set('did:plc:unconfirmed', 'nobody.example.com')
+  w.handles.set('did:plc:impostor', 'nytimes.com')
+  w.named.set('good.example.com', 'did:plc:good')
+  w.named.set('nytimes.com', 'did:plc:thenewyorktimes')
+  w.push(op('did:plc:good'), op('did:plc:unconfirmed'), op('did:plc:impostor'))
+  w.push(op('did:plc:good'))
+  await settle()
+  const handleOf = (did: string) =>
+    w.out.filter((r) => r.event.kind === 'operation' && r.event.did === did).map((r) => meta(r)?.handle)
+  assert.deepEqual(handleOf('did:plc:good'), ['good.example.com', 'good.example.com'])
+  assert.deepEqual(handleOf('did:plc:unconfirmed'), ['handle.invalid'])
+  assert.deepEqual(handleOf('did:plc:impostor'), ['handle.invalid'])
+  assert.deepEqual(w.verdicts.sort(), ['not_confirmed', 'other_did', 'valid', 'valid'])
+  assert.deepEqual(w.fetched.handle.sort(), ['good.example.com', 'nobody.example.com', 'nytimes.com'])
+  // cached: the next event of each is emitted at once, without a new resolution
+  w.out.length = 0
+  w.push(op('did:plc:good'), op('did:plc:impostor'))
+  assert.equal(w.out.length, 2, 'synchronous when the documents and the handles are cached')
+  assert.equal(w.fetched.handle.length, 3)
+})
+
+test('a handle resolution slower than the deadline: the event goes on with handle.invalid within it; the late answer serves the next events', async () => {
+  // the lookup's own deadline is longer than what the delivery has left (as when its document was slow)
+  const w = world({ verifyHandles: true, stageTimeoutMs: 50 })
+  w.handles.set('did:plc:slowdns', 'slow.example.com')
+  w.named.set('slow.example.com', 'did:plc:slowdns')
+  const dns = gate()
+  w.gates.set('slow.example.com', dns)
+  w.push(op('did:plc:slowdns'))
+  await new Promise((r) => setTimeout(r, 200))
+  // the gate is still closed: the event was not held for the handle
+  assert.equal(w.out.length, 1)
+  assert.equal(meta(w.out[0])?.handle, 'handle.invalid')
+  assert.deepEqual(w.verdicts, ['timeout'])
+  assert.equal(w.stage.waitingDids, 0)
+  dns.release()
+  await settle()
+  w.push(op('did:plc:slowdns'))
+  assert.equal(meta(w.out[1])?.handle, 'slow.example.com', 'answered from the cache, at once')
+  assert.deepEqual(w.fetched.handle, ['slow.example.com'])
+})
+
+test('a cached handle resolution serves the next event; #identity naming the handle drops it', async () => {
+  const w = world({ verifyHandles: true })
+  w.handles.set('did:plc:mover', 'new.example.com')
+  w.push(op('did:plc:mover'))
+  await settle()
+  assert.equal(meta(w.out[0])?.handle, 'handle.invalid', 'DNS not set up yet')
+  // the user sets up DNS, then the PDS emits #identity with the handle
+  w.named.set('new.example.com', 'did:plc:mover')
+  w.push(op('did:plc:mover'))
+  await settle()
+  assert.equal(meta(w.out[1])?.handle, 'handle.invalid', 'still cached')
+  w.push({ kind: 'identity', did: 'did:plc:mover', seq: ++n, time: '2024-01-02T00:00:00.000Z', handle: 'new.example.com' })
+  w.push(op('did:plc:mover'))
+  await settle()
+  assert.equal(meta(w.out.at(-1))?.handle, 'new.example.com')
+  assert.deepEqual(w.fetched.handle, ['new.example.com', 'new.example.com'])
 })

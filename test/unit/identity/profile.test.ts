@@ -8,10 +8,10 @@ import { test } from 'node:test'
 import { eventMetadataJson } from '../../../src/identity/event-metadata.ts'
 import {
   createIdentityClient,
-  LookupError,
   MAX_PROFILE_JSON_BYTES,
   profileFromView,
 } from '../../../src/identity/identity-client.ts'
+import { LookupError } from '../../../src/identity/lookup-error.ts'
 
 const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz'
 
