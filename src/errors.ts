@@ -14,6 +14,8 @@ export const DROP_REASONS = [
   'invalid_record', // record block is not decodable DAG-CBOR, or nests deeper than JSON can serialize
   'oversized_message', // larger than the broker accepts; written to the dead-letter topic
   'broker_rejected', // the broker refused it for good (non-retryable); written to the dead-letter topic
+  'invalid_signature', // a label whose signature is not its labeler's (after resolving its key again); written to the dead-letter topic
+  'wrong_src', // a label whose src is not the labeler whose stream it came in; written to the dead-letter topic
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 

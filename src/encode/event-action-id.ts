@@ -6,6 +6,7 @@
 //   relay (seq):   (seq mod 2^14) * 2^8 + (opIndex mod 2^8)   op index within its #commit
 //   Tap (tapId):   tapId mod 2^22                              Tap's outbox id
 //   Ozone (id):    id mod 2^22                                 the moderation event's id
+//   label (seq):   (seq mod 2^14) * 2^8 + (index mod 2^8)      the labeler's seq, index in its frame
 //   otherwise:     a 22-bit FNV-1a hash of the event           (relay #info only, today)
 //
 // The time bits are the event's own time (what send_time carries), clamped to the 41 bits
@@ -39,6 +40,7 @@ const MAX_ELAPSED_MS = 2 ** 41 - 1
 /** the 22 low bits: the event's identity (see the table above) */
 export function identityBits(event: AtprotoEvent): number {
   if (event.kind === 'moderation') return event.id % TAP_WINDOW
+  if (event.kind === 'label') return (event.seq % SEQ_WINDOW) * OP_SLOTS + (event.index % OP_SLOTS)
   if (event.kind !== 'info') {
     if (event.seq !== undefined) {
       const opIndex = event.kind === 'operation' ? (event.opIndex ?? 0) : 0

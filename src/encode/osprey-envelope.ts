@@ -15,6 +15,7 @@ const ACTION_NAMES = {
   identity: '"identity"',
   info: '"info"',
   sync: '"sync"',
+  label: '"label"',
 } as const
 
 const quotedActionName = (event: AtprotoEvent): string =>

@@ -68,6 +68,9 @@ export function createHeaderBuilder(
   const opIndex = on.has('opIndex')
   const tapId = on.has('tapId')
   const ozoneId = on.has('ozoneId')
+  const src = on.has('src')
+  const val = on.has('val')
+  const neg = on.has('neg')
   const formatValue = on.has('format') ? bytes(FORMAT_VERSIONS[format]) : undefined
   return (event) => {
     const headers: RecordHeaders = new Map()
@@ -91,6 +94,12 @@ export function createHeaderBuilder(
         if (did) headers.set(NAME.did, Buffer.from(event.did))
         if (action) headers.set(NAME.action, bytes(moderationType(event)))
         if (ozoneId) headers.set(NAME.ozoneId, Buffer.from(String(event.id)))
+        break
+      case 'label':
+        if (did) headers.set(NAME.did, Buffer.from(event.did))
+        if (src) headers.set(NAME.src, bytes(event.src))
+        if (val) headers.set(NAME.val, bytes(event.val))
+        if (neg) headers.set(NAME.neg, bytes(String(event.neg)))
         break
       case 'info':
         break

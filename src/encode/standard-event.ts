@@ -101,6 +101,9 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
     case 'moderation':
       // Ozone's ModEventView as returned, as the Go original produced it (never enriched)
       return event.view
+    case 'label':
+      // the label exactly as the labeler sent it; never enriched
+      return { did: event.did, timestamp: event.time, seq: event.seq, labeler: event.labeler, label: event.label }
   }
 }
 
@@ -108,10 +111,12 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
  * `metadata` as a RawJson is spliced in where JSON.stringify would have written it: right
  * before the kind's key (`,"operation":{` …), which is the first unescaped match since only
  * did, timestamp and seq precede it (the JSON was made with SPLICED_METADATA, so it has no
- * eventMetadata key). -1 for info and moderation events (never enriched).
+ * eventMetadata key). -1 for info, moderation and label events (never enriched).
  */
 export function metadataOffset(json: string, event: AtprotoEvent): number {
-  return event.kind === 'info' || event.kind === 'moderation' ? -1 : json.indexOf(KIND_KEYS[event.kind])
+  return event.kind === 'info' || event.kind === 'moderation' || event.kind === 'label'
+    ? -1
+    : json.indexOf(KIND_KEYS[event.kind])
 }
 
 const KIND_KEYS = {

@@ -109,6 +109,38 @@ export interface ModerationEvent {
   readonly view: Readonly<Record<string, unknown>>
 }
 
+/** why a label was refused: written to the dead-letter topic, never to the output */
+export interface LabelRefusal {
+  readonly reason: 'invalid_signature' | 'wrong_src'
+  readonly detail: string
+}
+
+/**
+ * A labeler's label (`atkafka labels`): one com.atproto.label.defs#label of a #labels frame
+ * of the labeler's com.atproto.label.subscribeLabels, carried exactly as sent (negations,
+ * `exp`, `cid`, `sig` included), its signature verified (or refused, with the reason).
+ */
+export interface LabelEvent {
+  readonly kind: 'label'
+  /** the subject's DID (from `uri`): the Kafka key */
+  readonly did: string
+  /** the labeler's seq of the #labels frame it came in */
+  readonly seq: number
+  /** its index among the labels of that frame */
+  readonly index: number
+  /** the labeler whose stream it came from */
+  readonly labeler: string
+  /** the label's `cts` */
+  readonly time: string
+  readonly src: string
+  readonly val: string
+  readonly neg: boolean
+  /** the label's map as decoded (bytes and CIDs serialize to {"$bytes"}/{"$link"}) */
+  readonly label: Readonly<Record<string, unknown>>
+  /** set when verification refused it */
+  readonly refused?: LabelRefusal
+}
+
 export type AtprotoEvent =
   | OperationEvent
   | IdentityEvent
@@ -116,3 +148,4 @@ export type AtprotoEvent =
   | SyncEvent
   | InfoEvent
   | ModerationEvent
+  | LabelEvent

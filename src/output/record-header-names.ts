@@ -3,7 +3,7 @@
 
 /** the header names, documented in README.md ("Record headers") */
 export const HEADER = {
-  /** operation, identity, account, sync, info, moderation (the canonical kind, whatever the format) */
+  /** operation, identity, account, sync, info, moderation, label (the canonical kind, whatever the format) */
   kind: 'kind',
   did: 'did',
   /** operations: the record's collection (NSID) */
@@ -12,7 +12,7 @@ export const HEADER = {
   action: 'action',
   /** operations and sync: the commit's rev */
   rev: 'rev',
-  /** relay mode: the seq of the relay frame the event came from */
+  /** relay mode: the seq of the relay frame the event came from; labels: the labeler's seq */
   seq: 'seq',
   /** relay mode, operations: the op's index in its commit (seq + op-index identify one op) */
   opIndex: 'op-index',
@@ -20,6 +20,12 @@ export const HEADER = {
   tapId: 'tap-id',
   /** ozone-events: Ozone's event id */
   ozoneId: 'ozone-id',
+  /** labels: the labeler that made the label */
+  src: 'src',
+  /** labels: the label's value (e.g. spam, !hide) */
+  val: 'val',
+  /** labels: true for a negation (the label removed), else false */
+  neg: 'neg',
   /** the value's format and its schema version, e.g. standard/v1 */
   format: 'format',
 } as const

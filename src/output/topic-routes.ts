@@ -14,7 +14,7 @@
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 
 /** the event kinds a route can select; record operations are routed by collection */
-const ROUTABLE_KINDS = ['account', 'identity', 'sync', 'info'] as const
+const ROUTABLE_KINDS = ['account', 'identity', 'sync', 'info', 'label'] as const
 type RoutableKind = (typeof ROUTABLE_KINDS)[number]
 
 const COLLECTION_PLACEHOLDER = '{collection}'

@@ -13,6 +13,7 @@ import type { RawJson } from '../events/raw-json.ts'
 import { matchesTemplate } from '../output/topic-routes.ts'
 import type { OutboundRecord, Sink } from '../pipeline/types.ts'
 import type { SinkMetrics } from './sink-metrics.ts'
+import { createDeadLetterRecord } from './kafka/dead-letter.ts'
 import { createTopicGate } from './topic-gate.ts'
 import { createTopicRouter } from './topic-router.ts'
 
@@ -33,7 +34,7 @@ export interface RoutedOutput {
 /** the output options every source takes; routes (firehose sources) and the cursor topic (resumable ones) where it has them */
 type OutputConfig = Pick<
   SharedConfig<'all' | 'stream'>,
-  'outputTopic' | 'outputFormat' | 'recordHeaders' | 'deadLetterTopic'
+  'outputTopic' | 'outputFormat' | 'recordHeaders' | 'deadLetterTopic' | 'maxMessageBytes'
 > &
   Partial<Pick<SharedConfig<'firehose' | 'cursor'>, 'topicRoutes' | 'topicRoutesMaxTopics' | 'cursorTopic'>>
 
@@ -64,7 +65,13 @@ export function createRoutedOutput(
     encode(event, metadata) {
       const { key, value } = encodeEvent(event, { format, snowflake, metadata, clock })
       const topic = route(event)
-      return headers ? { topic, key, value, headers: headers(event) } : { topic, key, value }
+      const record = headers ? { topic, key, value, headers: headers(event) } : { topic, key, value }
+      // a label verification refused: to the dead-letter topic with the reason, never to its topic
+      if (event.kind === 'label' && event.refused) {
+        const { reason, detail } = event.refused
+        return createDeadLetterRecord(record, config.deadLetterTopic, reason, detail, config.maxMessageBytes)
+      }
+      return record
     },
     wrap(sink, existing, create) {
       const counted = countByTopic(sink, metrics)

@@ -49,6 +49,17 @@ function details(event: TailEvent): string {
       return `rev=${String(b.rev ?? '')}`
     case 'info':
       return [String(b.name ?? ''), b.message ? shorten(String(b.message)) : ''].filter(Boolean).join(': ')
+    case 'label':
+      // +val applied, -val negated; then what it is on, who made it, and when it ends
+      return [
+        `${b.neg === true ? '-' : '+'}${String(b.val ?? '')}`,
+        String(b.uri ?? ''),
+        b.cid ? `cid=${String(b.cid)}` : '',
+        `by ${String(b.src ?? '')}`,
+        b.exp ? `exp=${String(b.exp)}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ')
   }
 }
 

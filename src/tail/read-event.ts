@@ -3,7 +3,7 @@
 // Jetstream's {did, time_us, kind, commit|identity|account} (told apart by shape, so one tail
 // reads topics of any format).
 
-export type TailAction = 'create' | 'update' | 'delete' | 'account' | 'identity' | 'sync' | 'info'
+export type TailAction = 'create' | 'update' | 'delete' | 'account' | 'identity' | 'sync' | 'info' | 'label'
 
 export interface TailEvent {
   readonly envelope: 'standard' | 'osprey' | 'jetstream'
@@ -16,7 +16,7 @@ export interface TailEvent {
   readonly collection?: string
   readonly rkey?: string
   readonly record?: unknown
-  /** the event body under its kind's key (operation, account, identity, sync, info) */
+  /** the event body under its kind's key (operation, account, identity, sync, info, label) */
   readonly body: Record<string, unknown>
 }
 
@@ -25,7 +25,7 @@ type Json = Record<string, unknown>
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 const OPERATION_ACTIONS = new Set(['create', 'update', 'delete'])
-const KINDS = ['account', 'identity', 'sync', 'info'] as const
+const KINDS = ['account', 'identity', 'sync', 'info', 'label'] as const
 
 /** The standard event inside `value`, or undefined when the value is neither shape. */
 function readEvent(value: unknown): TailEvent | undefined {

@@ -4,7 +4,7 @@ import { bool, int, list, listOf, oneOf, section, type ValuesOf } from '../confi
 import type { SharedConfig } from '../config/schema.ts'
 import { validateCollectionPattern } from '../filters/collection-matcher.ts'
 
-const TAIL_ACTIONS = ['create', 'update', 'delete', 'account', 'identity', 'sync', 'info'] as const
+const TAIL_ACTIONS = ['create', 'update', 'delete', 'account', 'identity', 'sync', 'info', 'label'] as const
 const collectionPatterns = listOf(validateCollectionPattern)
 
 export const tailOptions = section(

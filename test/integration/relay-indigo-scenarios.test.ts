@@ -36,7 +36,7 @@ describe('indigo relay scenarios through Kafka', () => {
       const expected: string[] = []
       for (const frame of frames) {
         for (const event of decodeFrame(frame, () => '2026-01-01T00:00:00Z').events) {
-          if (event.kind === 'info' || event.kind === 'moderation') continue
+          if (event.kind === 'info' || event.kind === 'moderation' || event.kind === 'label') continue
           expected.push(
             describeOut({
               did: event.did,

@@ -6,6 +6,8 @@ import type { OutboundRecord } from '../../pipeline/types.ts'
 import type { SinkMetrics } from '../sink-metrics.ts'
 
 export type PermanentReason = 'oversized_message' | 'broker_rejected'
+/** why a record is dead-lettered: the broker refused it for good, or the source refused it (a forged label) */
+export type DeadLetterReason = PermanentReason | 'invalid_signature' | 'wrong_src'
 
 /** Kafka error ids that no retry of the same record can fix. */
 const PERMANENT: Record<string, PermanentReason> = {
@@ -34,7 +36,7 @@ export function tooBig(record: OutboundRecord, maxMessageBytes: number): boolean
 export function createDeadLetterRecord(
   record: OutboundRecord,
   topic: string,
-  reason: PermanentReason,
+  reason: DeadLetterReason,
   detail: string,
   maxMessageBytes: number,
 ): OutboundRecord {
