@@ -41,6 +41,11 @@ export interface FakeRelayOptions {
    * older ones keep their seq but are served empty, so only a subscriber that far behind notices
    */
   readonly retainAppended?: number
+  /**
+   * the subscription's path (default SUBSCRIBE_REPOS_PATH); a labeler's subscribeLabels uses
+   * the same sequencing scheme, so the same server stands in for a labeler
+   */
+  readonly path?: string
 }
 
 interface FakeRelayConnection {
@@ -257,7 +262,7 @@ export async function startFakeRelay(options: FakeRelayOptions): Promise<FakeRel
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://relay')
-    if (url.pathname !== SUBSCRIBE_REPOS_PATH) {
+    if (url.pathname !== (options.path ?? SUBSCRIBE_REPOS_PATH)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }

@@ -26,9 +26,21 @@ export type KeySpec = { readonly type: string; readonly publicKeyMultibase: stri
 export async function importKey(spec: KeySpec): Promise<PublicKey> {
   const found: FoundPublicKey =
     typeof spec === 'string' ? parseDidKey(spec) : getPublicKeyFromDidController(spec)
-  return found.type === 'p256'
-    ? P256PublicKey.importRaw(found.publicKeyBytes)
-    : Secp256k1PublicKey.importRaw(found.publicKeyBytes)
+  const raw = compressed(found.publicKeyBytes)
+  return found.type === 'p256' ? P256PublicKey.importRaw(raw) : Secp256k1PublicKey.importRaw(raw)
+}
+
+/**
+ * An uncompressed SEC1 point (0x04 ‖ X ‖ Y: what legacy `EcdsaSecp256k1VerificationKey2019`
+ * documents hold, e.g. @did-plc/lib's) in the compressed form (0x02|0x03 ‖ X) the key import
+ * reads; a compressed one as it is.
+ */
+function compressed(point: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  if (point.length !== 65 || point[0] !== 0x04) return point
+  const out = new Uint8Array(33)
+  out[0] = (point[64]! & 1) === 0 ? 0x02 : 0x03
+  out.set(point.subarray(1, 33), 1)
+  return out
 }
 
 /** whether `sig` is `key`'s signature of `data` (atproto rules: compact, low-S) */

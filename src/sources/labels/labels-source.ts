@@ -66,6 +66,11 @@ interface Labeler {
 
 const noop = () => {}
 
+/** a service endpoint (https://…, as DID documents name them) as the websocket URL to subscribe at */
+export function socketUrl(endpoint: string): string {
+  return endpoint.replace(/^http(s?):\/\//, 'ws$1://')
+}
+
 export function createLabelsSource(config: LabelsSourceConfig, deps: { metrics: Metrics; logger: Logger }): LabelsSource {
   const { metrics, logger } = deps
   const identity = createIdentityClient({ plcHost: config.plcHost, apiHost: '' })
@@ -90,12 +95,12 @@ export function createLabelsSource(config: LabelsSourceConfig, deps: { metrics: 
 
   /** the labeler's endpoint, resolved until it is had (backoff between tries), or aborted */
   const endpointOf = async (l: Labeler, signal: AbortSignal): Promise<string | undefined> => {
-    if (config.labelerHost) return config.labelerHost
+    if (config.labelerHost) return socketUrl(config.labelerHost)
     for (let attempt = 0; !signal.aborted; attempt++) {
       await pause(backoffDelay(attempt, config.reconnectMinMs, config.reconnectMaxMs), signal)
       try {
         const { endpoint } = await resolve(l.did)
-        if (endpoint) return endpoint
+        if (endpoint) return socketUrl(endpoint)
         logger.error({ labeler: l.did }, 'the labeler’s DID document names no #atproto_labeler service; trying again')
       } catch (err) {
         metrics.upstreamError('LabelerResolution')

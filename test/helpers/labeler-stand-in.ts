@@ -1,0 +1,123 @@
+// A labeler stand-in for the labels tests: a did:plc on the local PLC whose document makes it
+// a labeler (`#atproto_labeler` service at a loopback subscribeLabels server, `#atproto_label`
+// key), as the Ozone test upstream creates its own, and a server with the relay's cursor rules
+// (fake-relay.ts: subscribeLabels uses the same sequencing scheme) serving #labels frames.
+// Labels are signed by @atproto/ozone's own signLabel (what a real Ozone signs with), with the
+// labeler's key or, for the tampering tests, another; `src` can name another labeler.
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { BytesWrapper } from '@atcute/cbor'
+import { type FakeRelay, startFakeRelay } from './fake-relay.ts'
+import { repoRoot } from './fixture-paths.ts'
+import { encodeFrame } from './frame-tools.ts'
+
+interface Keypair {
+  did(): string
+  sign(data: Uint8Array): Promise<Uint8Array>
+}
+
+interface Upstream {
+  createKeypair(): Promise<Keypair>
+  createLabelerDid(plcUrl: string, keypair: Keypair, endpoint: string): Promise<string>
+  signLabel(label: Record<string, unknown>, key: Keypair): Promise<Record<string, unknown> & { sig: Uint8Array }>
+}
+
+let loading: Promise<Upstream> | undefined
+function upstream(): Promise<Upstream> {
+  loading ??= (async () => {
+    const require = createRequire(join(repoRoot, 'test', 'upstreams', 'ozone', 'package.json'))
+    const crypto = require('@atproto/crypto') as { Secp256k1Keypair: { create(): Promise<Keypair> } }
+    const plc = (await import(pathToFileURL(require.resolve('@did-plc/lib')).href)) as {
+      signOperation(op: Record<string, unknown>, key: Keypair): Promise<Record<string, unknown>>
+      didForCreateOp(op: Record<string, unknown>): Promise<string>
+      Client: new (url: string) => { sendOperation(did: string, op: Record<string, unknown>): Promise<void> }
+    }
+    const ozoneMain = require.resolve('@atproto/ozone')
+    const util = (await import(pathToFileURL(join(dirname(ozoneMain), 'mod-service', 'util.js')).href)) as {
+      signLabel: Upstream['signLabel']
+    }
+    return {
+      createKeypair: () => crypto.Secp256k1Keypair.create(),
+      async createLabelerDid(plcUrl, keypair, endpoint) {
+        const op = await plc.signOperation(
+          {
+            type: 'plc_operation',
+            alsoKnownAs: [],
+            rotationKeys: [keypair.did()],
+            verificationMethods: { atproto_label: keypair.did() },
+            services: { atproto_labeler: { type: 'AtprotoLabeler', endpoint } },
+            prev: null,
+          },
+          keypair,
+        )
+        const did = await plc.didForCreateOp(op)
+        await new plc.Client(plcUrl).sendOperation(did, op)
+        return did
+      },
+      signLabel: util.signLabel,
+    }
+  })()
+  return loading
+}
+
+/** what a label says; src, ver and cts are filled in */
+export interface LabelSpec {
+  readonly uri: string
+  readonly val: string
+  readonly cid?: string
+  readonly neg?: boolean
+  readonly exp?: string
+  readonly cts?: string
+}
+
+export interface LabelerStandIn extends AsyncDisposable {
+  readonly did: string
+  /** ws://127.0.0.1:<port>: its document names http://127.0.0.1:<port> as #atproto_labeler endpoint */
+  readonly url: string
+  readonly server: FakeRelay
+  /**
+   * serves one #labels frame per label (seqs go on from the last), signed by its own key unless
+   * `signWith: 'another key'`, with `src` its own DID unless given; resolves to the labels as
+   * sent (JSON, sig as base64)
+   */
+  publish(labels: readonly LabelSpec[], opts?: { signWith?: 'own key' | 'another key'; src?: string }): Promise<Record<string, unknown>[]>
+  close(): Promise<void>
+}
+
+export async function startLabelerStandIn(plcUrl: string): Promise<LabelerStandIn> {
+  const up = await upstream()
+  const server = await startFakeRelay({ frames: [], startAtOldest: true, path: '/xrpc/com.atproto.label.subscribeLabels' })
+  try {
+    const key = await up.createKeypair()
+    const forger = await up.createKeypair()
+    // DID documents name service endpoints as http(s) URLs; the subscription is a websocket there
+    const did = await up.createLabelerDid(plcUrl, key, server.url.replace(/^ws:/, 'http:'))
+    let seq = 0
+    return {
+      did,
+      url: server.url,
+      server,
+      async publish(labels, opts = {}) {
+        const frames: Uint8Array[] = []
+        const sent: Record<string, unknown>[] = []
+        for (const spec of labels) {
+          const signed = await up.signLabel(
+            { ver: 1, src: opts.src ?? did, cts: spec.cts ?? new Date().toISOString(), ...spec },
+            opts.signWith === 'another key' ? forger : key,
+          )
+          const label = { ...signed, sig: new BytesWrapper(new Uint8Array(signed.sig)) }
+          frames.push(encodeFrame({ op: 1, t: '#labels' }, { seq: ++seq, labels: [label] }))
+          sent.push(JSON.parse(JSON.stringify(label)) as Record<string, unknown>)
+        }
+        server.append(frames)
+        return sent
+      },
+      close: () => server.close(),
+      [Symbol.asyncDispose]: () => server.close(),
+    }
+  } catch (err) {
+    await server.close()
+    throw err
+  }
+}
