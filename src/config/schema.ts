@@ -61,7 +61,9 @@ const servicePatterns = listOf(validateServicePattern)
 const dnsServers = listOf((server) => {
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(server) ?? /^([^:]+):(\d{1,5})$/.exec(server)
   const [host, port] = m ? [m[1]!, Number(m[2])] : [server, 53]
-  return isIP(host) !== 0 && port > 0 && port < 65536 ? undefined : `${server}: expected ip, ip:port or [ipv6]:port`
+  return isIP(host) !== 0 && port > 0 && port < 65536
+    ? undefined
+    : `${server}: expected ip, ip:port or [ipv6]:port`
 })
 
 /** --dev-handle-origins: `.name.test=http://host:port`, each suffix under the reserved .test TLD */
@@ -76,8 +78,11 @@ const devHandleOrigins = v.pipe(
       return `${entry}: the origin must be http(s)://host[:port]`
     return undefined
   }),
-  v.transform((entries): Readonly<Record<string, string>> =>
-    Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf('=')), new URL(e.slice(e.indexOf('=') + 1)).origin])),
+  v.transform(
+    (entries): Readonly<Record<string, string>> =>
+      Object.fromEntries(
+        entries.map((e) => [e.slice(0, e.indexOf('=')), new URL(e.slice(e.indexOf('=') + 1)).origin]),
+      ),
   ),
 )
 
@@ -415,12 +420,12 @@ export const sharedOptions = {
     dnsServers: {
       schema: dnsServers,
       default: '',
-      help: 'DNS servers the handles\' TXT records are asked of (`ip`, `ip:port`, `[ipv6]:port`, comma-separated); empty: the system\'s resolvers',
+      help: "DNS servers the handles' TXT records are asked of (`ip`, `ip:port`, `[ipv6]:port`, comma-separated); empty: the system's resolvers",
     },
     handleCacheTtlS: {
       schema: int(1, 31_536_000),
       default: '3600',
-      help: 'seconds a handle\'s resolution (the DID it names, or none) is kept; an #identity event naming the handle drops it (as many handles are kept as DID documents)',
+      help: "seconds a handle's resolution (the DID it names, or none) is kept; an #identity event naming the handle drops it (as many handles are kept as DID documents)",
     },
     handleConcurrency: {
       schema: int(1, 10_000),
@@ -430,7 +435,7 @@ export const sharedOptions = {
     devHandleOrigins: {
       schema: devHandleOrigins,
       default: '',
-      help: 'a local test network only: `.<name>.test=http://host:port` pairs; a handle under such a suffix is checked at that origin\'s `/.well-known/atproto-did` (Host: the handle) instead of https://<handle>. `.test` handles are otherwise never valid (a TLD the handle spec reserves)',
+      help: "a local test network only: `.<name>.test=http://host:port` pairs; a handle under such a suffix is checked at that origin's `/.well-known/atproto-did` (Host: the handle) instead of https://<handle>. `.test` handles are otherwise never valid (a TLD the handle spec reserves)",
     },
   }),
 

@@ -103,7 +103,13 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
       return event.view
     case 'label':
       // the label exactly as the labeler sent it; never enriched
-      return { did: event.did, timestamp: event.time, seq: event.seq, labeler: event.labeler, label: event.label }
+      return {
+        did: event.did,
+        timestamp: event.time,
+        seq: event.seq,
+        labeler: event.labeler,
+        label: event.label,
+      }
   }
 }
 

@@ -2,9 +2,9 @@
 // the HTTP client (on a worker thread), one rate limit per upstream, one cache per kind, metrics.
 import type { SharedConfig } from '../config/schema.ts'
 import { createServiceFilter } from '../filters/service-filter.ts'
-import type { LookupError } from '../identity/lookup-error.ts'
 import { createConcurrencyLimit } from '../identity/concurrency-limit.ts'
 import { createLookups, type LookupObserver } from '../identity/identity-lookups.ts'
+import type { LookupError } from '../identity/lookup-error.ts'
 import { createTokenBucket } from '../identity/token-bucket.ts'
 import { createWorkerIdentityClient } from '../identity/worker-identity-client.ts'
 import type { PipelineMetrics } from '../pipeline/pipeline-metrics.ts'

@@ -21,8 +21,8 @@
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { ServiceDecision } from '../filters/service-filter.ts'
 import { eventMetadataJson } from '../identity/event-metadata.ts'
-import type { Lookups } from '../identity/identity-lookups.ts'
 import type { HandleResolution } from '../identity/handle-resolver.ts'
+import type { Lookups } from '../identity/identity-lookups.ts'
 import type {
   DidCreation,
   HandleVerdict,
@@ -166,7 +166,7 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
     if (!(doc instanceof Promise)) {
       entry.doc = doc
       const wait = checkHandle(entry, performance.now() + timeoutMs)
-      if (wait) entry.waits = [wait]
+      if (wait !== undefined) entry.waits = [wait]
     } else {
       const arrived = performance.now()
       const wait = doc.then((o) => {
@@ -247,8 +247,7 @@ export function createIdentityStage(options: IdentityStageOptions): IdentityStag
           didDocs.invalidate(e.did)
           // the handle it names may have just been set up (or moved away)
           if (e.handle !== undefined) handles?.invalidate(e.handle.toLowerCase())
-        }
-        else if (e.kind === 'operation' && e.collection === PROFILE_COLLECTION) profiles?.invalidate(e.did)
+        } else if (e.kind === 'operation' && e.collection === PROFILE_COLLECTION) profiles?.invalidate(e.did)
       }
       // one entry per DID (a relay frame or a Tap event has one)
       const lookups: DidLookup[] = []

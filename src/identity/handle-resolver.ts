@@ -33,7 +33,17 @@ export interface HandleResolverOptions {
 }
 
 // the spec's disallowed TLDs: a handle under one is never valid in the network
-const RESERVED_TLDS = new Set(['alt', 'arpa', 'example', 'internal', 'invalid', 'local', 'localhost', 'onion', 'test'])
+const RESERVED_TLDS = new Set([
+  'alt',
+  'arpa',
+  'example',
+  'internal',
+  'invalid',
+  'local',
+  'localhost',
+  'onion',
+  'test',
+])
 const MAX_BODY_BYTES = 2048 + 16
 const PREFIX = 'did='
 

@@ -86,7 +86,10 @@ export function createTextGetter(): GetText {
         res.on('error', (err) => reject(new HttpJsonError(`${url}: reading the body failed`, { cause: err })))
         res.on('end', () => {
           if (size > maxBytes) return
-          resolve({ status, text: chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString() })
+          resolve({
+            status,
+            text: chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString(),
+          })
         })
       })
       req.on('error', (err) => reject(new HttpJsonError(`${url}: request failed`, { cause: err })))

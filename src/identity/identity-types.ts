@@ -50,4 +50,10 @@ export interface LookupValues {
 
 /** a claimed handle: names this DID back (valid), names none, names another DID, or unknown in time */
 export type HandleVerdict = 'valid' | 'not_confirmed' | 'other_did' | 'timeout' | 'error'
-export const HANDLE_VERDICTS: readonly HandleVerdict[] = ['valid', 'not_confirmed', 'other_did', 'timeout', 'error']
+export const HANDLE_VERDICTS: readonly HandleVerdict[] = [
+  'valid',
+  'not_confirmed',
+  'other_did',
+  'timeout',
+  'error',
+]

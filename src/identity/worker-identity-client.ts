@@ -9,8 +9,8 @@
 // was still loading (test/integration/identity.test.ts, "a lookup past its deadline").
 import { Worker } from 'node:worker_threads'
 import type { IdentityClient, IdentityClientOptions } from './identity-client.ts'
-import { LookupError } from './lookup-error.ts'
 import type { WorkerAnswer, WorkerOp, WorkerReady, WorkerRequest } from './identity-worker.ts'
+import { LookupError } from './lookup-error.ts'
 
 // the worker runs from the same tree as this module: src/*.ts in development, dist/*.js built
 const WORKER_URL = new URL(

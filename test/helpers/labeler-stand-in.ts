@@ -20,7 +20,10 @@ interface Keypair {
 interface Upstream {
   createKeypair(): Promise<Keypair>
   createLabelerDid(plcUrl: string, keypair: Keypair, endpoint: string): Promise<string>
-  signLabel(label: Record<string, unknown>, key: Keypair): Promise<Record<string, unknown> & { sig: Uint8Array }>
+  signLabel(
+    label: Record<string, unknown>,
+    key: Keypair,
+  ): Promise<Record<string, unknown> & { sig: Uint8Array }>
 }
 
 let loading: Promise<Upstream> | undefined
@@ -81,13 +84,20 @@ export interface LabelerStandIn extends AsyncDisposable {
    * `signWith: 'another key'`, with `src` its own DID unless given; resolves to the labels as
    * sent (JSON, sig as base64)
    */
-  publish(labels: readonly LabelSpec[], opts?: { signWith?: 'own key' | 'another key'; src?: string }): Promise<Record<string, unknown>[]>
+  publish(
+    labels: readonly LabelSpec[],
+    opts?: { signWith?: 'own key' | 'another key'; src?: string },
+  ): Promise<Record<string, unknown>[]>
   close(): Promise<void>
 }
 
 export async function startLabelerStandIn(plcUrl: string): Promise<LabelerStandIn> {
   const up = await upstream()
-  const server = await startFakeRelay({ frames: [], startAtOldest: true, path: '/xrpc/com.atproto.label.subscribeLabels' })
+  const server = await startFakeRelay({
+    frames: [],
+    startAtOldest: true,
+    path: '/xrpc/com.atproto.label.subscribeLabels',
+  })
   try {
     const key = await up.createKeypair()
     const forger = await up.createKeypair()

@@ -7,7 +7,13 @@ import addFormats from 'ajv-formats'
 import { repoRoot } from './fixture-paths.ts'
 
 const schemasDir = join(repoRoot, 'docs', 'schemas')
-export type OutputSchema = 'event' | 'enriched-event' | 'osprey-envelope' | 'enriched-osprey-envelope'
+export type OutputSchema =
+  | 'event'
+  | 'enriched-event'
+  | 'osprey-envelope'
+  | 'enriched-osprey-envelope'
+  | 'label'
+  | 'label-osprey-envelope'
 
 const ajv = new Ajv2020({ strict: true, allErrors: true })
 addFormats.default(ajv)

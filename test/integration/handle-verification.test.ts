@@ -51,7 +51,10 @@ describe('handle verification against a local DNS server and the real PDS well-k
     // two did= records: the spec says neither counts; the PDS has no such handle either
     assert.deepEqual(await resolve(`two${suffix}.test`), { did: null })
     assert.deepEqual(await resolve(`nobody${suffix}.test`), { did: null })
-    assert.deepEqual(await resolve(`other${suffix}.test`), { did: 'did:plc:otherotherotherotherothe', via: 'dns' })
+    assert.deepEqual(await resolve(`other${suffix}.test`), {
+      did: 'did:plc:otherotherotherotherothe',
+      via: 'dns',
+    })
     await assert.rejects(resolve(`slow${suffix}.test`, 1_500), (err: unknown) => {
       assert.ok(err instanceof LookupError)
       assert.equal(err.reason, 'timeout')
@@ -88,7 +91,11 @@ describe('handle verification against a local DNS server and the real PDS well-k
               {
                 action: 'create',
                 path: `app.bsky.feed.post/hv${i}${k}`,
-                record: { $type: 'app.bsky.feed.post', text: `${i}/${k}`, createdAt: '2026-07-04T14:38:07.517Z' },
+                record: {
+                  $type: 'app.bsky.feed.post',
+                  text: `${i}/${k}`,
+                  createdAt: '2026-07-04T14:38:07.517Z',
+                },
               },
             ],
           }),
@@ -119,7 +126,8 @@ describe('handle verification against a local DNS server and the real PDS well-k
     const handlesOf = (did: string) => events.filter((e) => e.did === did).map((e) => e.eventMetadata?.handle)
     assert.deepEqual(handlesOf(alice.did), [alice.handle, alice.handle])
     assert.deepEqual(handlesOf(DNS_VALID), [claims[DNS_VALID], claims[DNS_VALID]])
-    for (const did of [GHOST, IMPOSTOR, SLOW]) assert.deepEqual(handlesOf(did), ['handle.invalid', 'handle.invalid'], did)
+    for (const did of [GHOST, IMPOSTOR, SLOW])
+      assert.deepEqual(handlesOf(did), ['handle.invalid', 'handle.invalid'], did)
     const count = (result: string) => run.metric('atkafka_handle_verifications_total', { result })
     assert.equal(await count('valid'), 4)
     assert.equal(await count('not_confirmed'), 2)

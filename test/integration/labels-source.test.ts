@@ -9,7 +9,11 @@ import { after, before, describe, test } from 'node:test'
 import type { AtprotoEvent, LabelEvent } from '../../src/events/atproto-event.ts'
 import { createLogger } from '../../src/logging/logger.ts'
 import { createMetrics } from '../../src/metrics/metrics.ts'
-import { createLabelsSource, type LabelsPosition, type LabelsSource } from '../../src/sources/labels/labels-source.ts'
+import {
+  createLabelsSource,
+  type LabelsPosition,
+  type LabelsSource,
+} from '../../src/sources/labels/labels-source.ts'
 import { type LabelerStandIn, startLabelerStandIn } from '../helpers/labeler-stand-in.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
 
@@ -67,11 +71,9 @@ describe('labels source against labeler stand-ins on the real PLC', () => {
   let impostor: LabelerStandIn
   before(async () => {
     pds = await startLocalPds()
-    ;[genuine, forger, impostor] = (await Promise.all([1, 2, 3].map(() => startLabelerStandIn(pds.plcUrl)))) as [
-      LabelerStandIn,
-      LabelerStandIn,
-      LabelerStandIn,
-    ]
+    ;[genuine, forger, impostor] = (await Promise.all(
+      [1, 2, 3].map(() => startLabelerStandIn(pds.plcUrl)),
+    )) as [LabelerStandIn, LabelerStandIn, LabelerStandIn]
   })
   after(async () => {
     await Promise.all([genuine, forger, impostor].map((s) => s?.close()))
@@ -83,10 +85,27 @@ describe('labels source against labeler stand-ins on the real PLC', () => {
     const sent = await genuine.publish([
       { uri: post, cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm', val: 'spam' },
       { uri: SUBJECT, val: '!hide', exp: '2099-01-01T00:00:00.000Z' },
-      { uri: post, cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm', val: 'spam', neg: true },
+      {
+        uri: post,
+        cid: 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm',
+        val: 'spam',
+        neg: true,
+      },
     ])
-    await forger.publish([{ uri: SUBJECT, val: 'porn' }, { uri: post, val: 'gore' }], { signWith: 'another key' })
-    await impostor.publish([{ uri: SUBJECT, val: '!takedown' }, { uri: post, val: 'spam' }], { src: genuine.did })
+    await forger.publish(
+      [
+        { uri: SUBJECT, val: 'porn' },
+        { uri: post, val: 'gore' },
+      ],
+      { signWith: 'another key' },
+    )
+    await impostor.publish(
+      [
+        { uri: SUBJECT, val: '!takedown' },
+        { uri: post, val: 'spam' },
+      ],
+      { src: genuine.did },
+    )
 
     const { source, metrics } = open(pds, [genuine.did, forger.did, impostor.did])
     const labels = await take(source, 7)
@@ -94,7 +113,11 @@ describe('labels source against labeler stand-ins on the real PLC', () => {
 
     const mine = of(genuine.did)
     assert.equal(mine.length, 3)
-    assert.deepEqual(mine.map((l) => l.refused), [undefined, undefined, undefined], 'verified')
+    assert.deepEqual(
+      mine.map((l) => l.refused),
+      [undefined, undefined, undefined],
+      'verified',
+    )
     assert.deepEqual(
       mine.map((l) => JSON.parse(JSON.stringify(l.label))),
       sent,

@@ -57,7 +57,8 @@ export type SignatureCheck = { readonly ok: true } | { readonly ok: false; reado
 
 /** the label's signature checked against the labeler's key */
 export async function checkSignature(label: Label, key: PublicKey): Promise<SignatureCheck> {
-  if (label.ver !== 1) return { ok: false, detail: `ver ${label.ver ?? 'missing'}: only ver 1 can be verified` }
+  if (label.ver !== 1)
+    return { ok: false, detail: `ver ${label.ver ?? 'missing'}: only ver 1 can be verified` }
   if (label.sig === undefined) return { ok: false, detail: 'unsigned (no sig)' }
   if (await signatureValid(key, label.sig, signedBytes(label))) return { ok: true }
   return { ok: false, detail: 'sig is not the labeler key’s signature of the label' }

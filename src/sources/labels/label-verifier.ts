@@ -41,7 +41,7 @@ export function createLabelVerifier(options: LabelVerifierOptions): LabelVerifie
 
   /** resolve the document again, unless one ran less than minRefreshMs ago; true when it ran */
   const refresh = async (): Promise<boolean> => {
-    if (resolving) {
+    if (resolving !== undefined) {
       await resolving
       return true
     }
@@ -77,13 +77,16 @@ export function createLabelVerifier(options: LabelVerifierOptions): LabelVerifie
       const first = await checkSignature(label, used.key)
       if (first.ok) return first
       // a label that cannot be signed (no sig, another ver) gains nothing from a new key
-      if (label.sig === undefined || label.ver !== 1) return { ok: false, reason: 'invalid_signature', detail: first.detail }
+      if (label.sig === undefined || label.ver !== 1)
+        return { ok: false, reason: 'invalid_signature', detail: first.detail }
       const ran = current === used ? await refresh() : true
       if (current !== used) {
         const second = await checkSignature(label, current.key)
         if (second.ok) return second
       }
-      const why = ran ? 'after resolving the DID document again' : 'its DID document was resolved again too recently to retry'
+      const why = ran
+        ? 'after resolving the DID document again'
+        : 'its DID document was resolved again too recently to retry'
       return { ok: false, reason: 'invalid_signature', detail: `${first.detail} (${why})` }
     },
     get resolutions() {

@@ -10,7 +10,9 @@ export const labelsCursorCodec: CursorCodec<LabelsPosition> = {
   fromFields(fields, where) {
     const { labelers } = fields
     if (typeof labelers !== 'object' || labelers === null || Array.isArray(labelers)) {
-      throw new Error(`stored cursor has no labelers' seqs (another source's cursor under the same source id?); where=${where}`)
+      throw new Error(
+        `stored cursor has no labelers' seqs (another source's cursor under the same source id?); where=${where}`,
+      )
     }
     const position: Record<string, number> = {}
     for (const [did, seq] of Object.entries(labelers)) {

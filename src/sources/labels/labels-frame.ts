@@ -81,10 +81,13 @@ export function labelsFrameDecoder(
       }
       case '#info': {
         const message = optionalString(body.message)
-        if (typeof body.name !== 'string' || message === false) return invalidFields(type, 'name or message', undefined)
+        if (typeof body.name !== 'string' || message === false)
+          return invalidFields(type, 'name or message', undefined)
         const time = receivedAt()
         const info: AtprotoEvent =
-          message === undefined ? { kind: 'info', name: body.name, time } : { kind: 'info', name: body.name, message, time }
+          message === undefined
+            ? { kind: 'info', name: body.name, time }
+            : { kind: 'info', name: body.name, message, time }
         return { events: [info], drops: [] }
       }
       default:

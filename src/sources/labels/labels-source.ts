@@ -17,10 +17,14 @@ import { createIdentityClient } from '../../identity/identity-client.ts'
 import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
 import { backoffDelay, pause } from '../backoff.ts'
-import { createEventStreamSource, type EventStreamConfig, type EventStreamSource } from '../event-stream/event-stream-source.ts'
-import { parseLabel, type Label } from './label.ts'
+import {
+  createEventStreamSource,
+  type EventStreamConfig,
+  type EventStreamSource,
+} from '../event-stream/event-stream-source.ts'
+import { type Label, parseLabel } from './label.ts'
 import { createLabelVerifier, type LabelVerifier } from './label-verifier.ts'
-import { labelsFrameDecoder, SUBSCRIBE_LABELS, type LabelsFrameLimits } from './labels-frame.ts'
+import { type LabelsFrameLimits, labelsFrameDecoder, SUBSCRIBE_LABELS } from './labels-frame.ts'
 import { mergeStreams } from './merge-streams.ts'
 
 /** each labeler's seq: at or below it, Kafka holds all of that labeler's labels */
@@ -71,7 +75,10 @@ export function socketUrl(endpoint: string): string {
   return endpoint.replace(/^http(s?):\/\//, 'ws$1://')
 }
 
-export function createLabelsSource(config: LabelsSourceConfig, deps: { metrics: Metrics; logger: Logger }): LabelsSource {
+export function createLabelsSource(
+  config: LabelsSourceConfig,
+  deps: { metrics: Metrics; logger: Logger },
+): LabelsSource {
   const { metrics, logger } = deps
   const identity = createIdentityClient({ plcHost: config.plcHost, apiHost: '' })
   const labelers: Labeler[] = config.labelers.map((did) => ({
@@ -101,10 +108,16 @@ export function createLabelsSource(config: LabelsSourceConfig, deps: { metrics: 
       try {
         const { endpoint } = await resolve(l.did)
         if (endpoint) return socketUrl(endpoint)
-        logger.error({ labeler: l.did }, 'the labeler’s DID document names no #atproto_labeler service; trying again')
+        logger.error(
+          { labeler: l.did },
+          'the labeler’s DID document names no #atproto_labeler service; trying again',
+        )
       } catch (err) {
         metrics.upstreamError('LabelerResolution')
-        logger.warn({ labeler: l.did, err: (err as Error).message }, 'resolving the labeler failed; trying again')
+        logger.warn(
+          { labeler: l.did, err: (err as Error).message },
+          'resolving the labeler failed; trying again',
+        )
       }
     }
     return undefined
@@ -120,7 +133,14 @@ export function createLabelsSource(config: LabelsSourceConfig, deps: { metrics: 
     l.refused++
     metrics.eventDropped(verdict.reason)
     logger.warn(
-      { labeler: l.did, seq: event.seq, src: event.src, uri: event.label.uri, reason: verdict.reason, detail: verdict.detail },
+      {
+        labeler: l.did,
+        seq: event.seq,
+        src: event.src,
+        uri: event.label.uri,
+        reason: verdict.reason,
+        detail: verdict.detail,
+      },
       'label refused; written to the dead-letter topic',
     )
     return { ...event, refused: { reason: verdict.reason, detail: verdict.detail } }
@@ -163,7 +183,8 @@ export function createLabelsSource(config: LabelsSourceConfig, deps: { metrics: 
     const keys = Object.keys(position)
     if (keys.length === 0) return undefined
     // the same object while nothing moved (the cursor saver compares by identity)
-    if (last && keys.length === Object.keys(last).length && keys.every((k) => last![k] === position[k])) return last
+    if (last && keys.length === Object.keys(last).length && keys.every((k) => last![k] === position[k]))
+      return last
     last = position
     return position
   }

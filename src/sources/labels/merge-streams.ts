@@ -7,8 +7,12 @@
 export async function* mergeStreams<T>(streams: readonly AsyncIterable<T>[]): AsyncGenerator<T> {
   const iterators = streams.map((s) => s[Symbol.asyncIterator]())
   const pending = new Map<number, Promise<{ i: number; r: IteratorResult<T> }>>()
-  const pull = (i: number) => pending.set(i, iterators[i]!.next().then((r) => ({ i, r })))
-  iterators.forEach((_, i) => pull(i))
+  const pull = (i: number) =>
+    pending.set(
+      i,
+      iterators[i]!.next().then((r) => ({ i, r })),
+    )
+  for (let i = 0; i < iterators.length; i++) pull(i)
   try {
     while (pending.size > 0) {
       const { i, r } = await Promise.race(pending.values())

@@ -46,7 +46,7 @@ describe('Kafka-native output options', () => {
       ['collection', 'action'],
     )
     assert.deepEqual(problems(['--record-headers', 'collection,nope', '--format', 'jetstream']), [
-      '--record-headers / ATKAFKA_RECORD_HEADERS: expected all, none or header names (kind, did, collection, action, rev, seq, op-index, tap-id, ozone-id, format), got "collection,nope"',
+      '--record-headers / ATKAFKA_RECORD_HEADERS: expected all, none or header names (kind, did, collection, action, rev, seq, op-index, tap-id, ozone-id, src, val, neg, format), got "collection,nope"',
     ])
     assert.match(problems(['--record-headers', 'all,kind'])[0]!, /all and none stand alone/)
   })

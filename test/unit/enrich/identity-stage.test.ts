@@ -300,7 +300,13 @@ test('a cached handle resolution serves the next event; #identity naming the han
   w.push(op('did:plc:mover'))
   await settle()
   assert.equal(meta(w.out[1])?.handle, 'handle.invalid', 'still cached')
-  w.push({ kind: 'identity', did: 'did:plc:mover', seq: ++n, time: '2024-01-02T00:00:00.000Z', handle: 'new.example.com' })
+  w.push({
+    kind: 'identity',
+    did: 'did:plc:mover',
+    seq: ++n,
+    time: '2024-01-02T00:00:00.000Z',
+    handle: 'new.example.com',
+  })
   w.push(op('did:plc:mover'))
   await settle()
   assert.equal(meta(w.out.at(-1))?.handle, 'new.example.com')

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { BytesWrapper, decode, encode } from '@atcute/cbor'
 import { P256PrivateKeyExportable, Secp256k1PrivateKeyExportable } from '@atcute/crypto'
-import { parseLabel, type Label } from '../../../../src/sources/labels/label.ts'
+import { type Label, parseLabel } from '../../../../src/sources/labels/label.ts'
 import {
   checkSignature,
   importKey,
@@ -29,7 +29,16 @@ interface Vector {
 
 const vectors = JSON.parse(
   readFileSync(
-    join(import.meta.dirname, '..', '..', '..', 'fixtures', 'interop-crypto', 'crypto', 'signature-fixtures.json'),
+    join(
+      import.meta.dirname,
+      '..',
+      '..',
+      '..',
+      'fixtures',
+      'interop-crypto',
+      'crypto',
+      'signature-fixtures.json',
+    ),
     'utf8',
   ),
 ) as Vector[]
@@ -42,7 +51,11 @@ test('interop signature vectors: valid low-S signatures pass, high-S and DER-enc
     const byDidKey = await importKey(v.publicKeyDid)
     assert.equal(await signatureValid(byDidKey, sig, message), v.validSignature, `${v.comment} (did:key)`)
     const byMethod = await importKey({ type: v.didDocSuite, publicKeyMultibase: v.publicKeyMultibase })
-    assert.equal(await signatureValid(byMethod, sig, message), v.validSignature, `${v.comment} (verification method)`)
+    assert.equal(
+      await signatureValid(byMethod, sig, message),
+      v.validSignature,
+      `${v.comment} (verification method)`,
+    )
     assert.equal(byDidKey.jwtAlg, v.algorithm)
   }
 })
@@ -74,7 +87,10 @@ async function signedLabel(
 test('a label signed with the labeler key verifies, with either curve; altered or signed by another key, it does not', async () => {
   for (const Keys of [Secp256k1PrivateKeyExportable, P256PrivateKeyExportable]) {
     const keypair = await Keys.createKeypair()
-    const key = await importKey({ type: 'Multikey', publicKeyMultibase: await keypair.exportPublicKey('multikey') })
+    const key = await importKey({
+      type: 'Multikey',
+      publicKeyMultibase: await keypair.exportPublicKey('multikey'),
+    })
     const label = await signedLabel(keypair)
     assert.deepEqual(await checkSignature(label, key), { ok: true })
     const negation = await signedLabel(keypair, { neg: true, exp: '2027-01-01T00:00:00.000Z' })
@@ -88,10 +104,16 @@ test('a label signed with the labeler key verifies, with either curve; altered o
     assert.equal((await checkSignature(extended, key)).ok, false)
     // another key
     const other = await (await Keys.createKeypair()).exportPublicKey('multikey')
-    assert.equal((await checkSignature(label, await importKey({ type: 'Multikey', publicKeyMultibase: other }))).ok, false)
+    assert.equal(
+      (await checkSignature(label, await importKey({ type: 'Multikey', publicKeyMultibase: other }))).ok,
+      false,
+    )
     // no sig, or a version that defines no signature
     const { sig: _sig, ...unsigned } = label.raw
-    assert.deepEqual(await checkSignature(parseLabel(unsigned) as Label, key), { ok: false, detail: 'unsigned (no sig)' })
+    assert.deepEqual(await checkSignature(parseLabel(unsigned) as Label, key), {
+      ok: false,
+      detail: 'unsigned (no sig)',
+    })
     const v2 = await checkSignature(parseLabel({ ...label.raw, ver: 2 }) as Label, key)
     assert.match(v2.ok ? 'ok' : v2.detail, /ver 2/)
     // what is signed is the map without sig, canonically ordered

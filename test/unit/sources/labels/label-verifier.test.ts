@@ -13,7 +13,14 @@ const LABELER = 'did:plc:labelerlabelerlabelerla'
 type Keypair = Awaited<ReturnType<typeof Secp256k1PrivateKeyExportable.createKeypair>>
 
 async function label(key: Keypair, fields: Record<string, unknown> = {}): Promise<Label> {
-  const unsigned = { ver: 1, src: LABELER, uri: 'did:plc:subjectsubjectsubjectsu', val: '!hide', cts: '2026-12-07T10:00:00.000Z', ...fields }
+  const unsigned = {
+    ver: 1,
+    src: LABELER,
+    uri: 'did:plc:subjectsubjectsubjectsu',
+    val: '!hide',
+    cts: '2026-12-07T10:00:00.000Z',
+    ...fields,
+  }
   const sig = await key.sign(encode(unsigned))
   return parseLabel(decode(encode({ ...unsigned, sig: new BytesWrapper(sig) }))) as Label
 }
@@ -21,7 +28,10 @@ async function label(key: Keypair, fields: Record<string, unknown> = {}): Promis
 async function world() {
   const oldKey = await Secp256k1PrivateKeyExportable.createKeypair()
   const newKey = await Secp256k1PrivateKeyExportable.createKeypair()
-  const spec = async (k: Keypair): Promise<KeySpec> => ({ type: 'Multikey', publicKeyMultibase: await k.exportPublicKey('multikey') })
+  const spec = async (k: Keypair): Promise<KeySpec> => ({
+    type: 'Multikey',
+    publicKeyMultibase: await k.exportPublicKey('multikey'),
+  })
   let published: KeySpec | undefined = await spec(oldKey)
   let clock = 0
   const verifier = createLabelVerifier({
@@ -99,6 +109,9 @@ test('concurrent mismatches share one resolution', async () => {
   w.tick(61_000)
   const labels = await Promise.all([1, 2, 3, 4].map((i) => label(w.newKey, { val: `v${i}` })))
   const verdicts = await Promise.all(labels.map((l) => w.verifier.verify(l)))
-  assert.deepEqual(verdicts, labels.map(() => ({ ok: true })))
+  assert.deepEqual(
+    verdicts,
+    labels.map(() => ({ ok: true })),
+  )
   assert.equal(w.verifier.resolutions, 2)
 })

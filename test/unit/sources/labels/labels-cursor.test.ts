@@ -11,6 +11,9 @@ test('round trip through the stored record; other sources’ cursors and bad seq
   assert.deepEqual(parseCursorRecord(labelsCursorCodec, json, 'test').position, position)
   assert.equal(labelsCursorCodec.toNumber(position), 1885)
   assert.throws(() => labelsCursorCodec.fromFields({ seq: 5 }, 'here'), /no labelers' seqs.*where=here/)
-  assert.throws(() => labelsCursorCodec.fromFields({ labelers: { 'did:plc:a': -1 } }, 'here'), /invalid labeler seq/)
+  assert.throws(
+    () => labelsCursorCodec.fromFields({ labelers: { 'did:plc:a': -1 } }, 'here'),
+    /invalid labeler seq/,
+  )
   assert.throws(() => labelsCursorCodec.fromFields({ labelers: { nope: 1 } }, 'here'), /invalid labeler seq/)
 })

@@ -6,7 +6,8 @@ import { BytesWrapper, encode } from '@atcute/cbor'
 import { labelsFrameDecoder } from '../../../../src/sources/labels/labels-frame.ts'
 
 const LABELER = 'did:plc:labelerlabelerlabelerla'
-const frame = (header: unknown, body: unknown) => new Uint8Array(Buffer.concat([encode(header), encode(body)]))
+const frame = (header: unknown, body: unknown) =>
+  new Uint8Array(Buffer.concat([encode(header), encode(body)]))
 const decode = labelsFrameDecoder(LABELER, { maxLabels: 3, maxBodyBytes: 4096 })
 const now = () => '2026-12-07T10:00:00.000Z'
 const raw = (fields: Record<string, unknown> = {}) => ({
@@ -21,15 +22,40 @@ const raw = (fields: Record<string, unknown> = {}) => ({
 })
 
 test('#labels: one event per label, as sent, keyed by its subject; a bad label is a drop beside the good ones', () => {
-  const { cid: _cid, ...account } = raw({ uri: 'did:plc:accountaccountaccountac', neg: true, exp: '2027-01-01T00:00:00.000Z' })
-  const f = decode(frame({ op: 1, t: '#labels' }, { seq: 42, labels: [raw(), account, raw({ val: 7 })] }), now)
+  const { cid: _cid, ...account } = raw({
+    uri: 'did:plc:accountaccountaccountac',
+    neg: true,
+    exp: '2027-01-01T00:00:00.000Z',
+  })
+  const f = decode(
+    frame({ op: 1, t: '#labels' }, { seq: 42, labels: [raw(), account, raw({ val: 7 })] }),
+    now,
+  )
   assert.equal(f.seq, 42)
   assert.equal(f.events.length, 2)
   const [a, b] = f.events
   assert.ok(a?.kind === 'label' && b?.kind === 'label')
   assert.deepEqual(
-    { did: a.did, seq: a.seq, index: a.index, labeler: a.labeler, time: a.time, src: a.src, val: a.val, neg: a.neg },
-    { did: 'did:plc:subjectsubjectsubjectsu', seq: 42, index: 0, labeler: LABELER, time: '2026-12-07T09:00:00.000Z', src: LABELER, val: 'spam', neg: false },
+    {
+      did: a.did,
+      seq: a.seq,
+      index: a.index,
+      labeler: a.labeler,
+      time: a.time,
+      src: a.src,
+      val: a.val,
+      neg: a.neg,
+    },
+    {
+      did: 'did:plc:subjectsubjectsubjectsu',
+      seq: 42,
+      index: 0,
+      labeler: LABELER,
+      time: '2026-12-07T09:00:00.000Z',
+      src: LABELER,
+      val: 'spam',
+      neg: false,
+    },
   )
   assert.equal(b.did, 'did:plc:accountaccountaccountac')
   assert.equal(b.index, 1)
@@ -70,6 +96,12 @@ test('#info becomes an info event; error frames, unknown types and garbage', () 
   assert.equal(decode(new Uint8Array([0xff, 0x00]), now).drops[0]!.reason, 'malformed_frame')
   assert.equal(decode(frame({ op: 1, t: '#labels' }, { labels: [] }), now).drops[0]!.reason, 'invalid_event')
   // a subject that names no DID cannot be keyed
-  const handleUri = decode(frame({ op: 1, t: '#labels' }, { seq: 10, labels: [raw({ uri: 'at://alice.test/app.bsky.feed.post/x' })] }), now)
+  const handleUri = decode(
+    frame(
+      { op: 1, t: '#labels' },
+      { seq: 10, labels: [raw({ uri: 'at://alice.test/app.bsky.feed.post/x' })] },
+    ),
+    now,
+  )
   assert.match(handleUri.drops[0]!.message, /uri names no DID/)
 })

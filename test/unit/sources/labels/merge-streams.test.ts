@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import { mergeStreams } from '../../../../src/sources/labels/merge-streams.ts'
 
 async function* items<T>(values: T[], gate?: Promise<void>) {
-  if (gate) await gate
+  if (gate !== undefined) await gate
   for (const v of values) yield v
 }
 
