@@ -359,8 +359,9 @@ export const sharedOptions = {
     plcHost: {
       schema: httpUrl(),
       default: 'https://plc.directory',
-      audience: ['firehose', 'backfill-plan'],
-      help: 'PLC directory that did:plc documents and audit logs are read from (did:web: https://<host>/.well-known/did.json)',
+      // labels: where the labelers' documents (endpoint, signing key) come from
+      audience: ['firehose', 'backfill-plan', 'labels'],
+      help: 'PLC directory that did:plc documents and audit logs are read from (did:web: https://<host>/.well-known/did.json); labels: the labelers’ documents',
     },
     apiHost: {
       schema: httpUrl(true),

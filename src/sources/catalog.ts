@@ -11,6 +11,7 @@ import type { Source } from '../pipeline/types.ts'
 import type { UpstreamMetrics } from '../pipeline/upstream-metrics.ts'
 import type { SourceStatus } from '../status/status-report.ts'
 import { jetstreamSource } from './jetstream-v2/jetstream-plugin.ts'
+import { labelsSource } from './labels/labels-plugin.ts'
 import { ozoneSource } from './ozone/ozone-plugin.ts'
 import { relaySource } from './relay/relay-plugin.ts'
 import type { CursorSpec, SourcePlugin, StatusContext, Trait } from './source-plugin.ts'
@@ -50,6 +51,7 @@ export const SOURCES = catalog({
   tap: tapSource,
   jetstream: jetstreamSource,
   ozone: ozoneSource,
+  labels: labelsSource,
 })
 
 /** the commands that stream an upstream into Kafka */

@@ -2,7 +2,7 @@
 // the reserved .test TLD (a real handle can never be checked anywhere but at its own domain).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { loadConfig } from '../../../src/config/load-config.ts'
+import { loadConfig } from '../../../src/cli/commands.ts'
 import { base, problems } from './config-problems.ts'
 
 test('--dns-servers and --dev-handle-origins: parsed, or every bad entry named', () => {
