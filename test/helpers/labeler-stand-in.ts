@@ -19,6 +19,8 @@ interface Keypair {
 
 interface Upstream {
   createKeypair(): Promise<Keypair>
+  verifySignature(didKey: string, data: Uint8Array, sig: Uint8Array): Promise<boolean>
+  cborEncode(value: unknown): Uint8Array
   createLabelerDid(plcUrl: string, keypair: Keypair, endpoint: string): Promise<string>
   signLabel(
     label: Record<string, unknown>,
@@ -30,7 +32,11 @@ let loading: Promise<Upstream> | undefined
 function upstream(): Promise<Upstream> {
   loading ??= (async () => {
     const require = createRequire(join(repoRoot, 'test', 'upstreams', 'ozone', 'package.json'))
-    const crypto = require('@atproto/crypto') as { Secp256k1Keypair: { create(): Promise<Keypair> } }
+    const crypto = require('@atproto/crypto') as {
+      Secp256k1Keypair: { create(): Promise<Keypair> }
+      verifySignature: Upstream['verifySignature']
+    }
+    const common = require('@atproto/common') as { cborEncode: Upstream['cborEncode'] }
     const plc = (await import(pathToFileURL(require.resolve('@did-plc/lib')).href)) as {
       signOperation(op: Record<string, unknown>, key: Keypair): Promise<Record<string, unknown>>
       didForCreateOp(op: Record<string, unknown>): Promise<string>
@@ -42,6 +48,8 @@ function upstream(): Promise<Upstream> {
     }
     return {
       createKeypair: () => crypto.Secp256k1Keypair.create(),
+      verifySignature: crypto.verifySignature,
+      cborEncode: common.cborEncode,
       async createLabelerDid(plcUrl, keypair, endpoint) {
         const op = await plc.signOperation(
           {
@@ -130,4 +138,21 @@ export async function startLabelerStandIn(plcUrl: string): Promise<LabelerStandI
     await server.close()
     throw err
   }
+}
+
+/**
+ * A check of a label as a consumer would make it, independent of atkafka's code: atproto's own
+ * libraries (@atproto/common's DAG-CBOR, @atproto/crypto's verifySignature) and the key the
+ * PLC holds for the label's src (its `atproto_label` verification method). `label` is the
+ * atproto JSON atkafka wrote.
+ */
+export async function labelSignedBySrc(plcUrl: string, label: Record<string, unknown>): Promise<boolean> {
+  const up = await upstream()
+  const res = await fetch(`${plcUrl}/${label.src as string}/data`)
+  const data = (await res.json()) as { verificationMethods?: { atproto_label?: string } }
+  const key = data.verificationMethods?.atproto_label
+  if (!key) return false
+  const { sig, ...unsigned } = label as { sig?: { $bytes: string } }
+  if (!sig) return false
+  return up.verifySignature(key, up.cborEncode(unsigned), Buffer.from(sig.$bytes, 'base64'))
 }

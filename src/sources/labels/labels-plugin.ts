@@ -51,7 +51,10 @@ export const labelsSource: SourcePlugin<
     defaultSourceId: (config) =>
       config.labelers.length === 1
         ? `labels:${config.labelers[0]}`
-        : `labels:${config.labelers.length}:${createHash('sha256').update([...config.labelers].sort().join(',')).digest('hex').slice(0, 16)}`,
+        : `labels:${config.labelers.length}:${createHash('sha256')
+            .update([...config.labelers].sort().join(','))
+            .digest('hex')
+            .slice(0, 16)}`,
   },
   status({ source, cursor }) {
     const labelers = source?.labelers() ?? []
