@@ -34,7 +34,7 @@ import type { ResolvedEvent } from '../pipeline/types.ts'
 
 type EnrichResult = 'complete' | 'partial' | 'none'
 /** what eventMetadata.handle says of a handle that is not verified (the Go original's value) */
-export const INVALID_HANDLE = 'handle.invalid'
+const INVALID_HANDLE = 'handle.invalid'
 type UnresolvedDecision = 'pass' | 'drop'
 
 interface IdentityStageObserver {

@@ -110,7 +110,7 @@ export interface ModerationEvent {
 }
 
 /** why a label was refused: written to the dead-letter topic, never to the output */
-export interface LabelRefusal {
+interface LabelRefusal {
   readonly reason: 'invalid_signature' | 'wrong_src'
   readonly detail: string
 }

@@ -137,4 +137,3 @@ export function createHandleResolver(options: HandleResolverOptions) {
   }
 }
 
-export type HandleResolver = ReturnType<typeof createHandleResolver>

@@ -73,7 +73,7 @@ function upstream(): Promise<Upstream> {
 }
 
 /** what a label says; src, ver and cts are filled in */
-export interface LabelSpec {
+interface LabelSpec {
   readonly uri: string
   readonly val: string
   readonly cid?: string

@@ -8,9 +8,9 @@ import type { PublicKey } from '@atcute/crypto'
 import type { Label } from './label.ts'
 import { checkSignature, importKey, type KeySpec } from './label-signature.ts'
 
-export type RefusalReason = 'invalid_signature' | 'wrong_src'
+type RefusalReason = 'invalid_signature' | 'wrong_src'
 
-export type LabelVerdict =
+type LabelVerdict =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: RefusalReason; readonly detail: string }
 

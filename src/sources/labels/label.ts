@@ -1,6 +1,6 @@
 // One label as a labeler's subscribeLabels serves it (com.atproto.label.defs#label): checked
 // against its lexicon, kept exactly as decoded (the map the signature covers, unknown keys
-// included), and written as atproto JSON (`sig` as `{"$bytes": base64}`). Pure.
+// included). Pure.
 import { type Bytes, fromBytes, isBytes } from '@atcute/cbor'
 import { isDid } from '../../events/atproto-syntax.ts'
 
@@ -32,7 +32,7 @@ const isMap = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype
 
 /** the DID of a label's subject: `did:…`, or the authority of `at://did:…/…`; undefined otherwise */
-export function subjectDid(uri: string): string | undefined {
+function subjectDid(uri: string): string | undefined {
   if (uri.startsWith('did:')) return isDid(uri) ? uri : undefined
   if (!uri.startsWith('at://')) return undefined
   const end = uri.indexOf('/', 5)
@@ -80,12 +80,4 @@ export function parseLabel(value: unknown): Label | string {
     sig: sig === undefined ? undefined : fromBytes(sig),
     subject,
   }
-}
-
-/**
- * the label as atproto JSON, every field as received: @atcute/cbor's bytes and CID wrappers
- * serialize themselves as {"$bytes": base64 without padding} and {"$link": …}
- */
-export function labelJson(label: Label): string {
-  return JSON.stringify(label.raw)
 }

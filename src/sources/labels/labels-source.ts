@@ -49,7 +49,7 @@ export type LabelsSource = Source<LabelsPosition> & {
   labelers(): readonly LabelerStatus[]
 }
 
-export interface LabelerStatus {
+interface LabelerStatus {
   readonly did: string
   readonly endpoint: string | undefined
   readonly connected: boolean
@@ -71,7 +71,7 @@ interface Labeler {
 const noop = () => {}
 
 /** a service endpoint (https://…, as DID documents name them) as the websocket URL to subscribe at */
-export function socketUrl(endpoint: string): string {
+function socketUrl(endpoint: string): string {
   return endpoint.replace(/^http(s?):\/\//, 'ws$1://')
 }
 

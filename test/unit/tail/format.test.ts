@@ -27,6 +27,20 @@ const op = (action: 'create' | 'update' | 'delete', collection: string, record?:
   ...(record === undefined ? {} : { cid: 'bafy', record }),
 })
 
+const LABELER = 'did:plc:labelerlabelerlabelerla'
+const label = (fields: { uri: string; val: string; cid?: string; neg?: boolean; exp?: string }): AtprotoEvent => ({
+  kind: 'label',
+  did,
+  seq: 5,
+  index: 0,
+  labeler: LABELER,
+  time,
+  src: LABELER,
+  val: fields.val,
+  neg: fields.neg ?? false,
+  label: { ver: 1, src: LABELER, cts: time, ...fields },
+})
+
 describe('formatEvent', () => {
   test('one readable line per kind, the same for both envelopes', () => {
     const cases: [AtprotoEvent, string][] = [
@@ -73,6 +87,14 @@ describe('formatEvent', () => {
       [
         { kind: 'info', name: 'OutdatedCursor', message: 'cursor is\ntoo old', time },
         `${time} - info     OutdatedCursor: cursor is too old`,
+      ],
+      [
+        label({ uri: `at://${did}/app.bsky.feed.post/3l2s`, cid: 'bafyrei', val: 'spam' }),
+        `${time} ${did} label    +spam at://${did}/app.bsky.feed.post/3l2s cid=bafyrei by ${LABELER}`,
+      ],
+      [
+        label({ uri: did, val: '!hide', neg: true, exp: '2027-01-01T00:00:00.000Z' }),
+        `${time} ${did} label    -!hide ${did} by ${LABELER} exp=2027-01-01T00:00:00.000Z`,
       ],
     ]
     for (const [event, want] of cases) {
