@@ -87,6 +87,8 @@ export interface LabelerStandIn extends AsyncDisposable {
   /** ws://127.0.0.1:<port>: its document names http://127.0.0.1:<port> as #atproto_labeler endpoint */
   readonly url: string
   readonly server: FakeRelay
+  /** every frame published so far */
+  readonly frames: readonly Uint8Array[]
   /**
    * serves one #labels frame per label (seqs go on from the last), signed by its own key unless
    * `signWith: 'another key'`, with `src` its own DID unless given; resolves to the labels as
@@ -112,10 +114,12 @@ export async function startLabelerStandIn(plcUrl: string): Promise<LabelerStandI
     // DID documents name service endpoints as http(s) URLs; the subscription is a websocket there
     const did = await up.createLabelerDid(plcUrl, key, server.url.replace(/^ws:/, 'http:'))
     let seq = 0
+    const published: Uint8Array[] = []
     return {
       did,
       url: server.url,
       server,
+      frames: published,
       async publish(labels, opts = {}) {
         const frames: Uint8Array[] = []
         const sent: Record<string, unknown>[] = []
@@ -129,6 +133,7 @@ export async function startLabelerStandIn(plcUrl: string): Promise<LabelerStandI
           sent.push(JSON.parse(JSON.stringify(label)) as Record<string, unknown>)
         }
         server.append(frames)
+        published.push(...frames)
         return sent
       },
       close: () => server.close(),
