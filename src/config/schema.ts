@@ -102,7 +102,7 @@ export const sharedOptions = {
       schema: matching(/^([a-zA-Z0-9._-]{1,249})?$/, 'expected a Kafka topic name'),
       default: '',
       audience: ['stream'],
-      help: 'topic for messages the broker refuses for good (e.g. too large), wrapped in JSON with the reason; default <output-topic>.dlq',
+      help: 'topic for messages the broker refuses for good (e.g. too large), and for labels that fail verification (labels), wrapped in JSON with the reason; default <output-topic>.dlq',
     },
     topicPartitions: {
       schema: intOrBrokerDefault(100_000),
@@ -247,7 +247,7 @@ export const sharedOptions = {
     sourceId: {
       schema: matching(/^[\w.:@/-]{0,200}$/, 'expected letters, digits and ._:@/-'),
       default: '',
-      help: 'name of this stream’s cursor (seqs of different relays are unrelated); default relay:<relay host>, or ozone:<labeler did>',
+      help: 'name of this stream’s cursor (seqs of different relays are unrelated); default relay:<relay host>, ozone:<labeler did>, or labels:<labeler did> (several labelers: labels:<n>:<digest of the list>)',
     },
     cursorStore: {
       schema: oneOf(['kafka', 'file', 'none']),

@@ -28,7 +28,13 @@ const op = (action: 'create' | 'update' | 'delete', collection: string, record?:
 })
 
 const LABELER = 'did:plc:labelerlabelerlabelerla'
-const label = (fields: { uri: string; val: string; cid?: string; neg?: boolean; exp?: string }): AtprotoEvent => ({
+const label = (fields: {
+  uri: string
+  val: string
+  cid?: string
+  neg?: boolean
+  exp?: string
+}): AtprotoEvent => ({
   kind: 'label',
   did,
   seq: 5,
