@@ -2,7 +2,8 @@
 // documents name their endpoint and #atproto_label key) serving labels signed by Ozone's own
 // signLabel: a genuine labeler's labels come through verified, negations and expirations as
 // sent; labels signed by another key, and labels naming another labeler as src, come through
-// refused (counted), never as verified; one seq per labeler, resumed without gap or repeat.
+// refused (counted), never as verified; one seq per labeler, resumed without gap or repeat; a
+// labeler that is down holds up none of the others.
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
@@ -69,11 +70,14 @@ describe('labels source against labeler stand-ins on the real PLC', () => {
   let genuine: LabelerStandIn
   let forger: LabelerStandIn
   let impostor: LabelerStandIn
+  /** a labeler whose endpoint is down the whole time */
+  let down: LabelerStandIn
   before(async () => {
     pds = await startLocalPds()
-    ;[genuine, forger, impostor] = (await Promise.all(
-      [1, 2, 3].map(() => startLabelerStandIn(pds.plcUrl)),
-    )) as [LabelerStandIn, LabelerStandIn, LabelerStandIn]
+    ;[genuine, forger, impostor, down] = (await Promise.all(
+      [1, 2, 3, 4].map(() => startLabelerStandIn(pds.plcUrl)),
+    )) as [LabelerStandIn, LabelerStandIn, LabelerStandIn, LabelerStandIn]
+    await down.close()
   })
   after(async () => {
     await Promise.all([genuine, forger, impostor].map((s) => s?.close()))
@@ -107,7 +111,8 @@ describe('labels source against labeler stand-ins on the real PLC', () => {
       { src: genuine.did },
     )
 
-    const { source, metrics } = open(pds, [genuine.did, forger.did, impostor.did])
+    // the labeler that is down (reconnecting with backoff all along) holds up none of the others
+    const { source, metrics } = open(pds, [down.did, genuine.did, forger.did, impostor.did])
     const labels = await take(source, 7)
     const of = (labeler: string) => labels.filter((l) => l.labeler === labeler)
 
@@ -142,7 +147,13 @@ describe('labels source against labeler stand-ins on the real PLC', () => {
     const snapshot = metrics.snapshot()
     assert.equal(snapshot.dropped.invalid_signature, 2)
     assert.equal(snapshot.dropped.wrong_src, 2)
-    assert.deepEqual(source.checkpoint(), { [genuine.did]: 3, [forger.did]: 2, [impostor.did]: 1 + 1 })
+    assert.deepEqual(source.checkpoint(), {
+      [down.did]: 0,
+      [genuine.did]: 3,
+      [forger.did]: 2,
+      [impostor.did]: 2,
+    })
+    assert.equal(source.labelers()[0]!.connected, false)
 
     // resumed from the saved position: only what came after, from each labeler
     const position = source.checkpoint()
