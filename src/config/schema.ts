@@ -128,9 +128,9 @@ export const sharedOptions = {
     topicRoutes: {
       schema: topicRoutes,
       default: '',
-      // tail follows the routed topics
-      audience: ['firehose', 'tail', 'backfill-work'],
-      help: 'send events to other topics than --output-topic (comma-separated selector=topic; `tail` follows them all): a collection (`app.bsky.feed.post=posts`) or namespace (`app.bsky.graph.*=graph`; the most specific wins), `*` for every other collection, `#account`, `#identity`, `#sync`, `#info` for those events; a collection route’s topic may hold {collection} (`*=atproto.{collection}`: a topic per collection); unrouted events go to --output-topic. Routed topics are created like the output topic',
+      // tail follows the routed topics; labels: #label (and #info)
+      audience: ['firehose', 'tail', 'backfill-work', 'labels'],
+      help: 'send events to other topics than --output-topic (comma-separated selector=topic; `tail` follows them all): a collection (`app.bsky.feed.post=posts`) or namespace (`app.bsky.graph.*=graph`; the most specific wins), `*` for every other collection, `#account`, `#identity`, `#sync`, `#info`, `#label` for those events; a collection route’s topic may hold {collection} (`*=atproto.{collection}`: a topic per collection); unrouted events go to --output-topic. Routed topics are created like the output topic',
     },
     topicRoutesMaxTopics: {
       schema: int(1, 100_000),

@@ -21,10 +21,10 @@
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import type { ServiceDecision } from '../filters/service-filter.ts'
 import { eventMetadataJson } from '../identity/event-metadata.ts'
-import type { HandleResolution } from '../identity/handle-resolver.ts'
 import type { Lookups } from '../identity/identity-lookups.ts'
 import type {
   DidCreation,
+  HandleResolution,
   HandleVerdict,
   Outcome,
   Profile,

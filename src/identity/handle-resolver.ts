@@ -16,14 +16,8 @@
 import { Resolver } from 'node:dns/promises'
 import { isDid, isHandle } from '../events/atproto-syntax.ts'
 import { createTextGetter } from './http-json.ts'
+import type { HandleResolution } from './identity-types.ts'
 import { LookupError } from './lookup-error.ts'
-
-export interface HandleResolution {
-  /** the DID the handle's domain names; null: it names none (the handle is not confirmed for anyone) */
-  readonly did: string | null
-  /** how the DID was found */
-  readonly via?: 'dns' | 'https'
-}
 
 export interface HandleResolverOptions {
   /** TXT lookups go to these (`ip` or `ip:port`); empty: the system's resolvers */

@@ -6,9 +6,15 @@
 import { type DidDocument, defs, getAtprotoHandle, getPdsEndpoint } from '@atcute/identity'
 import { DocumentNotFoundError, WebDidDocumentResolver } from '@atcute/identity-resolver'
 import * as v from 'valibot'
-import { createHandleResolver, type HandleResolution } from './handle-resolver.ts'
+import { createHandleResolver } from './handle-resolver.ts'
 import { createJsonGetter, type GetJson } from './http-json.ts'
-import type { DidCreation, FailureReason, Profile, ResolvedIdentity } from './identity-types.ts'
+import type {
+  DidCreation,
+  FailureReason,
+  HandleResolution,
+  Profile,
+  ResolvedIdentity,
+} from './identity-types.ts'
 import { LookupError } from './lookup-error.ts'
 
 export interface IdentityClient {

@@ -1,6 +1,5 @@
 // What the identity layer looks up per DID, and the outcome of a lookup.
 import type { DidDocument } from '@atcute/identity'
-import type { HandleResolution } from './handle-resolver.ts'
 
 /** the DID document and what atkafka reads from it */
 export interface ResolvedIdentity {
@@ -11,6 +10,14 @@ export interface ResolvedIdentity {
   readonly pdsHost?: string
   /** the handle the document claims (alsoKnownAs at://…); verified by a 'handle' lookup */
   readonly handle?: string
+}
+
+/** what a handle's domain says (DNS TXT, HTTPS well-known): see handle-resolver.ts */
+export interface HandleResolution {
+  /** the DID the handle's domain names; null: it names none (the handle is not confirmed for anyone) */
+  readonly did: string | null
+  /** how the DID was found */
+  readonly via?: 'dns' | 'https'
 }
 
 /** from the PLC audit log (did:plc only) */

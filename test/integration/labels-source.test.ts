@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict'
 import { Writable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
+import { createMetrics } from '../../src/app-metrics.ts'
 import type { AtprotoEvent, LabelEvent } from '../../src/events/atproto-event.ts'
 import { createLogger } from '../../src/logging/logger.ts'
-import { createMetrics } from '../../src/metrics/metrics.ts'
 import {
   createLabelsSource,
   type LabelsPosition,

@@ -14,6 +14,7 @@ import {
   isStreamMessage,
   readStreamFrame,
   type StreamLexicon,
+  type StreamMessage,
 } from '../event-stream/stream-frame.ts'
 import { parseLabel } from './label.ts'
 
@@ -36,15 +37,39 @@ function lexicon(limits: LabelsFrameLimits): StreamLexicon {
   }
 }
 
-/** the decoder of one labeler's frames: its label events name `labeler` */
+/** one labeler's stream: its lexicon, and its messages → events (its label events name `labeler`) */
+export function labelsStream(
+  labeler: string,
+  limits: LabelsFrameLimits,
+): {
+  readonly lexicon: StreamLexicon
+  decodeMessage(message: StreamMessage, receivedAt: () => string): DecodedFrame
+} {
+  return {
+    lexicon: lexicon(limits),
+    decodeMessage: (message, receivedAt) => decodeMessage(labeler, limits, message, receivedAt),
+  }
+}
+
+/** a whole frame → events, the framing read as the event stream reads it (tests, benchmarks) */
 export function labelsFrameDecoder(
   labeler: string,
   limits: LabelsFrameLimits,
 ): (bytes: Uint8Array, receivedAt: () => string) => DecodedFrame {
-  const lex = lexicon(limits)
+  const { lexicon: lex, decodeMessage: decode } = labelsStream(labeler, limits)
   return (bytes, receivedAt) => {
     const frame = readStreamFrame(bytes, lex)
-    if (!isStreamMessage(frame)) return frame
+    return isStreamMessage(frame) ? decode(frame, receivedAt) : frame
+  }
+}
+
+function decodeMessage(
+  labeler: string,
+  limits: LabelsFrameLimits,
+  frame: StreamMessage,
+  receivedAt: () => string,
+): DecodedFrame {
+  {
     const { type, body, seq } = frame
     switch (type) {
       case '#labels': {

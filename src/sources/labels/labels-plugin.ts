@@ -25,6 +25,9 @@ export const labelsSource: SourcePlugin<
   traits,
   options: labelsOptions,
   eventKinds: ['label', 'info'],
+  // the labelers' seqs are in the status block (one per labeler); the pipeline's, upstream's and
+  // drops' series (invalid_signature, wrong_src) are the shared ones
+  metrics: () => ({}),
   upstreamUrl: (config) => config.labelerHost || config.labelers.join(','),
   async open(config, { metrics, logger }) {
     if (config.labelerHost && config.labelers.length !== 1) {
@@ -56,18 +59,31 @@ export const labelsSource: SourcePlugin<
             .digest('hex')
             .slice(0, 16)}`,
   },
+  statusPage: {
+    title: 'Labelers',
+    rows: [
+      { label: 'labelers connected', field: 'connected', class: 'mono' },
+      { label: 'labels verified', field: 'verified', class: 'n' },
+      { label: 'labels refused (dead-letter topic)', field: 'refused', class: 'n' },
+      { label: 'saved cursor (sum of the labelers’ seqs)', field: 'savedCursor', class: 'n' },
+      { label: 'kept in', field: 'cursorLocation', class: 'mono' },
+    ],
+  },
   status({ source, cursor }) {
     const labelers = source?.labelers() ?? []
+    const connected = `${labelers.filter((l) => l.connected).length} / ${labelers.length}`
+    const verified = labelers.reduce((n, l) => n + l.verified, 0)
     const refused = labelers.reduce((n, l) => n + l.refused, 0)
     return {
-      key: 'labels',
-      block: { labelers, savedCursor: cursor.saved ?? null, cursorLocation: cursor.location },
-      progress: {
-        labelers: labelers.length,
-        connected: labelers.filter((l) => l.connected).length,
-        verified: labelers.reduce((n, l) => n + l.verified, 0),
+      block: {
+        labelers,
+        connected,
+        verified,
         refused,
+        savedCursor: cursor.saved ?? null,
+        cursorLocation: cursor.location,
       },
+      progress: { labelers: labelers.length, connected, verified, refused },
     }
   },
 }

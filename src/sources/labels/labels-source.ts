@@ -14,9 +14,10 @@ import { getAtprotoLabelerVerificationMaterial, getLabelerEndpoint } from '@atcu
 import type { Logger } from 'pino'
 import type { LabelEvent } from '../../events/atproto-event.ts'
 import { createIdentityClient } from '../../identity/identity-client.ts'
-import type { Metrics } from '../../metrics/metrics.ts'
 import type { Delivery, Source } from '../../pipeline/types.ts'
+import type { UpstreamMetrics } from '../../pipeline/upstream-metrics.ts'
 import { backoffDelay, pause } from '../backoff.ts'
+import type { EventStreamMetrics } from '../event-stream/event-stream-metrics.ts'
 import {
   createEventStreamSource,
   type EventStreamConfig,
@@ -24,7 +25,7 @@ import {
 } from '../event-stream/event-stream-source.ts'
 import { type Label, parseLabel } from './label.ts'
 import { createLabelVerifier, type LabelVerifier } from './label-verifier.ts'
-import { type LabelsFrameLimits, labelsFrameDecoder, SUBSCRIBE_LABELS } from './labels-frame.ts'
+import { type LabelsFrameLimits, labelsStream, SUBSCRIBE_LABELS } from './labels-frame.ts'
 import { mergeStreams } from './merge-streams.ts'
 
 /** each labeler's seq: at or below it, Kafka holds all of that labeler's labels */
@@ -77,7 +78,7 @@ function socketUrl(endpoint: string): string {
 
 export function createLabelsSource(
   config: LabelsSourceConfig,
-  deps: { metrics: Metrics; logger: Logger },
+  deps: { metrics: UpstreamMetrics; logger: Logger },
 ): LabelsSource {
   const { metrics, logger } = deps
   const identity = createIdentityClient({ plcHost: config.plcHost, apiHost: '' })
@@ -90,7 +91,11 @@ export function createLabelsSource(
     refused: 0,
   }))
   // the seq gauges are per stream: several labelers' seqs in one gauge would mean nothing
-  const streamMetrics: Metrics = { ...metrics, upstreamSeq: noop, cursorSeq: noop }
+  const streamMetrics: UpstreamMetrics & EventStreamMetrics = {
+    ...metrics,
+    upstreamSeq: noop,
+    cursorSeq: noop,
+  }
 
   const resolve = async (did: string) => {
     const { didDocument } = await identity.resolveDid(did, AbortSignal.timeout(config.resolveTimeoutMs))
@@ -156,7 +161,7 @@ export function createLabelsSource(
       minRefreshMs: config.keyRefreshMs,
     })
     const stream = createEventStreamSource(
-      { name: `labeler ${l.did}`, method: SUBSCRIBE_LABELS, decode: labelsFrameDecoder(l.did, config) },
+      { name: `labeler ${l.did}`, method: SUBSCRIBE_LABELS, ...labelsStream(l.did, config) },
       { ...config, host },
       { metrics: streamMetrics, logger: logger.child({ labeler: l.did }) },
     )

@@ -5,15 +5,17 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { BytesWrapper, decode, encode } from '@atcute/cbor'
+import { createMetrics } from '../../../src/app-metrics.ts'
+import { loadConfig } from '../../../src/cli/commands.ts'
 import { encodeEvent } from '../../../src/encode/encode-event.ts'
 import { identityBits } from '../../../src/encode/event-action-id.ts'
 import { headerStrings, recordHeaders } from '../../../src/encode/record-headers.ts'
 import { createSnowflake } from '../../../src/encode/snowflake.ts'
 import type { LabelEvent } from '../../../src/events/atproto-event.ts'
 import { createLogger } from '../../../src/logging/logger.ts'
-import { createMetrics } from '../../../src/metrics/metrics.ts'
 import { parseTopicRoutes } from '../../../src/output/topic-routes.ts'
 import { createRoutedOutput } from '../../../src/sink/routed-output.ts'
+import { createTopicRouter } from '../../../src/sink/topic-router.ts'
 import { labelsFrameDecoder } from '../../../src/sources/labels/labels-frame.ts'
 import { assertValid, schemaErrors } from '../../helpers/output-schemas.ts'
 
@@ -118,4 +120,15 @@ test('#label routes labels to their topic; a refused label goes to the dead-lett
   assert.equal(dead.detail, 'sig is not the labeler key’s')
   assert.equal(dead.topic, 'labels')
   assert.deepEqual(JSON.parse(dead.value).label.val, 'spam')
+})
+
+test('atkafka labels takes --topic-routes (#label) and refuses the Jetstream format', () => {
+  const base = { ATKAFKA_BOOTSTRAP_SERVERS: 'localhost:9092' }
+  const config = loadConfig('labels', ['--labelers', LABELER, '--topic-routes', '#label=labels'], base)
+  assert.equal(createTopicRouter(config.topicRoutes, { defaultTopic: 'out' })({ kind: 'label' }), 'labels')
+  assert.throws(
+    () => loadConfig('labels', ['--labelers', LABELER, '--format', 'jetstream'], base),
+    /Jetstream has no shape for label or info events/,
+  )
+  assert.throws(() => loadConfig('labels', ['--labelers', 'nope'], base), /--labelers.*expected a DID/)
 })

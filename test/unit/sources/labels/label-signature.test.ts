@@ -14,6 +14,7 @@ import {
   signatureValid,
   signedBytes,
 } from '../../../../src/sources/labels/label-signature.ts'
+import { interopDir } from '../../../helpers/fixture-paths.ts'
 
 interface Vector {
   comment: string
@@ -28,19 +29,7 @@ interface Vector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(
-    join(
-      import.meta.dirname,
-      '..',
-      '..',
-      '..',
-      'fixtures',
-      'interop-crypto',
-      'crypto',
-      'signature-fixtures.json',
-    ),
-    'utf8',
-  ),
+  readFileSync(join(interopDir, 'crypto', 'signature-fixtures.json'), 'utf8'),
 ) as Vector[]
 
 test('interop signature vectors: valid low-S signatures pass, high-S and DER-encoded ones fail, both curves, both key forms', async () => {
