@@ -17,6 +17,9 @@ import type { SinkMetrics } from './sink-metrics.ts'
 import { createTopicGate } from './topic-gate.ts'
 import { createTopicRouter } from './topic-router.ts'
 
+/** what a dead-lettered label's record may weigh when the command has no --max-message-bytes */
+const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
+
 export interface RoutedOutput {
   /** the output topic, then every fixed routed topic: created at start like the output topic */
   readonly topics: readonly string[]
@@ -34,8 +37,9 @@ export interface RoutedOutput {
 /** the output options every source takes; routes (firehose sources) and the cursor topic (resumable ones) where it has them */
 type OutputConfig = Pick<
   SharedConfig<'all' | 'stream'>,
-  'outputTopic' | 'outputFormat' | 'recordHeaders' | 'deadLetterTopic' | 'maxMessageBytes'
+  'outputTopic' | 'outputFormat' | 'recordHeaders' | 'deadLetterTopic'
 > &
+  Partial<Pick<SharedConfig<'all' | 'stream'>, 'maxMessageBytes'>> &
   Partial<Pick<SharedConfig<'firehose' | 'cursor'>, 'topicRoutes' | 'topicRoutesMaxTopics' | 'cursorTopic'>>
 
 export function createRoutedOutput(
@@ -69,7 +73,13 @@ export function createRoutedOutput(
       // a label verification refused: to the dead-letter topic with the reason, never to its topic
       if (event.kind === 'label' && event.refused) {
         const { reason, detail } = event.refused
-        return createDeadLetterRecord(record, config.deadLetterTopic, reason, detail, config.maxMessageBytes)
+        return createDeadLetterRecord(
+          record,
+          config.deadLetterTopic,
+          reason,
+          detail,
+          config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        )
       }
       return record
     },

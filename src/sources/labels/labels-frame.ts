@@ -11,10 +11,9 @@ import {
   type DecodedFrame,
   dropped,
   invalidFields,
-  isStreamMessage,
+  type MessageDecoder,
   readStreamFrame,
   type StreamLexicon,
-  type StreamMessage,
 } from '../event-stream/stream-frame.ts'
 import { parseLabel } from './label.ts'
 
@@ -41,13 +40,11 @@ function lexicon(limits: LabelsFrameLimits): StreamLexicon {
 export function labelsStream(
   labeler: string,
   limits: LabelsFrameLimits,
-): {
-  readonly lexicon: StreamLexicon
-  decodeMessage(message: StreamMessage, receivedAt: () => string): DecodedFrame
-} {
+): { readonly lexicon: StreamLexicon; readonly decodeMessage: MessageDecoder<() => string> } {
   return {
     lexicon: lexicon(limits),
-    decodeMessage: (message, receivedAt) => decodeMessage(labeler, limits, message, receivedAt),
+    decodeMessage: (type, body, seq, receivedAt) =>
+      decodeMessage(labeler, limits, type, body, seq, receivedAt),
   }
 }
 
@@ -57,66 +54,62 @@ export function labelsFrameDecoder(
   limits: LabelsFrameLimits,
 ): (bytes: Uint8Array, receivedAt: () => string) => DecodedFrame {
   const { lexicon: lex, decodeMessage: decode } = labelsStream(labeler, limits)
-  return (bytes, receivedAt) => {
-    const frame = readStreamFrame(bytes, lex)
-    return isStreamMessage(frame) ? decode(frame, receivedAt) : frame
-  }
+  return (bytes, receivedAt) => readStreamFrame(bytes, lex, decode, receivedAt)
 }
 
 function decodeMessage(
   labeler: string,
   limits: LabelsFrameLimits,
-  frame: StreamMessage,
+  type: string,
+  body: Record<string, unknown>,
+  seq: number | undefined,
   receivedAt: () => string,
 ): DecodedFrame {
-  {
-    const { type, body, seq } = frame
-    switch (type) {
-      case '#labels': {
-        if (seq === undefined || !Array.isArray(body.labels)) return invalidFields(type, 'seq or labels', seq)
-        if (body.labels.length > limits.maxLabels) {
-          const drop = new DecodeError(
-            'lexicon_limit',
-            `#labels seq=${seq}: ${body.labels.length} labels, over the ${limits.maxLabels} a frame may hold; dropped whole`,
-          )
-          return { seq, events: [], drops: [drop] }
+  switch (type) {
+    case '#labels': {
+      if (seq === undefined || !Array.isArray(body.labels)) return invalidFields(type, 'seq or labels', seq)
+      if (body.labels.length > limits.maxLabels) {
+        const drop = new DecodeError(
+          'lexicon_limit',
+          `#labels seq=${seq}: ${body.labels.length} labels, over the ${limits.maxLabels} a frame may hold; dropped whole`,
+        )
+        return { seq, events: [], drops: [drop] }
+      }
+      const events: AtprotoEvent[] = []
+      const drops: DecodeError[] = []
+      body.labels.forEach((value: unknown, index: number) => {
+        const label = parseLabel(value)
+        if (typeof label === 'string') {
+          drops.push(new DecodeError('invalid_event', `#labels seq=${seq} label ${index}: ${label}`))
+          return
         }
-        const events: AtprotoEvent[] = []
-        const drops: DecodeError[] = []
-        body.labels.forEach((value: unknown, index: number) => {
-          const label = parseLabel(value)
-          if (typeof label === 'string') {
-            drops.push(new DecodeError('invalid_event', `#labels seq=${seq} label ${index}: ${label}`))
-            return
-          }
-          events.push({
-            kind: 'label',
-            did: label.subject,
-            seq,
-            index,
-            labeler,
-            time: label.cts,
-            src: label.src,
-            val: label.val,
-            neg: label.neg,
-            label: label.raw,
-          })
+        events.push({
+          kind: 'label',
+          did: label.subject,
+          seq,
+          index,
+          labeler,
+          time: label.cts,
+          src: label.src,
+          val: label.val,
+          neg: label.neg,
+          label: label.raw,
         })
-        return { seq, events, drops }
-      }
-      case '#info': {
-        const message = optionalString(body.message)
-        if (typeof body.name !== 'string' || message === false)
-          return invalidFields(type, 'name or message', undefined)
-        const time = receivedAt()
-        const info: AtprotoEvent =
-          message === undefined
-            ? { kind: 'info', name: body.name, time }
-            : { kind: 'info', name: body.name, message, time }
-        return { events: [info], drops: [] }
-      }
-      default:
-        return dropped('unknown_kind', `unknown message type ${JSON.stringify(type.slice(0, 64))}`, seq)
+      })
+      return { seq, events, drops }
     }
+    case '#info': {
+      const message = optionalString(body.message)
+      if (typeof body.name !== 'string' || message === false)
+        return invalidFields(type, 'name or message', undefined)
+      const time = receivedAt()
+      const info: AtprotoEvent =
+        message === undefined
+          ? { kind: 'info', name: body.name, time }
+          : { kind: 'info', name: body.name, message, time }
+      return { events: [info], drops: [] }
+    }
+    default:
+      return dropped('unknown_kind', `unknown message type ${JSON.stringify(type.slice(0, 64))}`, seq)
   }
 }
