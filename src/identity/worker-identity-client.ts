@@ -41,6 +41,7 @@ export function createWorkerIdentityClient(
   let starting: Promise<void> | undefined
   const pending = new Map<number, Pending>()
   let nextId = 0
+  let closed = false
 
   const failAll = (message: string) => {
     for (const p of pending.values()) p.reject(new LookupError('error', message))
@@ -89,6 +90,9 @@ export function createWorkerIdentityClient(
   const call = <T>(op: WorkerOp, key: string, signal: AbortSignal): Promise<T> => {
     const deadlinePassed = () => new LookupError('timeout', `${op} ${key}: deadline passed`)
     if (signal.aborted) return Promise.reject(deadlinePassed())
+    // a lookup asked for after close() (a late handle check, a retry) starts no new worker: one
+    // started then would outlive the client and keep a stopping process alive
+    if (closed) return Promise.reject(new LookupError('error', 'identity worker stopped'))
     worker ??= start()
     const w = worker
     const id = nextId++
@@ -120,6 +124,7 @@ export function createWorkerIdentityClient(
     profile: (did, signal) => call('profile', did, signal),
     resolveHandle: (handle, signal) => call('handle', handle, signal),
     async close() {
+      closed = true
       const w = worker
       worker = undefined
       starting = undefined
