@@ -152,7 +152,12 @@ describe('backfill fleet', () => {
     assert.deepEqual(missing, [], 'no record missing')
     assert.equal(done.length, ACCOUNTS, 'each repo done once')
     assert.equal(new Set(done).size, ACCOUNTS)
-    assert.ok(requests() > ACCOUNTS, 'killed workers’ repos were fetched again')
+    // every repo fetched; a kill that lands while its victim has a repo open makes that repo be
+    // fetched again (counted in the diagnostic above), but whether a kill lands mid-repo or
+    // between two commits is timing (a victim can also be a replacement still joining), so it is
+    // reported, not asserted: that an open transaction never commits is proven deterministically
+    // in backfill-worker.test.ts (a second owner fences the first)
+    assert.ok(requests() >= ACCOUNTS, 'every repo fetched')
 
     const status = await atkafka([
       'backfill',
