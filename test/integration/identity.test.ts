@@ -141,6 +141,12 @@ describe('identity against the real local PLC and two PDSes', () => {
     const profile = await client1.putRecord(alice, 'app.bsky.actor.profile', 'self', { displayName: 'Alice' })
     const p4 = await post('four')
     await waitFor(async () => (await produced()) >= 6, 'six events produced')
+    // six is not enough on its own: the account creation's #identity/#account events, which
+    // atkafka may or may not see, count too, so wait for the last post itself to be in Kafka
+    await waitFor(
+      async () => (await read(topic, await produced())).some((e) => e.operation?.rkey === p4.rkey),
+      'the last post in Kafka',
+    )
     await run.stop()
 
     const events = await read(topic, await produced())
