@@ -34,7 +34,11 @@ describe('the npm package', { skip: process.platform !== 'linux' && 'reads /proc
     )
     const paths = pack.files.map((f) => f.path)
     for (const p of paths)
-      assert.match(p, /^(package\.json|README\.md|LICENSE|bin\/atkafka\.js|dist\/.+\.js(\.map)?|docs\/.+)$/, p)
+      assert.match(
+        p,
+        /^(package\.json|README\.md|LICENSE|bin\/atkafka\.js|dist\/.+\.js(\.map)?|docs\/.+)$/,
+        p,
+      )
     for (const want of [
       'LICENSE',
       'bin/atkafka.js',
