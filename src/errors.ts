@@ -16,6 +16,7 @@ export const DROP_REASONS = [
   'broker_rejected', // the broker refused it for good (non-retryable); written to the dead-letter topic
   'invalid_signature', // a label whose signature is not its labeler's (after resolving its key again); written to the dead-letter topic
   'wrong_src', // a label whose src is not the labeler whose stream it came in; written to the dead-letter topic
+  'copied_by_backfill', // firehose relay --backfill-seam: a record operation at or below the rev its repo was copied at by the backfill (in Kafka already)
 ] as const
 export type DropReason = (typeof DROP_REASONS)[number]
 

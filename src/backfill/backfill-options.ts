@@ -1,5 +1,6 @@
 // `atkafka backfill plan|work|status`'s own options (they also take the Kafka connection's:
 // audience `all`; work takes the output's: format, headers, routes, collection filters).
+import * as v from 'valibot'
 import { httpUrl, int, listOf, section, text, topicName, type ValuesOf } from '../config/option.ts'
 import type { SharedConfig } from '../config/schema.ts'
 import { isDid } from '../events/atproto-syntax.ts'
@@ -44,6 +45,18 @@ export const backfillOptions = section('Backfill', ['backfill-plan', 'backfill-w
     default: '',
     audience: ['backfill-plan'],
     help: 'plan: the repos in this file (one DID a line; blank lines and # comments ignored)',
+  },
+  backfillLiveHost: {
+    schema: v.pipe(
+      text,
+      v.check(
+        (s) => s === '' || (URL.canParse(s) && /^(wss?|https?):\/\/[^/]+\/?$/.test(s)),
+        'expected ws(s):// or http(s)://host[:port]',
+      ),
+    ),
+    default: '',
+    audience: ['backfill-plan'],
+    help: 'plan: the relay (or PDS) live mode will read; its current seq is noted before anything is listed, where `firehose relay --backfill-seam` starts. Default: the --backfill-relay-host, or the one host of --backfill-pds-hosts',
   },
   backfillPlanId: {
     schema: text,

@@ -1,9 +1,9 @@
 // The planner's I/O: one page of com.atproto.sync.listRepos / listReposByCollection (retried
 // with backoff on 429, 5xx and network failures, Retry-After honoured), and a DID's PDS from its
-// document (the identity client relay mode uses, PLC or did:web).
+// document (the identity client relay mode uses, PLC or did:web). The relay's current seq:
+// sources/relay/current-seq.ts.
 import { createIdentityClient } from '../identity/identity-client.ts'
 import { backoffDelay, pause } from '../sources/backoff.ts'
-import { decodeFrame } from '../sources/relay/decode-frame.ts'
 import { retryAfterMs } from './host-limits.ts'
 import type { Listed, PlannerDeps } from './planner.ts'
 
@@ -78,40 +78,4 @@ export function createResolvePds(plcHost: string): PlannerDeps['resolvePds'] {
     if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined
     return url.origin
   }
-}
-
-/**
- * The relay's current seq: the seq of the first frame subscribeRepos sends without a cursor
- * (the relay sends only new events then). Live mode started from it misses nothing that
- * happened after this call. Rejects when no frame with a seq comes within `timeoutMs`.
- */
-export function createCurrentSeq(
-  relay: string,
-  timeoutMs = 60_000,
-): (signal: AbortSignal) => Promise<number> {
-  return (signal) =>
-    new Promise<number>((resolve, reject) => {
-      const url = new URL('/xrpc/com.atproto.sync.subscribeRepos', relay.replace(/^http/, 'ws'))
-      const socket = new WebSocket(url)
-      socket.binaryType = 'arraybuffer'
-      const done = (err: Error | undefined, seq?: number) => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-        socket.close()
-        if (err) reject(err)
-        else resolve(seq!)
-      }
-      const onAbort = () =>
-        done(new Error('stopped before the relay seq was known', { cause: signal.reason }))
-      const timer = setTimeout(
-        () => done(new Error(`${url.host} sent no event in ${timeoutMs} ms: its current seq is unknown`)),
-        timeoutMs,
-      )
-      signal.addEventListener('abort', onAbort, { once: true })
-      socket.onmessage = (m) => {
-        const frame = decodeFrame(new Uint8Array(m.data as ArrayBuffer), () => new Date().toISOString())
-        if (frame.seq !== undefined) done(undefined, frame.seq)
-      }
-      socket.onerror = () => done(new Error(`cannot subscribe to ${url.host} to note its seq`))
-    })
 }

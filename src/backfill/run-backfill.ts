@@ -20,12 +20,13 @@ import { startOpsServer } from '../metrics/http-server.ts'
 import { pipelineMetrics } from '../pipeline/pipeline-metrics.ts'
 import { createRoutedOutput } from '../sink/routed-output.ts'
 import { sinkMetrics } from '../sink/sink-metrics.ts'
+import { createCurrentSeq } from '../sources/relay/current-seq.ts'
 import { createBackfillMetrics } from './backfill-metrics.ts'
 import type { BackfillPlanConfig, BackfillStatusConfig, BackfillWorkConfig } from './backfill-options.ts'
 import { formatStatus, readBackfillStatus } from './backfill-status.ts'
 import { runWorker } from './backfill-worker.ts'
 import { createHostLimits } from './host-limits.ts'
-import { createCurrentSeq, createListPage, createResolvePds } from './listing.ts'
+import { createListPage, createResolvePds } from './listing.ts'
 import { type PlanState, planStateCodec } from './plan-state.ts'
 import { type PlanSource, runPlan } from './planner.ts'
 import { type WorkConsumer, workDeserializers } from './work-lane.ts'
@@ -46,6 +47,7 @@ export async function runBackfillPlan(config: BackfillPlanConfig, deps: Backfill
   const planId = config.backfillPlanId || `plan:${describeSource(source)}`
   const work = config.backfillWorkTopic
   const partitions = config.backfillPartitions
+  const liveHost = liveHostOf(config, source)
   await ensureTopics(
     config,
     [
@@ -80,7 +82,7 @@ export async function runBackfillPlan(config: BackfillPlanConfig, deps: Backfill
         state,
         listPage: createListPage(),
         resolvePds: createResolvePds(config.plcHost),
-        ...(source.kind === 'relay' ? { currentSeq: createCurrentSeq(source.relay) } : {}),
+        ...(liveHost === undefined ? {} : { currentSeq: createCurrentSeq(liveHost) }),
         logger,
       },
       signal,
@@ -123,6 +125,14 @@ function planSourceOf(config: BackfillPlanConfig): PlanSource {
   if (bad.length > 0)
     throw new ConfigError(bad.map((b) => `--backfill-dids-file (ATKAFKA_BACKFILL_DIDS_FILE): ${b}`))
   return { kind: 'dids', dids }
+}
+
+/** the upstream whose seq is noted before listing (where live starts after the backfill) */
+function liveHostOf(config: BackfillPlanConfig, source: PlanSource): string | undefined {
+  if (config.backfillLiveHost !== '') return config.backfillLiveHost
+  if (source.kind === 'relay') return source.relay
+  if (source.kind === 'hosts' && source.hosts.length === 1) return source.hosts[0]
+  return undefined
 }
 
 function describeSource(source: PlanSource): string {

@@ -1,7 +1,7 @@
 // The relay's own options (its catalog entry carries them; the shared ones it takes follow its
 // audience, src/config/schema.ts).
 import * as v from 'valibot'
-import { matching, section, wsUrl } from '../../config/option.ts'
+import { int, matching, section, text, wsUrl } from '../../config/option.ts'
 
 export const relayOptions = section('Upstream', ['relay'], {
   relayHost: {
@@ -16,5 +16,23 @@ export const relayOptions = section('Upstream', ['relay'], {
     ),
     default: '',
     help: 'relay seq to resume after, overriding the stored cursor (the relay replays from the next seq; 0 = its whole window); empty: the stored cursor, else the live head',
+  },
+  backfillSeam: {
+    schema: v.pipe(
+      text,
+      v.check((s) => s === '' || /^[a-zA-Z0-9._-]{1,249}$/.test(s), 'expected a Kafka topic name or nothing'),
+    ),
+    default: '',
+    help: 'live after `atkafka backfill` with no gap and no record twice: the backfill’s work topic. Waits until that backfill is done, starts at the relay seq its plan noted (unless a cursor is stored) and skips each record operation whose rev is at or below the rev its repo was copied at (docs/backfill.md)',
+  },
+  backfillSeamGroup: {
+    schema: text,
+    default: 'atkafka-backfill',
+    help: 'with --backfill-seam: the backfill workers’ consumer group (whose consumed offsets say the backfill is done)',
+  },
+  backfillSeamMaxBytes: {
+    schema: int(1 << 20, Number.MAX_SAFE_INTEGER),
+    default: String(1024 ** 3),
+    help: 'with --backfill-seam: most bytes the table of copied revs may take (20-40 bytes a repo); a backfill past it stops the run',
   },
 })

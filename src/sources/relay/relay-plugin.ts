@@ -1,10 +1,21 @@
 // The relay firehose's catalog entry: `atkafka firehose relay`.
 
+import type { Registry } from 'prom-client'
+import { pipelineMetrics } from '../../pipeline/pipeline-metrics.ts'
+import type { Source } from '../../pipeline/types.ts'
 import { eventStreamMetrics } from '../event-stream/event-stream-metrics.ts'
-import type { EventStreamSource } from '../event-stream/event-stream-source.ts'
 import { seqCursorCodec } from '../event-stream/seq-cursor.ts'
 import type { SourcePlugin, Trait } from '../source-plugin.ts'
+import type { SeamStatus } from './backfill-seam.ts'
 import { relayOptions } from './relay-options.ts'
+
+/** the relay's series: the event stream's, and the drop reason of the backfill seam */
+function relayMetrics(registry: Registry) {
+  return { ...eventStreamMetrics(registry), eventDropped: pipelineMetrics(registry).eventDropped }
+}
+
+/** the relay's source: an event stream, with --backfill-seam wrapped in the seam */
+type RelaySource = Source<number> & { seam?(): SeamStatus }
 
 const traits = ['firehose', 'cursor', 'socket', 'event-stream', 'standby'] as const satisfies readonly Trait[]
 
@@ -12,9 +23,9 @@ export const relaySource: SourcePlugin<
   'relay',
   (typeof traits)[number],
   typeof relayOptions,
-  EventStreamSource,
+  RelaySource,
   number,
-  ReturnType<typeof eventStreamMetrics>
+  ReturnType<typeof relayMetrics>
 > = {
   command: 'relay',
   path: ['firehose', 'relay'],
@@ -24,11 +35,29 @@ export const relaySource: SourcePlugin<
   // the Go original looked metadata up for every relay event (and never in Tap mode)
   optionDefaults: { eventMetadata: 'true' },
   eventKinds: ['operation', 'identity', 'account', 'sync', 'info'],
-  metrics: eventStreamMetrics,
+  metrics: relayMetrics,
   upstreamUrl: (config) => config.relayHost,
   async open(config, { metrics, logger }) {
     const { createRelaySource } = await import('./relay-source.ts')
-    return createRelaySource(config, { metrics, logger: logger.child({ component: 'relay' }) })
+    const source = createRelaySource(config, { metrics, logger: logger.child({ component: 'relay' }) })
+    if (config.backfillSeam === '') return source
+    const { withBackfillSeam } = await import('./backfill-seam.ts')
+    const { createCurrentSeq } = await import('./current-seq.ts')
+    return withBackfillSeam(
+      source,
+      {
+        workTopic: config.backfillSeam,
+        group: config.backfillSeamGroup,
+        maxBytes: config.backfillSeamMaxBytes,
+        pollMs: 2000,
+      },
+      {
+        kafka: config,
+        metrics,
+        logger: logger.child({ component: 'backfill-seam' }),
+        currentSeq: createCurrentSeq(config.relayHost, 10 * 60_000),
+      },
+    )
   },
   cursor: {
     codec: seqCursorCodec,
@@ -42,15 +71,28 @@ export const relaySource: SourcePlugin<
       { label: 'safe cursor (acknowledged by Kafka)', field: 'safeCursor', class: 'n' },
       { label: 'saved cursor (committed, with --exactly-once)', field: 'savedCursor', class: 'n' },
       { label: 'kept in', field: 'cursorLocation', class: 'mono' },
+      { label: 'backfill seam (--backfill-seam)', field: 'seam.state' },
+      { label: 'seam: backfill items left', field: 'seam.left', class: 'n' },
+      { label: 'seam: live from seq', field: 'seam.liveSeq', class: 'n' },
+      { label: 'seam: table let go past seq', field: 'seam.endSeq', class: 'n' },
+      { label: 'seam: repos copied (table)', field: 'seam.repos', class: 'n' },
+      { label: 'seam: table bytes', field: 'seam.bytes', class: 'n' },
+      { label: 'seam: skipped as copied', field: 'seam.skipped', class: 'n' },
     ],
   },
-  status({ snapshot, cursor }) {
+  status({ snapshot, cursor, source }) {
     const upstreamSeq = snapshot.upstreamSeq ?? null
     const safeCursor = snapshot.cursorSeq ?? null
     const savedCursor = cursor.saved ?? null
     return {
       // safeCursor: the seq at or below which Kafka holds everything, what the cursor is saved at
-      block: { upstreamSeq, safeCursor, savedCursor, cursorLocation: cursor.location },
+      block: {
+        upstreamSeq,
+        safeCursor,
+        savedCursor,
+        cursorLocation: cursor.location,
+        seam: source?.seam?.() ?? null,
+      },
       progress: { upstreamSeq, cursor: safeCursor, savedCursor },
     }
   },

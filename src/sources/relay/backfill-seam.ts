@@ -1,0 +1,309 @@
+// `firehose relay --backfill-seam <work topic>`: live after an `atkafka backfill`, with no gap
+// and no record twice (docs/backfill.md, "The cut-over to live").
+//
+// The source is wrapped: before its first delivery it waits until the backfill is done (every
+// plan in `<work>.plan` complete, every work item consumed by the worker group, no transaction
+// open on `<work>.done`), reads the relay seq the plan noted before it listed anything
+// (`liveSeq`) and each copied repo's rev from `<work>.done` (read_committed) into a RevFloor,
+// then reads the relay from `liveSeq` (or from the stored cursor when there is one) and drops,
+// counted as `copied_by_backfill`, each record operation whose rev is at or below the rev its
+// repo was copied at. Once the backfill is done it also notes the relay's current seq (`endSeq`):
+// every commit after it is newer than any copy, so past it the table is let go.
+import { Consumer, FetchIsolationLevels } from '@platformatic/kafka'
+import type { Logger } from 'pino'
+import { readCommittedPartition } from '../../cursor/read-committed.ts'
+import { SourceProtocolError } from '../../errors.ts'
+import { connectionOptions, type KafkaConfig } from '../../kafka/kafka-client-options.ts'
+import type { DropMetrics } from '../../pipeline/pipeline-metrics.ts'
+import type { Delivery, Source } from '../../pipeline/types.ts'
+import { pause } from '../backoff.ts'
+import { RevFloor } from './rev-floor.ts'
+
+export interface SeamOptions {
+  /** the backfill's work topic (`<work>.plan`, `<work>.done` beside it) */
+  readonly workTopic: string
+  /** the backfill workers' consumer group */
+  readonly group: string
+  /** most bytes the rev table may take; a backfill that needs more stops the run */
+  readonly maxBytes: number
+  /** how often the backfill is looked at while it is not done */
+  readonly pollMs: number
+}
+
+export type SeamState = 'waiting' | 'loading' | 'filtering' | 'passed'
+
+export interface SeamStatus {
+  readonly workTopic: string
+  readonly state: SeamState
+  /** work items not consumed yet (while waiting) */
+  readonly left: number | null
+  /** the relay seq the plan noted before listing: where live starts */
+  readonly liveSeq: number | null
+  /** the relay seq noted once the backfill was done: past it the table is let go */
+  readonly endSeq: number | null
+  /** repos in the table, and its bytes */
+  readonly repos: number
+  readonly bytes: number
+  /** live record operations dropped as already copied */
+  readonly skipped: number
+}
+
+export interface SeamSource<P> extends Source<P> {
+  seam(): SeamStatus
+}
+
+interface Backfill {
+  readonly liveSeq: number
+  readonly floor: RevFloor
+}
+
+/** `source` (a relay's) with the seam: waits for the backfill, starts at its liveSeq, skips what it copied */
+export function withBackfillSeam(
+  source: Source<number>,
+  options: SeamOptions,
+  deps: {
+    kafka: KafkaConfig
+    metrics: DropMetrics
+    logger: Logger
+    /** the upstream's current seq (sources/relay/current-seq.ts) */
+    currentSeq: (signal: AbortSignal) => Promise<number>
+  },
+): SeamSource<number> {
+  const { logger } = deps
+  let state: SeamState = 'waiting'
+  let left: number | null = null
+  let liveSeq: number | null = null
+  let endSeq: number | null = null
+  let floor: RevFloor | undefined
+  let repos = 0
+  let bytes = 0
+  let skipped = 0
+
+  const keep = (events: Delivery['events']): Delivery['events'] => {
+    if (floor === undefined) return events
+    let out: Delivery['events'][number][] | undefined
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!
+      if (e.kind !== 'operation') {
+        out?.push(e)
+        continue
+      }
+      if (endSeq !== null && e.seq !== undefined && e.seq > endSeq) {
+        // every commit from here on is newer than any copy
+        logger.info({ endSeq, seq: e.seq, repos, skipped }, 'backfill seam passed: the rev table is let go')
+        floor = undefined
+        state = 'passed'
+        return out === undefined ? events : [...out, ...events.slice(i)]
+      }
+      if (floor.covers(e.did, e.rev)) {
+        out ??= events.slice(0, i)
+        skipped++
+        deps.metrics.eventDropped('copied_by_backfill')
+        continue
+      }
+      out?.push(e)
+    }
+    return out ?? events
+  }
+
+  return {
+    get connected() {
+      return source.connected
+    },
+    checkpoint: source.checkpoint ? () => source.checkpoint!() : undefined,
+    seam: () => ({
+      workTopic: options.workTopic,
+      state,
+      left,
+      liveSeq,
+      endSeq,
+      repos,
+      bytes,
+      skipped,
+    }),
+    async *deliveries(signal, after) {
+      const backfill = await waitForBackfill(
+        deps.kafka,
+        options,
+        {
+          logger,
+          onLeft: (n) => {
+            left = n
+          },
+          onLoading: () => {
+            state = 'loading'
+          },
+        },
+        signal,
+      )
+      floor = backfill.floor
+      liveSeq = backfill.liveSeq
+      repos = floor.size
+      bytes = floor.bytes
+      left = 0
+      state = 'filtering'
+      // noted now that every copy is committed: a commit after it is newer than its repo's copy
+      deps
+        .currentSeq(signal)
+        .then((seq) => {
+          endSeq = seq
+          logger.info({ endSeq }, 'backfill seam: the relay seq past which no copy can hold an event')
+        })
+        .catch((err: unknown) => {
+          // a quiet upstream sends nothing to note: the table is kept for the whole run
+          logger.warn({ err }, 'backfill seam: the relay seq was not noted; the rev table stays for this run')
+        })
+      const start = after ?? backfill.liveSeq - 1
+      logger.info(
+        { from: start, liveSeq: backfill.liveSeq, storedCursor: after ?? null, repos, bytes },
+        'backfill done: live from the seq the plan noted, skipping what the backfill copied',
+      )
+      for await (const d of source.deliveries(signal, start)) {
+        const events = keep(d.events)
+        yield events === d.events ? d : { events, bytes: d.bytes, ack: d.ack }
+      }
+    },
+  }
+}
+
+/** waits until the backfill is done, then reads its liveSeq and the rev each repo was copied at */
+async function waitForBackfill(
+  kafka: KafkaConfig,
+  options: SeamOptions,
+  deps: { logger: Logger; onLeft(n: number): void; onLoading(): void },
+  signal: AbortSignal,
+): Promise<Backfill> {
+  const work = options.workTopic
+  const group = new Consumer({ ...connectionOptions(kafka), groupId: options.group, maxWaitTime: 100 })
+  const reader = new Consumer({
+    ...connectionOptions(kafka),
+    groupId: `${options.group}-seam-reader`,
+    maxWaitTime: 100,
+  })
+  try {
+    let logged = 0
+    let unreadable: unknown
+    for (;;) {
+      signal.throwIfAborted()
+      // the seam cannot be kept (SourceProtocolError): the run ends; anything else (the topics
+      // not there yet, the broker away) is looked at again
+      const look = await lookAtBackfill(group, reader, work).catch((err: unknown) => {
+        if (err instanceof SourceProtocolError) throw err
+        unreadable = err
+        return undefined
+      })
+      if (look?.done) {
+        deps.onLoading()
+        const floor = await readFloor(reader, work, options.maxBytes)
+        deps.logger.info(
+          { workTopic: work, repos: floor.size, bytes: floor.bytes },
+          'backfill seam: copies read',
+        )
+        return { liveSeq: look.liveSeq, floor }
+      }
+      if (look) deps.onLeft(look.left)
+      if (Date.now() - logged > 60_000) {
+        logged = Date.now()
+        deps.logger.info(
+          {
+            workTopic: work,
+            left: look?.left ?? null,
+            plansComplete: look?.plansComplete ?? null,
+            ...(look ? {} : { err: unreadable }),
+          },
+          'backfill seam: waiting for the backfill to be done before going live',
+        )
+      }
+      await pause(options.pollMs, signal)
+    }
+  } finally {
+    await reader.close(true).catch(() => undefined) // nothing in flight on it
+    await group.close(true).catch(() => undefined) // never joined: nothing to leave
+  }
+}
+
+type Look = { done: false; left: number; plansComplete: boolean } | { done: true; liveSeq: number }
+
+async function lookAtBackfill(group: Consumer, reader: Consumer, work: string): Promise<Look> {
+  // the latest state of each plan (keyed by plan id)
+  const plans = new Map<string, { complete: boolean; liveSeq?: number }>()
+  await readCommittedPartition(reader, `${work}.plan`, 0, (r) => {
+    if (!r.key || !r.value) return
+    try {
+      const { complete, liveSeq } = JSON.parse(r.value.toString()) as {
+        complete?: unknown
+        liveSeq?: unknown
+      }
+      if (typeof complete !== 'boolean') return
+      plans.set(r.key.toString(), typeof liveSeq === 'number' ? { complete, liveSeq } : { complete })
+    } catch {
+      // not a plan state: only plans are read here
+    }
+  })
+  const ends = (await reader.listOffsets({ topics: [work] })).get(work) ?? []
+  const committed =
+    (await group.listCommittedOffsets({ topics: [{ topic: work, partitions: ends.map((_, i) => i) }] })).get(
+      work,
+    ) ?? []
+  let left = 0
+  for (const [i, end] of ends.entries()) {
+    const c = committed[i] ?? -1n
+    left += Number(end - (c > 0n ? c : 0n))
+  }
+  const plansComplete = plans.size > 0 && [...plans.values()].every((p) => p.complete)
+  if (!plansComplete || left > 0 || !(await doneSettled(reader, work))) {
+    return { done: false, left, plansComplete }
+  }
+  const seqs = [...plans.values()].map((p) => p.liveSeq).filter((s): s is number => s !== undefined)
+  if (seqs.length === 0) {
+    throw new SourceProtocolError(
+      `the backfill in ${work} noted no relay seq to go live from: plan with --backfill-relay-host or --backfill-live-host`,
+    )
+  }
+  return { done: true, liveSeq: Math.min(...seqs) }
+}
+
+/**
+ * whether no transaction is open on `<work>.done`: a lane's commit marks its offsets and its
+ * done record at about the same time, not at once; when the two ends agree every copy is readable
+ */
+async function doneSettled(reader: Consumer, work: string): Promise<boolean> {
+  const topic = `${work}.done`
+  const stable = (
+    await reader.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })
+  ).get(topic)
+  const high = (
+    await reader.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED })
+  ).get(topic)
+  return stable !== undefined && high !== undefined && stable.every((s, i) => s === high[i])
+}
+
+async function readFloor(reader: Consumer, work: string, maxBytes: number): Promise<RevFloor> {
+  const topic = `${work}.done`
+  const floor = new RevFloor(maxBytes)
+  const metadata = await reader.metadata({ topics: [topic] })
+  const partitions = metadata.topics.get(topic)?.partitionsCount ?? 0
+  for (let p = 0; p < partitions; p++) {
+    await readCommittedPartition(reader, topic, p, (r) => {
+      if (!r.key || !r.value) return
+      let rev: unknown
+      try {
+        rev = (JSON.parse(r.value.toString()) as { rev?: unknown }).rev
+      } catch {
+        return // not a done record: nothing copied to skip for it
+      }
+      if (typeof rev !== 'string') return
+      try {
+        floor.set(r.key.toString(), rev)
+      } catch (err) {
+        throw new SourceProtocolError(
+          `backfill seam: ${topic}: ${(err as Error).message} (--backfill-seam-max-bytes)`,
+          {
+            cause: err,
+          },
+        )
+      }
+    })
+  }
+  return floor
+}
