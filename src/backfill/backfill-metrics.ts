@@ -24,6 +24,12 @@ interface BackfillReport {
   readonly failed: Record<string, number>
   readonly retries: Record<string, number>
   readonly hosts: ReturnType<HostLimits['states']>
+  /** the hosts again, as the status page's tables: host → requests open, waiting, seconds paused */
+  readonly hostRequests: {
+    readonly open: Record<string, number>
+    readonly waiting: Record<string, number>
+    readonly pausedSeconds: Record<string, number>
+  }
 }
 
 export function createBackfillMetrics(registry: promClient.Registry): BackfillMetrics {
@@ -116,6 +122,8 @@ export function createBackfillMetrics(registry: promClient.Registry): BackfillMe
         failed[k] = n
         failedTotal += n
       }
+      const states = hosts?.states() ?? []
+      const now = Date.now()
       const first = samples[0]
       const last = samples.at(-1)
       const seconds = first && last ? (last[0] - first[0]) / 1000 : 0
@@ -131,7 +139,16 @@ export function createBackfillMetrics(registry: promClient.Registry): BackfillMe
         recordsPerSecond: seconds > 0 ? Math.round((last![1] - first![1]) / seconds) : 0,
         failed,
         retries: Object.fromEntries(retryCounts),
-        hosts: hosts?.states() ?? [],
+        hosts: states,
+        hostRequests: {
+          open: Object.fromEntries(states.map((h) => [h.host, h.inFlight])),
+          waiting: Object.fromEntries(states.filter((h) => h.waiting > 0).map((h) => [h.host, h.waiting])),
+          pausedSeconds: Object.fromEntries(
+            states
+              .filter((h) => h.blockedUntil > now)
+              .map((h) => [h.host, Math.ceil((h.blockedUntil - now) / 1000)]),
+          ),
+        },
       }
     },
   }

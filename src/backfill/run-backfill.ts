@@ -21,10 +21,13 @@ import { pipelineMetrics } from '../pipeline/pipeline-metrics.ts'
 import { createRoutedOutput } from '../sink/routed-output.ts'
 import { sinkMetrics } from '../sink/sink-metrics.ts'
 import { createCurrentSeq } from '../sources/relay/current-seq.ts'
+import { backfillPageHtml } from '../status/backfill-page.ts'
+import { statusRoutes } from '../status/status-service.ts'
 import { createBackfillMetrics } from './backfill-metrics.ts'
 import type { BackfillPlanConfig, BackfillStatusConfig, BackfillWorkConfig } from './backfill-options.ts'
 import { formatStatus, readBackfillStatus } from './backfill-status.ts'
 import { runWorker } from './backfill-worker.ts'
+import { addFleetSample, type FleetSample, fleetProgress } from './fleet-progress.ts'
 import { createHostLimits } from './host-limits.ts'
 import { createListPage, createResolvePds } from './listing.ts'
 import { type PlanState, planStateCodec } from './plan-state.ts'
@@ -205,17 +208,45 @@ export async function runBackfillWork(config: BackfillWorkConfig, deps: Backfill
     maxWaitTime: 100,
   })
   let consuming = false
+  // the fleet's progress, from the work topic's offsets and the group's, every 5 s
+  let fleet: FleetSample[] = []
+  const sampleFleet = async () => {
+    const work = config.backfillWorkTopic
+    const ends = (await reader.listOffsets({ topics: [work] })).get(work) ?? []
+    const committed =
+      (
+        await consumer.listCommittedOffsets({ topics: [{ topic: work, partitions: ends.map((_, i) => i) }] })
+      ).get(work) ?? []
+    let items = 0
+    let consumed = 0
+    for (const [i, end] of ends.entries()) {
+      items += Number(end)
+      const c = committed[i] ?? -1n
+      if (c > 0n) consumed += Number(c)
+    }
+    fleet = addFleetSample(fleet, { atMs: Date.now(), items, consumed })
+  }
+  const sampling = setInterval(
+    () =>
+      void sampleFleet().catch((err: unknown) =>
+        logger.debug({ err }, 'backfill: the fleet progress could not be read this time'),
+      ),
+    5000,
+  )
+  sampling.unref()
+  const report = () => ({
+    command: 'backfill work',
+    workTopic: config.backfillWorkTopic,
+    generatedAt: new Date().toISOString(),
+    fleet: fleetProgress(fleet),
+    ...metrics.report(),
+  })
   const ops = await startOpsServer(
     config.metricsAddress,
     {
       registry,
       ready: () => consuming,
-      routes: {
-        '/status.json': {
-          headers: { 'content-type': 'application/json' },
-          body: () => JSON.stringify(metrics.report(), null, 2),
-        },
-      },
+      routes: statusRoutes(report, backfillPageHtml()),
     },
     logger,
   )
@@ -259,6 +290,7 @@ export async function runBackfillWork(config: BackfillWorkConfig, deps: Backfill
   } finally {
     consuming = false
     clearInterval(progress)
+    clearInterval(sampling)
     await consumer.close(true).catch(() => {}) // leaving the group: the others take the partitions
     await reader.close(true).catch(() => {}) // nothing in flight on it
     await ops.close()

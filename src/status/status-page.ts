@@ -20,7 +20,7 @@ export interface StatusSection {
   readonly rows: readonly StatusRow[]
 }
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 
 function sectionHtml(command: string, section: StatusSection): string {
@@ -39,17 +39,8 @@ function sectionHtml(command: string, section: StatusSection): string {
   ].join('\n')
 }
 
-/** the page for a run of `command`, with its source's section (its block of the report is under the command's name) */
-export function statusPageHtml(command: string, section: StatusSection): string {
-  const sourceSection = sectionHtml(command, section)
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>atkafka status</title>
-<style>
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
+/** the pages' look (this one's and the backfill worker's, backfill-page.ts) */
+export const PAGE_STYLE = `  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
   header { background: #1d2330; color: #fff; padding: 10px 20px; display: flex; gap: 20px; align-items: baseline; flex-wrap: wrap; }
   header h1 { font-size: 18px; margin: 0; }
   header .dim { color: #aab2c0; }
@@ -71,7 +62,19 @@ export function statusPageHtml(command: string, section: StatusSection): string 
   .warn { color: #8a5a00; }
   .error, .fatal { color: #b3261e; }
   .mono { font-family: ui-monospace, monospace; font-size: 12px; word-break: break-all; }
-  #stale { color: #ffb4ab; display: none; }
+  #stale { color: #ffb4ab; display: none; }`
+
+/** the page for a run of `command`, with its source's section (its block of the report is under the command's name) */
+export function statusPageHtml(command: string, section: StatusSection): string {
+  const sourceSection = sectionHtml(command, section)
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>atkafka status</title>
+<style>
+${PAGE_STYLE}
 </style>
 </head>
 <body>
@@ -214,6 +217,7 @@ function render(r) {
   for (const el of document.querySelectorAll('[data-present]')) el.hidden = get(r, el.dataset.present) == null
   for (const el of document.querySelectorAll('[data-table]')) fillTable(el, get(r, el.dataset.table))
   const body = document.querySelector('#logs tbody')
+  if (!body || !r.logs) return
   body.replaceChildren()
   for (const e of r.logs.recent) {
     const row = body.insertRow()

@@ -85,8 +85,8 @@ const PAGE_HEADERS = {
   'x-content-type-options': 'nosniff',
 }
 
-/** the status page's routes on the ops server: the page (status-page.ts), its script, and the report it polls */
-export function statusRoutes(report: () => StatusReport, page: string): Record<string, Route> {
+/** the status page's routes on the ops server: the page (status-page.ts, or a backfill worker's backfill-page.ts), its script, and the report it polls */
+export function statusRoutes(report: () => object, page: string): Record<string, Route> {
   return {
     '/': {
       headers: { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' },

@@ -151,10 +151,9 @@ describe('backfill seam', () => {
       group,
       '--backfill-host-rate',
       '2',
-      '--metrics-address',
-      '127.0.0.1:0',
     ]
-    const running = [workers.start(args), workers.start(args)]
+    const ports = [await freePort(), await freePort()]
+    const running = ports.map((p) => workers.start([...args, '--metrics-address', `127.0.0.1:${p}`]))
     const config = {
       bootstrapServers: [brokerEnv().bootstrap],
       clientId: 'seam-test',
@@ -168,6 +167,43 @@ describe('backfill seam', () => {
       during++
       await new Promise((r) => setTimeout(r, 200))
     }
+    // each worker's status page: the fleet's progress from Kafka, its own numbers, the host
+    type WorkerReport = {
+      command: string
+      fleet: { items: number; consumed: number; left: number; etaSeconds: number | null } | null
+      totals: { done: number; skipped: number; failed: number; records: number }
+      failed: Record<string, number>
+      hostRequests: { open: Record<string, number> }
+    }
+    const reportOf = async (p: number) =>
+      (await (await fetch(`http://127.0.0.1:${p}/status.json`)).json()) as WorkerReport
+    await waitFor(
+      async () => {
+        const rs = await Promise.all(ports.map(reportOf))
+        return rs.every((r) => r.fleet?.left === 0) && rs.reduce((a, r) => a + r.totals.done, 0) === ACCOUNTS
+      },
+      'the workers’ pages: nothing left, every repo done',
+      30_000,
+    )
+    const reports = await Promise.all(ports.map(reportOf))
+    for (const r of reports) {
+      assert.equal(r.command, 'backfill work')
+      assert.deepEqual(r.fleet && { items: r.fleet.items, left: r.fleet.left, eta: r.fleet.etaSeconds }, {
+        items: ACCOUNTS,
+        left: 0,
+        eta: 0,
+      })
+      assert.deepEqual(r.failed, {})
+      assert.equal(r.totals.failed, 0)
+      assert.deepEqual(Object.keys(r.hostRequests.open), [new URL(pds.pdsUrl).host])
+    }
+    const page = await (await fetch(`http://127.0.0.1:${ports[0]}/`)).text()
+    for (const field of ['fleet.left', 'fleet.etaSeconds', 'recordsPerSecond', 'totals.done'])
+      assert.ok(page.includes(`data-field="${field}"`), field)
+    for (const table of ['failed', 'hostRequests.open', 'hostRequests.pausedSeconds'])
+      assert.ok(page.includes(`data-table="${table}"`), table)
+    assert.match(await (await fetch(`http://127.0.0.1:${ports[0]}/status.js`)).text(), /status\.json/)
+    const copiedByWorkers = reports.reduce((a, r) => a + r.totals.records, 0)
     for (const w of running) assert.equal(await workers.stop(w), 0, workers.tail(w))
     // after the backfill: the writer goes live, notes the stream's seq, and lets its table go
     // once the stream passes it (users keep writing until it has)
@@ -213,11 +249,12 @@ describe('backfill seam', () => {
     const doubled = [...seen].filter(([, n]) => n !== 1)
     const missing = [...records.keys()].filter((u) => !seen.has(u))
     t.diagnostic(
-      `${records.size} records (${writes} written live: ${BEFORE_WORK} after the plan before any worker, ${during} while copying, ${afterDone} after); read back ${copied} from the backfill + ${live} live; the seam skipped ${skipped}; liveSeq ${state.liveSeq}, seam ${JSON.stringify(filtering)}`,
+      `${records.size} records (${writes} written live: ${BEFORE_WORK} after the plan before any worker, ${during} while copying, ${afterDone} after); read back ${copied} from the backfill + ${live} live; the workers' pages: ${JSON.stringify(reports.map((r) => r.totals))}; the seam skipped ${skipped}; liveSeq ${state.liveSeq}, seam ${JSON.stringify(filtering)}`,
     )
     assert.deepEqual(doubled, [], 'no record twice')
     assert.deepEqual(missing, [], 'no record missing')
     assert.equal(copied + live, records.size)
+    assert.ok(copiedByWorkers >= copied, 'the workers count what they copied (and what aborted)')
     assert.ok(live >= afterDone, 'what was written after the backfill came live')
     assert.equal(
       filtering?.state,

@@ -96,6 +96,7 @@ test('each container runs its command with real options, and the three agree', (
     new URL(p.backfillRelayHost).host,
     'live reads the relay planned from',
   )
+  assert.equal(l.onOutdatedCursor, 'stop', 'a seq past the relay window is no silent gap')
   assert.equal(l.standby, true)
   assert.equal(l.exactlyOnce, true)
   assert.ok(

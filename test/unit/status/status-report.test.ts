@@ -88,6 +88,7 @@ describe('status report', () => {
       safeCursor: 1005,
       savedCursor: 1000,
       cursorLocation: 'kafka topic atkafka-cursors key relay:bsky.network',
+      seam: null, // no --backfill-seam
     })
     assert.equal(r.tap, undefined)
     assert.equal(r.dropped.cid_mismatch, 2)
@@ -116,6 +117,7 @@ describe('status report', () => {
       safeCursor: null,
       savedCursor: null,
       cursorLocation,
+      seam: null,
     })
     assert.equal(r.upstream.state, 'connecting')
     assert.deepEqual(r.logs, { counts: { warn: 0, error: 0, fatal: 0 }, recent: [] })
