@@ -30,7 +30,7 @@ export interface SeamOptions {
   readonly pollMs: number
 }
 
-export type SeamState = 'waiting' | 'loading' | 'filtering' | 'passed'
+type SeamState = 'waiting' | 'loading' | 'filtering' | 'passed'
 
 export interface SeamStatus {
   readonly workTopic: string
