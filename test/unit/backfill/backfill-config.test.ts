@@ -41,6 +41,41 @@ describe('backfill config', () => {
     assert.equal(c.backfillWorkTopic, 'atkafka-backfill')
   })
 
+  test('the seam: the plan’s live host and relay mode’s --backfill-seam options, each checked', () => {
+    assert.match(
+      problems(
+        ['--backfill-dids', 'did:plc:a', '--backfill-live-host', 'relay.example'],
+        base,
+        'backfill-plan',
+      ).join('\n'),
+      /--backfill-live-host.*ws\(s\)/,
+    )
+    const p = loadConfig(
+      'backfill-plan',
+      ['--backfill-dids', 'did:plc:a', '--backfill-live-host', 'wss://relay.example'],
+      base,
+    )
+    assert.equal(p.backfillLiveHost, 'wss://relay.example')
+    assert.match(
+      problems(['--backfill-seam', 'no spaces'], base, 'relay').join('\n'),
+      /--backfill-seam.*topic/,
+    )
+    assert.match(
+      problems(['--backfill-seam-max-bytes', '1000'], base, 'relay').join('\n'),
+      /--backfill-seam-max-bytes/,
+    )
+    const r = loadConfig('relay', ['--backfill-seam', 'atkafka-backfill'], base)
+    assert.equal(r.backfillSeam, 'atkafka-backfill')
+    assert.equal(r.backfillSeamGroup, 'atkafka-backfill')
+    assert.equal(r.backfillSeamMaxBytes, 1024 ** 3)
+    assert.equal(loadConfig('relay', [], base).backfillSeam, '', 'off unless named')
+    assert.match(
+      problems(['--backfill-seam', 'x'], base, 'backfill-work').join('\n'),
+      /backfill-seam/,
+      'a relay option only',
+    )
+  })
+
   test('work takes the output options of the live modes, not their upstream or cursor ones', () => {
     const c = loadConfig(
       'backfill-work',
