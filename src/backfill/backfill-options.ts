@@ -56,7 +56,7 @@ export const backfillOptions = section('Backfill', ['backfill-plan', 'backfill-w
     ),
     default: '',
     audience: ['backfill-plan'],
-    help: 'plan: the relay (or PDS) live mode will read; its current seq is noted before anything is listed, where `firehose relay --backfill-seam` starts. Default: the --backfill-relay-host, or the one host of --backfill-pds-hosts',
+    help: 'plan: the relay (or PDS) live mode will read; its current seq is noted before anything is listed, where `firehose relay --backfill-seam` starts. Default: the --backfill-relay-host (with --backfill-pds-hosts or --backfill-dids: none unless given)',
   },
   backfillPlanId: {
     schema: text,

@@ -133,9 +133,8 @@ function planSourceOf(config: BackfillPlanConfig): PlanSource {
 /** the upstream whose seq is noted before listing (where live starts after the backfill) */
 function liveHostOf(config: BackfillPlanConfig, source: PlanSource): string | undefined {
   if (config.backfillLiveHost !== '') return config.backfillLiveHost
-  if (source.kind === 'relay') return source.relay
-  if (source.kind === 'hosts' && source.hosts.length === 1) return source.hosts[0]
-  return undefined
+  // a PDS may serve no stream, or send nothing for minutes: its seq is noted only when asked for
+  return source.kind === 'relay' ? source.relay : undefined
 }
 
 function describeSource(source: PlanSource): string {

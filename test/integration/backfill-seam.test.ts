@@ -114,6 +114,8 @@ describe('backfill seam', () => {
       work,
       '--backfill-pds-hosts',
       pds.pdsUrl,
+      '--backfill-live-host',
+      pds.pdsUrl,
       '--backfill-partitions',
       '4',
     ])
