@@ -150,6 +150,7 @@ export function withBackfillSeam(
           logger.info({ endSeq }, 'backfill seam: the relay seq past which no copy can hold an event')
         })
         .catch((err: unknown) => {
+          if (signal.aborted) return // stopping: nothing to note any more
           // a quiet upstream sends nothing to note: the table is kept for the whole run
           logger.warn({ err }, 'backfill seam: the relay seq was not noted; the rev table stays for this run')
         })
