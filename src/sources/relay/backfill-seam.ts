@@ -52,17 +52,29 @@ export interface SeamSource<P> extends Source<P> {
   seam(): SeamStatus
 }
 
-interface Backfill {
+/** a backfill that is done: the seq its plan noted, and the rev each repo was copied at */
+export interface Backfill {
   readonly liveSeq: number
   readonly floor: RevFloor
 }
 
+/** what the seam is told while it waits for the backfill */
+interface WaitHooks {
+  /** work items not consumed yet */
+  onLeft(n: number): void
+  /** the backfill is done; its copies are being read */
+  onLoading(): void
+}
+
+/** resolves once the backfill is done (waitForBackfill: from Kafka) */
+export type BackfillLoader = (signal: AbortSignal, hooks: WaitHooks) => Promise<Backfill>
+
 /** `source` (a relay's) with the seam: waits for the backfill, starts at its liveSeq, skips what it copied */
 export function withBackfillSeam(
   source: Source<number>,
-  options: SeamOptions,
+  options: { readonly workTopic: string },
   deps: {
-    kafka: KafkaConfig
+    backfill: BackfillLoader
     metrics: DropMetrics
     logger: Logger
     /** the upstream's current seq (sources/relay/current-seq.ts) */
@@ -122,20 +134,14 @@ export function withBackfillSeam(
       skipped,
     }),
     async *deliveries(signal, after) {
-      const backfill = await waitForBackfill(
-        deps.kafka,
-        options,
-        {
-          logger,
-          onLeft: (n) => {
-            left = n
-          },
-          onLoading: () => {
-            state = 'loading'
-          },
+      const backfill = await deps.backfill(signal, {
+        onLeft: (n) => {
+          left = n
         },
-        signal,
-      )
+        onLoading: () => {
+          state = 'loading'
+        },
+      })
       floor = backfill.floor
       liveSeq = backfill.liveSeq
       repos = floor.size
@@ -167,11 +173,15 @@ export function withBackfillSeam(
   }
 }
 
-/** waits until the backfill is done, then reads its liveSeq and the rev each repo was copied at */
-async function waitForBackfill(
+/** the loader of a backfill in Kafka: waits until it is done, then reads its liveSeq and the rev each repo was copied at */
+export function waitForBackfill(kafka: KafkaConfig, options: SeamOptions, logger: Logger): BackfillLoader {
+  return (signal, hooks) => waitInKafka(kafka, options, { logger, ...hooks }, signal)
+}
+
+async function waitInKafka(
   kafka: KafkaConfig,
   options: SeamOptions,
-  deps: { logger: Logger; onLeft(n: number): void; onLoading(): void },
+  deps: { logger: Logger } & WaitHooks,
   signal: AbortSignal,
 ): Promise<Backfill> {
   const work = options.workTopic

@@ -41,20 +41,25 @@ export const relaySource: SourcePlugin<
     const { createRelaySource } = await import('./relay-source.ts')
     const source = createRelaySource(config, { metrics, logger: logger.child({ component: 'relay' }) })
     if (config.backfillSeam === '') return source
-    const { withBackfillSeam } = await import('./backfill-seam.ts')
+    const { withBackfillSeam, waitForBackfill } = await import('./backfill-seam.ts')
     const { createCurrentSeq } = await import('./current-seq.ts')
+    const seamLogger = logger.child({ component: 'backfill-seam' })
     return withBackfillSeam(
       source,
+      { workTopic: config.backfillSeam },
       {
-        workTopic: config.backfillSeam,
-        group: config.backfillSeamGroup,
-        maxBytes: config.backfillSeamMaxBytes,
-        pollMs: 2000,
-      },
-      {
-        kafka: config,
+        backfill: waitForBackfill(
+          config,
+          {
+            workTopic: config.backfillSeam,
+            group: config.backfillSeamGroup,
+            maxBytes: config.backfillSeamMaxBytes,
+            pollMs: 2000,
+          },
+          seamLogger,
+        ),
         metrics,
-        logger: logger.child({ component: 'backfill-seam' }),
+        logger: seamLogger,
         currentSeq: createCurrentSeq(config.relayHost, 10 * 60_000),
       },
     )
