@@ -152,6 +152,11 @@ class CountingStats implements WorkerStats {
     for (const v of this.outcomes.values()) n += v
     return n
   }
+  /** items this worker committed as done or failed: a `skipped` (an item another worker, or an
+   * earlier attempt, already ended) is not one more item ended */
+  get settled(): number {
+    return this.ended - (this.outcomes.get('skipped') ?? 0)
+  }
 }
 
 function workerOptions(t: Topics, over: Partial<WorkerOptions> = {}): WorkerOptions {
