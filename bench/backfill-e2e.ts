@@ -3,7 +3,11 @@
 // broker. Prints records/s of the worker process, its CPU and records per main-thread CPU second
 // (the figure to compare on a busy machine), and peak RSS.
 // Usage: npm run bench -- backfill [accounts=20] [records per account=2000] [runs=3] [extra worker flags...]
+// The recorded CARs are kept under $ATKAFKA_CACHE/bench-backfill/ (recording 40 repos of 5,000
+// records takes minutes), keyed by the repo counts and the world helper's source.
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { populate } from '../test/helpers/backfill-world.ts'
 import { recordCar, startFakePds } from '../test/helpers/fake-pds.ts'
@@ -11,9 +15,12 @@ import { startLocalPds } from '../test/helpers/local-pds.ts'
 import { PdsClient } from '../test/helpers/pds-client.ts'
 import {
   benchNodeFlags,
+  benchRoot,
   medians,
-  metric,
+  metricLines,
+  nextPoll,
   type RunStats,
+  seriesValue,
   spawnAtkafka,
   startBenchBroker,
   startMeasuring,
@@ -25,7 +32,7 @@ import {
 const root = join(import.meta.dirname, '..')
 
 async function cli(args: string[], env: Record<string, string | undefined>): Promise<string> {
-  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), ...args], {
+  const child = spawn(process.execPath, [join(benchRoot, 'dist/cli/main.js'), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env,
   })
@@ -38,25 +45,58 @@ async function cli(args: string[], env: Record<string, string | undefined>): Pro
   return out
 }
 
-async function bench(accounts: number, perAccount: number, runs: number, extra: string[]): Promise<void> {
-  const t0 = performance.now()
+/** the recorded repos of this size: from the cache, else recorded from a fresh local PDS and cached */
+async function recordedRepos(
+  accounts: number,
+  perAccount: number,
+): Promise<{ cars: Map<string, Uint8Array>; total: number }> {
+  const world = createHash('sha256')
+    .update(readFileSync(join(import.meta.dirname, '../test/helpers/backfill-world.ts')))
+    .digest('hex')
+    .slice(0, 12)
+  const cache = process.env.ATKAFKA_CACHE ?? join(root, '.cache')
+  const dir = join(cache, 'bench-backfill', `${accounts}x${perAccount}-${world}`)
+  const cars = new Map<string, Uint8Array>()
+  try {
+    const { total } = JSON.parse(readFileSync(join(dir, 'repos.json'), 'utf8')) as { total: number }
+    for (const name of readdirSync(dir)) {
+      if (name.endsWith('.car'))
+        cars.set(decodeURIComponent(name.slice(0, -4)), readFileSync(join(dir, name)))
+    }
+    if (cars.size === accounts) return { cars, total }
+    cars.clear()
+  } catch {
+    // not cached (or not complete): record it
+  }
   const pds = await startLocalPds()
-  const fake = await startFakePds()
   let total = 0
-  let carBytes = 0
   try {
     const made = await populate(new PdsClient(pds.pdsUrl), accounts, () => perAccount)
     total = made.records.size
-    for (const s of made.sessions) {
-      const car = await recordCar(pds.pdsUrl, s.did)
-      fake.cars.set(s.did, car)
-      carBytes += car.length
-    }
+    for (const s of made.sessions) cars.set(s.did, await recordCar(pds.pdsUrl, s.did))
   } finally {
     await pds.stop()
   }
+  // written to a temporary folder and renamed: a cache folder is complete or absent
+  const tmp = `${dir}.tmp-${process.pid}`
+  mkdirSync(tmp, { recursive: true })
+  for (const [did, car] of cars) writeFileSync(join(tmp, `${encodeURIComponent(did)}.car`), car)
+  writeFileSync(join(tmp, 'repos.json'), JSON.stringify({ accounts, perAccount, total }))
+  renameSync(tmp, dir)
+  return { cars, total }
+}
+
+async function bench(accounts: number, perAccount: number, runs: number, extra: string[]): Promise<void> {
+  const t0 = performance.now()
+  const fake = await startFakePds()
+  const { cars, total } = await recordedRepos(accounts, perAccount)
+  let carBytes = 0
+  for (const [did, car] of cars) {
+    fake.cars.set(did, car)
+    carBytes += car.length
+  }
   process.stderr.write(
-    `bench: ${accounts} repos, ${total} records, ${Math.round(carBytes / 1024)} KiB of CAR recorded in ${Math.round((performance.now() - t0) / 1000)} s\n`,
+    `bench: ${accounts} repos, ${total} records, ${Math.round(carBytes / 1024)} KiB of CAR ready in ${Math.round((performance.now() - t0) / 1000)} s\n`,
   )
   const { work, env } = startBenchBroker()
   const results: RunStats[] = []
@@ -101,12 +141,19 @@ async function bench(accounts: number, perAccount: number, runs: number, extra: 
         { env: { ...process.env, ...env } },
       )
       let measuring: ReturnType<typeof startMeasuring> | undefined
-      let done = 0
-      while (done < accounts) {
-        await new Promise((r) => setTimeout(r, 50))
-        const records = await metric(port, 'atkafka_backfill_records_total').catch(() => Number.NaN)
+      let first: { at: number; cursor: number } | undefined
+      let wait = 20
+      // one scrape per poll, spaced as the time left allows (bench-kit.ts nextPoll)
+      for (;;) {
+        await new Promise((r) => setTimeout(r, wait))
+        const lines = await metricLines(port).catch(() => [])
+        const records = seriesValue(lines, 'atkafka_backfill_records_total')
         if (!measuring && records > 0) measuring = startMeasuring(child.pid!)
-        done = await metric(port, 'atkafka_backfill_items_total', 'outcome="done"').catch(() => 0)
+        const done = seriesValue(lines, 'atkafka_backfill_items_total', 'outcome="done"')
+        if (done >= accounts) break
+        if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
+        wait = nextPoll(first, records, total)
+        if (measuring && !first && records > 0) first = { at: performance.now(), cursor: records }
       }
       const stats = measuring!.done(total)
       const threads = threadCpu(child.pid!)

@@ -10,6 +10,8 @@ import { parseEnv } from 'node:util'
 import { shippedNodeFlags } from '../scripts/shipped-node-flags.ts'
 
 const root = join(import.meta.dirname, '..')
+/** the tree whose dist/ is benchmarked (ATKAFKA_BENCH_ROOT: another checkout, for before/after runs) */
+export const benchRoot = process.env.ATKAFKA_BENCH_ROOT ?? root
 const broker = join(root, 'scripts/kafka-broker.sh')
 const CLOCK_TICKS = 100 // USER_HZ on Linux
 
@@ -40,7 +42,7 @@ export function spawnAtkafka(
     process.execPath,
     [
       ...benchNodeFlags.split(' ').filter(Boolean),
-      join(root, 'dist/cli/main.js'),
+      join(benchRoot, 'dist/cli/main.js'),
       ...args,
       '--metrics-address',
       `127.0.0.1:${port}`,
@@ -70,7 +72,10 @@ export function firstLine(child: ChildProcess): Promise<string> {
 
 /**
  * Polls the atkafka process's /metrics until `cursorMetric` reaches `lastSeq`, measuring from the
- * first upstream seq it shows (startup and connecting are not counted).
+ * first upstream seq it shows (startup and connecting are not counted). One scrape costs the
+ * process ~2 ms of main thread (prom-client renders every series), so once the cursor moves the
+ * polls are spaced by a quarter of the time left at the rate so far (20 ms to 1 s): a few dozen
+ * scrapes per run, and the end is still seen within ~20 ms.
  */
 export async function measureToCursor(
   child: ChildProcess,
@@ -79,17 +84,33 @@ export async function measureToCursor(
   lastSeq: number,
 ): Promise<{ done(items: number): RunStats }> {
   let measuring: ReturnType<typeof startMeasuring> | undefined
+  let first: { at: number; cursor: number } | undefined
+  let wait = 20
   for (;;) {
-    await new Promise((r) => setTimeout(r, 20))
-    const seq = await metric(port, 'atkafka_upstream_seq').catch(() => Number.NaN)
+    await new Promise((r) => setTimeout(r, wait))
+    const lines = await metricLines(port).catch(() => [])
+    const seq = seriesValue(lines, 'atkafka_upstream_seq')
     if (!measuring && seq > 0) measuring = startMeasuring(child.pid!)
     // exactly-once: done when the last transaction (events + cursor) is committed
-    const cursor = await metric(port, cursorMetric).catch(() => Number.NaN)
+    const cursor = seriesValue(lines, cursorMetric)
     if (cursor >= lastSeq) break
     if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
+    wait = nextPoll(first, cursor, lastSeq)
+    if (measuring && !first && cursor > 0) first = { at: performance.now(), cursor }
   }
   if (!measuring) throw new Error('no upstream seq seen before the end')
   return measuring
+}
+
+/** ms to the next poll: a quarter of the time left at the rate since `first` (20 ms to 1 s) */
+export function nextPoll(
+  first: { at: number; cursor: number } | undefined,
+  now: number,
+  end: number,
+): number {
+  if (!first || !(now > first.cursor)) return 20
+  const rate = (now - first.cursor) / (performance.now() - first.at)
+  return Math.max(20, Math.min(1000, (end - now) / rate / 4))
 }
 
 /**
@@ -162,7 +183,11 @@ export async function metricLines(port: number): Promise<string[]> {
 
 /** one series of the atkafka process's /metrics; labels as written there, e.g. 'status="ok"' */
 export async function metric(port: number, name: string, labels = ''): Promise<number> {
-  const lines = await metricLines(port)
+  return seriesValue(await metricLines(port), name, labels)
+}
+
+/** one series of a /metrics scrape (NaN when absent) */
+export function seriesValue(lines: readonly string[], name: string, labels = ''): number {
   const prefix = labels ? `${name}{${labels}} ` : `${name} `
   const line = lines.find((l) => l.startsWith(prefix))
   return line ? Number(line.split(' ').pop()) : Number.NaN
