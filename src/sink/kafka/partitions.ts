@@ -19,19 +19,25 @@ export interface Partitions {
   assign(record: OutboundRecord): PartitionedRecord
 }
 
+/** keys whose murmur2 is kept; past it the memo starts over (DIDs repeat within a few thousand events) */
+const MAX_HASHED_KEYS = 8192
+
 export function createPartitions(producer: Pick<AtkafkaProducer, 'metadata'>): Partitions {
   const counts = new Map<string, number>()
-  // the client's murmur2 costs about a microsecond a key: once per record (the client itself
-  // skips it for a message that names its partition)
-  const known = new WeakMap<OutboundRecord, number>()
+  // the client's murmur2 costs about a microsecond a key (and a Buffer of it): once per key, as
+  // keys are DIDs and a DID's events come in runs (a backfilled repo, an account's posts); the
+  // client itself skips it for a message that names its partition
+  const hashes = new Map<string, number>()
   const of = (record: OutboundRecord): number => {
-    const cached = known.get(record)
-    if (cached !== undefined) return cached
     const count = counts.get(record.topic)
     if (count === undefined) throw new Error(`no partition count for topic ${record.topic}`)
-    const partition = compatibilityPartitioner(record, Buffer.from(record.key)) % count
-    known.set(record, partition)
-    return partition
+    let h = hashes.get(record.key)
+    if (h === undefined) {
+      if (hashes.size >= MAX_HASHED_KEYS) hashes.clear()
+      h = compatibilityPartitioner(record, Buffer.from(record.key))
+      hashes.set(record.key, h)
+    }
+    return h % count
   }
   return {
     async refresh(topics) {
