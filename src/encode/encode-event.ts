@@ -1,13 +1,20 @@
 // AtprotoEvent → Kafka key and value, in the configured output format. The value is UTF-8
 // bytes written once: in flight they live outside the V8 heap, and the Kafka client does not
-// encode them again. Enrichment (a RawJson) is copied in as bytes, never spliced into strings.
+// encode them again. Enrichment and records already written as JSON (RawJson) are copied in as
+// bytes, never spliced into strings.
 import type { AtprotoEvent } from '../events/atproto-event.ts'
 import { RawJson } from '../events/raw-json.ts'
 import type { OutputFormat } from '../output/formats.ts'
 import type { ActionIds } from './event-action-id.ts'
 import { isJetstreamEvent, toJetstreamJson } from './jetstream-event.ts'
 import { ospreyEnvelopeAround } from './osprey-envelope.ts'
-import { messageKey, metadataOffset, SPLICED_METADATA, toStandardEvent } from './standard-event.ts'
+import {
+  messageKey,
+  metadataOffset,
+  recordOffset,
+  SPLICED_METADATA,
+  toStandardEvent,
+} from './standard-event.ts'
 
 export interface EncodeOptions {
   readonly format: OutputFormat
@@ -27,6 +34,7 @@ export interface EncodedEvent {
 }
 
 const METADATA_KEY = Buffer.from(',"eventMetadata":')
+const RECORD_KEY = Buffer.from(',"record":')
 // the event's JSON as UTF-8 before it is split around eventMetadata (3 bytes per UTF-16 unit at
 // most); one per process, used synchronously; larger events get a buffer of their own
 const SCRATCH = Buffer.allocUnsafeSlow(64 * 1024)
@@ -35,29 +43,54 @@ export function encodeEvent(event: AtprotoEvent, options: EncodeOptions): Encode
   const key = messageKey(event)
   if (options.format === 'jetstream') return { key, value: jetstreamValue(event, options.clock) }
   const raw = options.metadata instanceof RawJson ? options.metadata : undefined
-  const json = JSON.stringify(toStandardEvent(event, raw ? SPLICED_METADATA : options.metadata))
+  // a record already written as JSON (Jetstream v2 archive) is copied in, not parsed
+  const record =
+    event.kind === 'operation' && event.action !== 'delete' && event.record instanceof RawJson
+      ? event.record
+      : undefined
+  const json = JSON.stringify(
+    toStandardEvent(event, raw ? SPLICED_METADATA : options.metadata, record !== undefined),
+  )
   const at = raw ? metadataOffset(json, event) : -1
+  const recordAt = record ? recordOffset(json) : -1
+  if (record && recordAt < 0) throw new TypeError('standard event JSON does not end with its operation')
   const around =
     options.format === 'osprey'
       ? ospreyEnvelopeAround(event, options.snowflake.next(event), options.now)
       : undefined
   // nothing to splice in: one string, encoded once
-  if (!raw || at < 0) return { key, value: Buffer.from(around ? around[0] + json + around[1] : json) }
+  if (at < 0 && recordAt < 0) return { key, value: Buffer.from(around ? around[0] + json + around[1] : json) }
 
-  // head (Osprey), the event's JSON up to its kind's key, eventMetadata, the rest of the JSON,
-  // tail (Osprey): the JSON is encoded once and its two halves copied around the metadata
+  // head (Osprey), the event's JSON up to its kind's key, eventMetadata, the JSON up to the end
+  // of `operation`, its record, the rest of the JSON, tail (Osprey): the JSON is encoded once
+  // and its parts copied around what is spliced in
   const scratch = json.length * 3 <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafeSlow(json.length * 3)
   const jsonBytes = scratch.write(json, 0)
-  const atByte = jsonBytes === json.length ? at : Buffer.byteLength(json.slice(0, at))
+  const ascii = jsonBytes === json.length
+  const atByte = at < 0 || ascii ? at : Buffer.byteLength(json.slice(0, at))
+  // the record goes before the last two bytes ("}}")
+  const recordByte = recordAt < 0 ? -1 : jsonBytes - 2
   const [head, tail] = around ?? ['', '']
   const headBytes = Buffer.byteLength(head)
-  const metaBytes = METADATA_KEY.length + raw.byteLength
-  const out = Buffer.allocUnsafe(headBytes + jsonBytes + metaBytes + Buffer.byteLength(tail))
+  const metaBytes = atByte < 0 ? 0 : METADATA_KEY.length + raw!.byteLength
+  const recordBytes = recordByte < 0 ? 0 : RECORD_KEY.length + record!.byteLength
+  const out = Buffer.allocUnsafe(headBytes + jsonBytes + metaBytes + recordBytes + Buffer.byteLength(tail))
   if (headBytes > 0) out.write(head, 0)
-  let pos = headBytes + scratch.copy(out, headBytes, 0, atByte)
-  out.set(METADATA_KEY, pos)
-  pos = raw.writeTo(out, pos + METADATA_KEY.length)
-  pos += scratch.copy(out, pos, atByte, jsonBytes)
+  let pos = headBytes
+  let from = 0
+  if (atByte >= 0) {
+    pos += scratch.copy(out, pos, 0, atByte)
+    out.set(METADATA_KEY, pos)
+    pos = raw!.writeTo(out, pos + METADATA_KEY.length)
+    from = atByte
+  }
+  if (recordByte >= 0) {
+    pos += scratch.copy(out, pos, from, recordByte)
+    out.set(RECORD_KEY, pos)
+    pos = record!.writeTo(out, pos + RECORD_KEY.length)
+    from = recordByte
+  }
+  pos += scratch.copy(out, pos, from, jsonBytes)
   if (tail.length > 0) out.write(tail, pos)
   return { key, value: out }
 }

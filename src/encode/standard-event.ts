@@ -26,9 +26,11 @@ export const SPLICED_METADATA: unique symbol = Symbol('eventMetadata spliced in 
 
 /**
  * The standard event as a JSON-ready value. `metadata` (enrichment) becomes `eventMetadata`,
- * null when undefined; info events never carry any (they have no DID).
+ * null when undefined; info events never carry any (they have no DID). `splicedRecord`: an
+ * operation's record is left out, for the encoder to copy its JSON in as the last key of
+ * `operation` (recordOffset).
  */
-export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object {
+export function toStandardEvent(event: AtprotoEvent, metadata?: unknown, splicedRecord = false): object {
   const eventMetadata = metadata === SPLICED_METADATA ? undefined : (metadata ?? null)
   switch (event.kind) {
     case 'operation': {
@@ -50,7 +52,7 @@ export function toStandardEvent(event: AtprotoEvent, metadata?: unknown): object
           rev: event.rev,
           live: event.live,
           // the Go original writes null for deletes
-          record: isDelete ? null : event.record,
+          record: isDelete ? null : splicedRecord ? undefined : event.record,
         },
       }
     }
@@ -123,6 +125,15 @@ export function metadataOffset(json: string, event: AtprotoEvent): number {
   return event.kind === 'info' || event.kind === 'moderation' || event.kind === 'label'
     ? -1
     : json.indexOf(KIND_KEYS[event.kind])
+}
+
+/**
+ * Where an operation's record goes when toStandardEvent left it out (`splicedRecord`): before
+ * the `}}` that close `operation` and the event, as `,"record":…` (record is the last key of
+ * both). -1 if the JSON does not end so.
+ */
+export function recordOffset(json: string): number {
+  return json.endsWith('}}') ? json.length - 2 : -1
 }
 
 const KIND_KEYS = {

@@ -23,7 +23,8 @@ export interface OperationEvent {
   /**
    * the record in the atproto JSON data model. Relay: the value decoded by @atcute/cbor,
    * whose CID links and bytes serialize to {"$link"} / {"$bytes"} through JSON.stringify.
-   * Tap: the parsed JSON. Absent for deletes.
+   * Tap: the parsed JSON. Jetstream v2 archive: a RawJson of the record's JSON, written on the
+   * inflate worker (the encoder copies its bytes in; JSON.stringify parses it). Absent for deletes.
    */
   readonly record?: unknown
   /** Tap and Jetstream v2: true for live events, false for backfill (Tap) or the archive (Jetstream v2) */

@@ -1,6 +1,7 @@
 // A value already serialized to JSON, written into an event's bytes as it is (enrichment: the
 // parts of `eventMetadata` that do not change between a DID's events are encoded once, as
-// UTF-8, and only the per-event part is a string).
+// UTF-8, and only the per-event part is a string; Jetstream v2 archive records: their JSON as
+// the inflate worker wrote it).
 
 export type JsonPart = string | Uint8Array
 
@@ -22,6 +23,14 @@ export class RawJson {
   /** the whole value as a string (for tests and debugging; the encoder uses writeTo) */
   get json(): string {
     return this.parts.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString())).join('')
+  }
+
+  /**
+   * JSON.stringify of a value holding this one writes the same JSON, parsed and written again
+   * (the encoder splices the bytes instead where it can: encode-event.ts)
+   */
+  toJSON(): unknown {
+    return JSON.parse(this.json)
   }
 
   /** writes the value at `offset`; returns the offset after it */

@@ -10,6 +10,7 @@ import { toString as cidString, fromDigest } from '@atcute/cid'
 import { DecodeError } from '../../errors.ts'
 import type { AtprotoEvent } from '../../events/atproto-event.ts'
 import { isDid, isNsid, isRecordKey } from '../../events/atproto-syntax.ts'
+import type { RawJson } from '../../events/raw-json.ts'
 import { isMap, optionalString, shown } from '../event-stream/body-fields.ts'
 import { ROW_KIND, type SegmentRow } from './segment-block.ts'
 
@@ -44,8 +45,14 @@ function bad(row: SegmentRow, what: string, reason: 'invalid_event' | 'invalid_r
   return new DecodeError(reason, `archive row seq=${row.seq} kind=${row.kind} did=${shown(row.did)}: ${what}`)
 }
 
-/** the event of a row, or the reason it is dropped */
-export function rowToEvent(row: SegmentRow): AtprotoEvent | DecodeError {
+/**
+ * the event of a row, or the reason it is dropped; `prepared`: its record's CID and JSON, made
+ * on the inflate worker (prepared-records.ts), which the event then carries instead of decoding
+ */
+export function rowToEvent(
+  row: SegmentRow,
+  prepared?: { readonly cid: string; readonly record: RawJson },
+): AtprotoEvent | DecodeError {
   const { seq, did, kind } = row
   if (!isDid(did)) return bad(row, 'did is not a DID')
   const time = microsToTime(rowTimeUs(row))
@@ -60,6 +67,11 @@ export function rowToEvent(row: SegmentRow): AtprotoEvent | DecodeError {
       }
       if (kind === ROW_KIND.delete) {
         return { kind: 'operation', did, seq, rev, time, action: 'delete', collection, rkey, live: false }
+      }
+      const action = kind === ROW_KIND.update ? 'update' : 'create'
+      if (prepared !== undefined) {
+        const { cid, record } = prepared
+        return { kind: 'operation', did, seq, rev, time, action, collection, rkey, cid, record, live: false }
       }
       let record: unknown
       try {
@@ -76,7 +88,7 @@ export function rowToEvent(row: SegmentRow): AtprotoEvent | DecodeError {
         seq,
         rev,
         time,
-        action: kind === ROW_KIND.update ? 'update' : 'create',
+        action,
         collection,
         rkey,
         cid: recordCid(row.payload),

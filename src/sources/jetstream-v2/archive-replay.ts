@@ -12,6 +12,7 @@ import { backoffDelay, pause } from '../backoff.ts'
 import { type ArchiveClient, JetstreamApiError, type PlanEntry, type PlanFilters } from './archive-client.ts'
 import type { Inflated, Inflater } from './inflater.ts'
 import type { JetstreamMetrics } from './jetstream-metrics.ts'
+import { type PreparedRecords, preparedBytes, receivedRecords } from './prepared-records.ts'
 import { inflatedBlockRows } from './read-segment.ts'
 import type { SegmentRow } from './segment-block.ts'
 
@@ -38,7 +39,14 @@ export interface ReplayCounts {
 /** one block's rows, with the bytes its download took (counted against the in-flight window) */
 interface ReplayBlock {
   readonly rows: readonly SegmentRow[]
+  /** the rows' records as the inflate worker prepared them (prepared-records.ts), when it could */
+  readonly prepared?: ReturnType<typeof receivedRecords>
   readonly bytes: number
+}
+
+/** a block's prepared records, if there is one for each of its rows */
+function preparedFor(rows: readonly SegmentRow[], p: PreparedRecords | undefined) {
+  return p !== undefined && p.ends.length === rows.length ? receivedRecords(p) : undefined
 }
 
 interface Download {
@@ -46,7 +54,7 @@ interface Download {
   /** decompressed blocks (segment mode: all of them, with the index; blocks mode: the planned ones) */
   readonly done: Promise<{
     segment?: Inflated
-    blocks?: { index: number; block: Uint8Array }[]
+    blocks?: { index: number; block: Uint8Array; prepared: PreparedRecords | undefined }[]
     bytes: number
   }>
 }
@@ -157,22 +165,28 @@ export function createReplay(
             })
           })
           const segment = await inflater.run('segment', bytes)
-          // the compressed bytes went to the worker; the decompressed ones are held now
-          const inflated = segment.blocks.reduce((n, b) => n + b.byteLength, 0)
+          // the compressed bytes went to the worker; the decompressed ones are held now, with
+          // their prepared records
+          const inflated =
+            segment.blocks.reduce((n, b) => n + b.byteLength, 0) +
+            segment.prepared.reduce((n, p) => n + preparedBytes(p), 0)
           await reserve(() => self, inflated - got)
           return { segment, bytes: inflated }
         }
-        const blocks: { index: number; block: Uint8Array }[] = []
+        const blocks: { index: number; block: Uint8Array; prepared: PreparedRecords | undefined }[] = []
         let bytes = 0
         for (const range of entry.blocks ?? []) {
           for (let index = range.first; index <= range.last; index++) {
             const frame = await retrying(`getBlock ${entry.name} #${index}`, signal, () =>
               client.getBlock(entry, index, signal),
             )
-            const [block] = (await inflater.run('block', frame)).blocks
-            await reserve(() => self, block!.byteLength)
-            bytes += block!.byteLength
-            blocks.push({ index, block: block! })
+            const inflated = await inflater.run('block', frame)
+            const block = inflated.blocks[0]!
+            const prepared = inflated.prepared[0]
+            const held = block.byteLength + (prepared ? preparedBytes(prepared) : 0)
+            await reserve(() => self, held)
+            bytes += held
+            blocks.push({ index, block, prepared })
           }
         }
         return { blocks, bytes }
@@ -206,10 +220,11 @@ export function createReplay(
           if (got.segment) {
             yield* segmentBlocks(entry, got.segment)
           } else {
-            for (const { index, block } of got.blocks ?? []) {
+            for (const { index, block, prepared } of got.blocks ?? []) {
               counts.blocks++
               report.archive('block')
-              yield { rows: inflatedBlockRows(block, undefined, index), bytes: block.byteLength }
+              const rows = inflatedBlockRows(block, undefined, index)
+              yield { rows, prepared: preparedFor(rows, prepared), bytes: block.byteLength }
             }
           }
           counts.segments++
@@ -246,7 +261,8 @@ export function createReplay(
       counts.blocks++
       report.archive('block')
       const block = inflated[b]!
-      yield { rows: inflatedBlockRows(block, entries[b], b), bytes: block.byteLength }
+      const rows = inflatedBlockRows(block, entries[b], b)
+      yield { rows, prepared: preparedFor(rows, segment.prepared[b]), bytes: block.byteLength }
     }
   }
 

@@ -2,8 +2,11 @@
 // checksum (xxh3 over header and footer) and every block's zstd decompression (content
 // checksum checked), or one getBlock frame's. The main thread posts the bytes (transferred,
 // not copied) and gets the decompressed blocks back the same way; it then reads the rows.
+// Each block's records are also prepared here (prepared-records.ts: decoded, hashed for their
+// CIDs, written as JSON), so the main thread's share of a row is reading its columns.
 // Requests: { id, kind: 'segment', bytes } | { id, kind: 'block', bytes }.
 import { parentPort } from 'node:worker_threads'
+import { type PreparedRecords, prepareRecords } from './prepared-records.ts'
 import { inflateBlock } from './segment-block.ts'
 import { segmentChecksum } from './segment-checksum.ts'
 import {
@@ -26,20 +29,35 @@ export type InflateAnswer =
       entries?: BlockIndexEntry[]
       /** decompressed blocks, in order */
       blocks: Uint8Array[]
+      /** per block: its records, prepared */
+      prepared: PreparedRecords[]
     }
   | { id: number; ok: false; message: string }
 
 async function inflate(request: InflateRequest): Promise<InflateAnswer> {
   const { id, bytes } = request
   try {
-    if (request.kind === 'block') return { id, ok: true, blocks: [inflateBlock(bytes)] }
+    if (request.kind === 'block') {
+      const block = inflateBlock(bytes)
+      return { id, ok: true, blocks: [block], prepared: [preparedOrEmpty(block)] }
+    }
     const header = readSegmentHeader(bytes)
     const entries = readBlockIndex(bytes, header)
     const checksum = await segmentChecksum(bytes, header)
     const blocks = entries.map((e) => new Uint8Array(inflateBlock(blockFrame(bytes, e), e.uncompressedSize)))
-    return { id, ok: true, header, checksum, entries, blocks }
+    // a block that does not decode is left to the main thread, which says what is wrong with it
+    const prepared = blocks.map(preparedOrEmpty)
+    return { id, ok: true, header, checksum, entries, blocks, prepared }
   } catch (err) {
     return { id, ok: false, message: (err as Error).message }
+  }
+}
+
+function preparedOrEmpty(block: Uint8Array): PreparedRecords {
+  try {
+    return prepareRecords(block)
+  } catch {
+    return { bytes: new Uint8Array(0), ends: new Uint32Array(0) }
   }
 }
 
@@ -47,6 +65,11 @@ if (parentPort) {
   const port = parentPort
   port.on('message', async (request: InflateRequest) => {
     const answer = await inflate(request)
-    port.postMessage(answer, answer.ok ? answer.blocks.map((b) => b.buffer as ArrayBuffer) : [])
+    const transfer = answer.ok
+      ? [...answer.blocks, ...answer.prepared.flatMap((p) => [p.bytes, p.ends])].map(
+          (b) => b.buffer as ArrayBuffer,
+        )
+      : []
+    port.postMessage(answer, transfer)
   })
 }

@@ -25,6 +25,7 @@ import { createInflater } from './inflater.ts'
 import { createRowFilter } from './jetstream-filters.ts'
 import type { JetstreamMetrics } from './jetstream-metrics.ts'
 import { decodeLiveMessage, inflateMessage } from './live-frame.ts'
+import { preparedRecord } from './prepared-records.ts'
 
 export interface JetstreamSourceConfig {
   /** http(s)://host[:port] of the Jetstream v2 (the websocket URL is derived from it) */
@@ -168,7 +169,7 @@ export function createJetstreamSource(
     counts.archive = replay.counts
     metrics.upstreamState('jetstream', 'connected')
     for await (const block of replay.blocks(signal)) {
-      const { rows } = block
+      const { rows, prepared } = block
       const perRow = block.bytes / Math.max(1, rows.length)
       for (let start = 0; start < rows.length; start += BATCH_ROWS) {
         const events: AtprotoEvent[] = []
@@ -185,7 +186,7 @@ export function createJetstreamSource(
           const kept = keepRow(row) === true
           metrics.archiveRow(kept)
           if (!kept) continue
-          const event = rowToEvent(row)
+          const event = rowToEvent(row, prepared && preparedRecord(prepared, i))
           if (event instanceof DecodeError) {
             dropped(event, row.seq)
             continue
