@@ -21,7 +21,14 @@ export function moderationActionName(event: ModerationEvent): string {
 }
 
 /** the action name of any event */
+// one string per action, not a new one per event (the pipeline counts every event by it)
+const OPERATION_NAMES = {
+  create: 'operation#create',
+  update: 'operation#update',
+  delete: 'operation#delete',
+} as const
+
 export function ospreyActionName(event: AtprotoEvent): string {
   if (event.kind === 'moderation') return moderationActionName(event)
-  return event.kind === 'operation' ? `operation#${event.action}` : event.kind
+  return event.kind === 'operation' ? OPERATION_NAMES[event.action] : event.kind
 }

@@ -2,7 +2,6 @@
 // exactly-once mode.
 import {
   type CompressionAlgorithmValue,
-  compatibilityPartitioner,
   ProduceAcks,
   Producer,
   type Serializers,
@@ -12,6 +11,7 @@ import * as promClient from 'prom-client'
 import type { Config } from '../config/schema.ts'
 import type { DeliveryMode } from './delivery-mode.ts'
 import { connectionOptions, type KafkaConfig } from './kafka-client-options.ts'
+import { keyPartitioner } from './key-hash.ts'
 
 export type ProducerConfig = KafkaConfig & Pick<Config, 'compression' | 'produceRetries'>
 
@@ -35,8 +35,8 @@ export function createProducer(
     serializers,
     idempotent: true,
     acks: ProduceAcks.ALL,
-    // DID keys must land where every Java-compatible producer puts them (murmur2)
-    partitioner: compatibilityPartitioner,
+    // DID keys must land where every Java-compatible producer puts them (murmur2, once per key)
+    partitioner: keyPartitioner,
     ...(config.compression === 'none'
       ? {}
       : { compression: config.compression as CompressionAlgorithmValue }),

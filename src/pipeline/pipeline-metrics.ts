@@ -70,18 +70,23 @@ export const pipelineMetrics = metricsPart((registry: Registry) => {
   // per-event counts are looked up once per label set; collections past the cap share the
   // "other" series so memory stays bounded
   const seenCollections = new Set<string>()
-  const handledBy = new Map<string, Count>()
+  // action name → collection label → count (no key string built per event)
+  const handledBy = new Map<string, Map<string, Count>>()
   const handledCount = (actionName: string, collection: string) => {
     let label = collection
     if (collection !== '' && !seenCollections.has(collection)) {
       if (seenCollections.size < MAX_COLLECTION_LABELS) seenCollections.add(collection)
       else label = 'other'
     }
-    const id = `${actionName} ${label}`
-    let count = handledBy.get(id)
+    let byLabel = handledBy.get(actionName)
+    if (!byLabel) {
+      byLabel = new Map()
+      handledBy.set(actionName, byLabel)
+    }
+    let count = byLabel.get(label)
     if (!count) {
       count = handled.child(actionName, label)
-      handledBy.set(id, count)
+      byLabel.set(label, count)
     }
     return count
   }

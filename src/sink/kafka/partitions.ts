@@ -3,8 +3,8 @@
 // the topic's metadata. The sink then knows, for every record, the partition batch it travels
 // in: to bound each batch in bytes, and, when a produce fails for some partitions only, which
 // records the broker already holds. The client sends a message to the partition it names.
-import { compatibilityPartitioner } from '@platformatic/kafka'
 import type { AtkafkaProducer } from '../../kafka/create-producer.ts'
+import { keyHash } from '../../kafka/key-hash.ts'
 import type { OutboundRecord } from '../../pipeline/types.ts'
 
 /** a record with the partition it is sent to */
@@ -19,25 +19,13 @@ export interface Partitions {
   assign(record: OutboundRecord): PartitionedRecord
 }
 
-/** keys whose murmur2 is kept; past it the memo starts over (DIDs repeat within a few thousand events) */
-const MAX_HASHED_KEYS = 8192
-
 export function createPartitions(producer: Pick<AtkafkaProducer, 'metadata'>): Partitions {
   const counts = new Map<string, number>()
-  // the client's murmur2 costs about a microsecond a key (and a Buffer of it): once per key, as
-  // keys are DIDs and a DID's events come in runs (a backfilled repo, an account's posts); the
-  // client itself skips it for a message that names its partition
-  const hashes = new Map<string, number>()
+  // murmur2 once per key (key-hash.ts); the client itself skips it for a message that names its partition
   const of = (record: OutboundRecord): number => {
     const count = counts.get(record.topic)
     if (count === undefined) throw new Error(`no partition count for topic ${record.topic}`)
-    let h = hashes.get(record.key)
-    if (h === undefined) {
-      if (hashes.size >= MAX_HASHED_KEYS) hashes.clear()
-      h = compatibilityPartitioner(record, Buffer.from(record.key))
-      hashes.set(record.key, h)
-    }
-    return h % count
+    return keyHash(record.key) % count
   }
   return {
     async refresh(topics) {
@@ -50,8 +38,26 @@ export function createPartitions(producer: Pick<AtkafkaProducer, 'metadata'>): P
   }
 }
 
+// "topic:partition" strings, made once each (the sink asks for one per record); topics are
+// few, but routes with templates make them open-ended: past the bound the memo starts over
+const MAX_KEYED_TOPICS = 1024
+const keyed = new Map<string, string[]>()
+
 /** "topic:partition" */
-export const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`
+export function partitionKey(topic: string, partition: number): string {
+  let keys = keyed.get(topic)
+  if (keys === undefined) {
+    if (keyed.size >= MAX_KEYED_TOPICS) keyed.clear()
+    keys = []
+    keyed.set(topic, keys)
+  }
+  let key = keys[partition]
+  if (key === undefined) {
+    key = `${topic}:${partition}`
+    keys[partition] = key
+  }
+  return key
+}
 
 export interface ProduceOutcome {
   /** partitions the broker holds the records of */
