@@ -15,8 +15,18 @@ import { type CarEntry, fromStream } from '@atcute/car'
 import { BytesWrapper, CidLinkWrapper, decode } from '@atcute/cbor'
 import { CODEC_DCBOR, toString as cidToString } from '@atcute/cid'
 import { isDid, isNsid, isRecordKey } from '../events/atproto-syntax.ts'
+import type { RawJson } from '../events/raw-json.ts'
 import { blockMatchesCid } from '../sources/relay/decode-commit.ts'
 import { BlockStore } from './block-store.ts'
+import { packRecords, preparedRecord, RECORD_STATUS } from './record-prep.ts'
+import { prepareOnWorker } from './record-preparer.ts'
+
+// Records are decoded and written as JSON on a worker thread (record-prep.ts), a batch at a
+// time: a batch goes when it holds this many records or bytes, and at most PENDING_BATCHES
+// are on the worker per repo (they are read back in order, so records keep the CAR's order).
+const BATCH_RECORDS = 256
+const BATCH_BYTES = 256 * 1024
+const PENDING_BATCHES = 2
 
 /** why a repo could not be read: each is a final outcome for its work item */
 export const REPO_FAILURES = [
@@ -46,8 +56,10 @@ export interface RepoRecord {
   readonly rkey: string
   /** the record's CID (base32 string) */
   readonly cid: string
-  /** the record in the atproto data model, as @atcute/cbor decodes it */
-  readonly record: Record<string, unknown>
+  /** the record's JSON in the atproto data model (as JSON.stringify writes @atcute/cbor's decoding) */
+  readonly record: RawJson
+  /** the record's createdAt, when it is a string */
+  readonly createdAt: string | undefined
   /** the record block's length */
   readonly bytes: number
   /** the commit's rev */
@@ -110,6 +122,10 @@ export async function* readRepo(
   const waiting = new Map<string, { cid: Uint8Array; paths: string[] }>()
   /** MST node key → its children, for the walk from the commit when the stream has ended */
   const nodes = new Map<string, Node>()
+  /** record blocks ready for the worker, and the batches on it */
+  let batch: { cid: Uint8Array; bytes: Uint8Array; paths: string[]; rev: string }[] = []
+  let batchBytes = 0
+  const pending: { blocks: typeof batch; answer: ReturnType<typeof prepareOnWorker> }[] = []
   let root: string
   let commit: Commit | undefined
   let blocks = 0
@@ -150,11 +166,10 @@ export async function* readRepo(
         )
       }
       const key = keyOf(cid)
-      const ready: RepoRecord[] = []
       if (key === root) {
         commit = readCommit(bytes, did)
         // everything that waited for the rev
-        for (const [k, w] of waiting) if (store.has(k)) emit(k, w, commit, ready)
+        for (const [k, w] of waiting) if (store.has(k)) emit(k, w, commit)
       } else if (isNodeShaped(bytes)) {
         const node = readNode(bytes, did)
         nodes.set(key, { children: node.children, named: node.entries.length > 0 })
@@ -166,14 +181,24 @@ export async function* readRepo(
             waiting.set(k, w)
           }
           w.paths.push(path)
-          if (commit !== undefined && store.has(k)) emit(k, w, commit, ready)
+          if (commit !== undefined && store.has(k)) emit(k, w, commit)
         }
       } else {
         store.put(key, bytes)
         const w = waiting.get(key)
-        if (w !== undefined && commit !== undefined) emit(key, w, commit, ready)
+        if (w !== undefined && commit !== undefined) emit(key, w, commit)
       }
-      for (const r of ready) {
+      if (batch.length >= BATCH_RECORDS || batchBytes >= BATCH_BYTES) send()
+      while (pending.length > PENDING_BATCHES) {
+        for await (const r of drain()) {
+          records++
+          yield r
+        }
+      }
+    }
+    send()
+    while (pending.length > 0) {
+      for await (const r of drain()) {
         records++
         yield r
       }
@@ -199,30 +224,51 @@ export async function* readRepo(
     await car.dispose().catch(() => undefined) // the stream may already be closed or errored: nothing left to free
   }
 
-  function emit(key: string, w: { cid: Uint8Array; paths: string[] }, c: Commit, out: RepoRecord[]): void {
+  /** the record block `key` (named by w's paths) goes into the next batch for the worker */
+  function emit(key: string, w: { cid: Uint8Array; paths: string[] }, c: Commit): void {
     if (w.paths.length === 0) return
     const bytes = store.get(key)!
-    let record: unknown
-    try {
-      record = decode(bytes)
-    } catch (err) {
-      throw new RepoError('invalid_record', `repo ${did}: record ${w.paths[0]} is not DAG-CBOR`, {
-        cause: err,
-      })
-    }
-    if (!isMap(record))
-      throw new RepoError('invalid_record', `repo ${did}: record ${w.paths[0]} is not a map`)
-    const cid = cidString(w.cid)
-    for (const path of w.paths) {
-      const slash = path.indexOf('/')
-      const collection = path.slice(0, slash)
-      const rkey = path.slice(slash + 1)
-      // records at two paths with the same content share one decoded value: copy it so no
-      // downstream stage sees the same object twice
-      const value = w.paths.length === 1 ? record : structuredClone(record)
-      out.push({ collection, rkey, cid, record: value, bytes: bytes.length, rev: c.rev })
-    }
+    batch.push({ cid: w.cid, bytes, paths: w.paths.slice(), rev: c.rev })
+    batchBytes += bytes.length
     w.paths.length = 0
+  }
+
+  /** sends the batch to the worker (none when empty) */
+  function send(): void {
+    if (batch.length === 0) return
+    const blocks = batch
+    batch = []
+    batchBytes = 0
+    const answer = prepareOnWorker(packRecords(blocks))
+    // awaited in order by `drain`; a repo abandoned before then must not leave a rejection unhandled
+    answer.catch(() => undefined)
+    pending.push({ blocks, answer })
+  }
+
+  /** the records of the oldest batch on the worker, in order */
+  async function* drain(): AsyncGenerator<RepoRecord, void, void> {
+    const { blocks, answer } = pending.shift()!
+    const prepared = await answer
+    for (const [i, block] of blocks.entries()) {
+      const { status, cid, createdAt, record } = preparedRecord(prepared, i)
+      if (status !== RECORD_STATUS.ok) {
+        const what = status === RECORD_STATUS.notMap ? 'is not a map' : 'is not DAG-CBOR'
+        throw new RepoError('invalid_record', `repo ${did}: record ${block.paths[0]} ${what}`)
+      }
+      for (const path of block.paths) {
+        const slash = path.indexOf('/')
+        // records at two paths with the same content share one (immutable) JSON value
+        yield {
+          collection: path.slice(0, slash),
+          rkey: path.slice(slash + 1),
+          cid,
+          record,
+          createdAt,
+          bytes: block.bytes.length,
+          rev: block.rev,
+        }
+      }
+    }
   }
 }
 
@@ -230,10 +276,6 @@ function countReferenced(waiting: Map<string, { paths: string[] }>, store: Block
   let n = 0
   for (const k of waiting.keys()) if (store.has(k)) n++
   return n
-}
-
-function cidString(bytes: Uint8Array): string {
-  return new CidLinkWrapper(bytes).$link
 }
 
 /**

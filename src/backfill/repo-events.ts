@@ -11,7 +11,13 @@ export function recordEvent(did: string, record: RepoRecord, readAtMs: number): 
     kind: 'operation',
     did,
     rev: record.rev,
-    time: operationTime('create', record.record, record.rkey, readAtMs),
+    // the rule reads the record's createdAt only
+    time: operationTime(
+      'create',
+      record.createdAt === undefined ? undefined : { createdAt: record.createdAt },
+      record.rkey,
+      readAtMs,
+    ),
     action: 'create',
     collection: record.collection,
     rkey: record.rkey,
