@@ -1,12 +1,13 @@
 // The per-record work of a repo, done on a worker thread (record-worker.ts) so the main thread
-// does not: decoding each record block's DAG-CBOR, writing it as JSON (exactly as
-// JSON.stringify writes the decoded record inside an event), its CID as a string and its
-// createdAt. A batch of record blocks crosses as one transferred buffer each way.
+// does not: checking that each record block hashes to its CID, decoding its DAG-CBOR, writing
+// it as JSON (exactly as JSON.stringify writes the decoded record inside an event), its CID as
+// a string and its createdAt. A batch of record blocks crosses as one transferred buffer each way.
 //   request, per record: the CID's length (one byte), its bytes, then the block
-//   answer, per record: status (0 ok, 1 not DAG-CBOR, 2 not a map), CID length (one byte), the
+//   answer, per record: status (0 ok, 1 not DAG-CBOR, 2 not a map, 3 does not hash to its CID), CID length (one byte), the
 //   CID (ASCII), createdAt's UTF-8 length (u16 LE; 0: none, or not a string), createdAt, the JSON
 import { CidLinkWrapper, decode } from '@atcute/cbor'
 import { RawJson } from '../events/raw-json.ts'
+import { blockMatchesCid } from '../sources/relay/decode-commit.ts'
 
 /** record blocks packed for the worker, or its answer: per record, bytes [ends[i-1], ends[i]) */
 export interface PackedRecords {
@@ -14,7 +15,7 @@ export interface PackedRecords {
   readonly ends: Uint32Array
 }
 
-export const RECORD_STATUS = { ok: 0, notCbor: 1, notMap: 2 } as const
+export const RECORD_STATUS = { ok: 0, notCbor: 1, notMap: 2, cidMismatch: 3 } as const
 
 /** a createdAt longer than this is passed as none: no date parser reads it either way */
 const MAX_CREATED_AT_BYTES = 0xffff
@@ -48,21 +49,24 @@ export function prepareRecords(packed: PackedRecords): PackedRecords {
   for (let i = 0; i < ends.length; i++) {
     const start = i === 0 ? 0 : ends[i - 1]!
     const cidEnd = start + 1 + bytes[start]!
-    const cid = new CidLinkWrapper(bytes.slice(start + 1, cidEnd)).$link
+    const cidBytes = bytes.slice(start + 1, cidEnd)
+    const cid = new CidLinkWrapper(cidBytes).$link
     const block = bytes.subarray(cidEnd, ends[i]!)
     let status: number = RECORD_STATUS.ok
     let createdAt = ''
     let json = ''
-    try {
-      const record = decode(block)
-      if (!isMap(record)) status = RECORD_STATUS.notMap
-      else {
-        json = JSON.stringify(record)
-        if (typeof record.createdAt === 'string') createdAt = record.createdAt
+    if (!blockMatchesCid(block, cidBytes)) status = RECORD_STATUS.cidMismatch
+    else
+      try {
+        const record = decode(block)
+        if (!isMap(record)) status = RECORD_STATUS.notMap
+        else {
+          json = JSON.stringify(record)
+          if (typeof record.createdAt === 'string') createdAt = record.createdAt
+        }
+      } catch {
+        status = RECORD_STATUS.notCbor
       }
-    } catch {
-      status = RECORD_STATUS.notCbor
-    }
     if (Buffer.byteLength(createdAt) > MAX_CREATED_AT_BYTES) createdAt = ''
     parts.push({ status, cid, createdAt, json })
     total += 2 + cid.length + 2 + Buffer.byteLength(createdAt) + Buffer.byteLength(json)

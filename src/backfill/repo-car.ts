@@ -4,13 +4,14 @@
 // blocks, in any order (the reference PDS sends them sorted by CID). A record is yielded once
 // three things are known: the commit (its DID must be the repo's, its rev goes on every record),
 // an MST node naming the record's path, and the record block itself, whose bytes must hash to
-// its CID. Blocks that wait for the others are kept in a BlockStore (memory, then a spill file).
+// its CID (checked with its decoding on a worker thread, record-prep.ts). Blocks that wait for the others are kept in a BlockStore (memory, then a spill file).
 // When the stream ends, the tree is walked from the commit's `data`: every node that named a
 // record must be reachable from it, and no node or record it references may be missing. Any
 // failure throws a RepoError: the caller's transaction is aborted, so a repo is all or nothing.
 //
 // Not verified: the commit's signature (that needs the DID document's key; the item's PDS is
-// the repo's host per that document), and the MST's own invariants (key order, heights).
+// the repo's host per that document), the MST's own invariants (key order, heights), and blocks
+// no node names (ignored).
 import { type CarEntry, fromStream } from '@atcute/car'
 import { BytesWrapper, CidLinkWrapper, decode } from '@atcute/cbor'
 import { CODEC_DCBOR, toString as cidToString } from '@atcute/cid'
@@ -159,13 +160,15 @@ export async function* readRepo(
       const cid = entry.cid.bytes
       const bytes = entry.bytes
       if (entry.cid.codec !== CODEC_DCBOR) continue // raw blocks are no part of a repo tree
-      if (!blockMatchesCid(bytes, cid)) {
+      const key = keyOf(cid)
+      // the commit and MST nodes are checked here; record blocks on the worker, once a node
+      // names them (a block nothing names is ignored unread)
+      if ((key === root || isNodeShaped(bytes)) && !blockMatchesCid(bytes, cid)) {
         throw new RepoError(
           'cid_mismatch',
           `repo ${did}: block ${cidToString(entry.cid)} does not hash to its CID`,
         )
       }
-      const key = keyOf(cid)
       if (key === root) {
         commit = readCommit(bytes, did)
         // everything that waited for the rev
@@ -251,6 +254,9 @@ export async function* readRepo(
     const prepared = await answer
     for (const [i, block] of blocks.entries()) {
       const { status, cid, createdAt, record } = preparedRecord(prepared, i)
+      if (status === RECORD_STATUS.cidMismatch) {
+        throw new RepoError('cid_mismatch', `repo ${did}: block ${cid} does not hash to its CID`)
+      }
       if (status !== RECORD_STATUS.ok) {
         const what = status === RECORD_STATUS.notMap ? 'is not a map' : 'is not DAG-CBOR'
         throw new RepoError('invalid_record', `repo ${did}: record ${block.paths[0]} ${what}`)

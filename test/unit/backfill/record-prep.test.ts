@@ -1,5 +1,5 @@
 // Records prepared on the worker thread: the JSON JSON.stringify writes for @atcute/cbor's
-// decoding, the CID as a string, createdAt; and what is not a record says so.
+// decoding, the CID as a string, createdAt; and what is not a record, or not its CID's, says so.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { BytesWrapper, CidLinkWrapper, decode, encode } from '@atcute/cbor'
@@ -29,12 +29,16 @@ test('records, non-maps and non-CBOR, on the worker and in-thread alike', async 
     await block(record),
     await block({ $type: 'app.bsky.graph.follow', createdAt: 17 }),
     await block('a string'),
-    { cid: link, bytes: new Uint8Array([0xff, 0x00]) },
+    {
+      cid: (await createCid(CODEC_DCBOR, new Uint8Array([0xff, 0x00]))).bytes,
+      bytes: new Uint8Array([0xff, 0x00]),
+    },
+    { cid: link, bytes: encode({ a: 2 }) },
   ]
   const direct = prepareRecords(packRecords(blocks))
   const viaWorker = await prepareOnWorker(packRecords(blocks))
   for (const answer of [{ bytes: Buffer.from(direct.bytes), ends: direct.ends }, viaWorker]) {
-    const [post, follow, text, garbage] = blocks.map((_, i) => preparedRecord(answer, i))
+    const [post, follow, text, garbage, forged] = blocks.map((_, i) => preparedRecord(answer, i))
     assert.equal(post!.status, RECORD_STATUS.ok)
     assert.equal(post!.record.json, JSON.stringify(decode(blocks[0]!.bytes)))
     assert.equal(post!.cid, new CidLinkWrapper(blocks[0]!.cid).$link)
@@ -43,5 +47,6 @@ test('records, non-maps and non-CBOR, on the worker and in-thread alike', async 
     assert.equal(follow!.createdAt, undefined)
     assert.equal(text!.status, RECORD_STATUS.notMap)
     assert.equal(garbage!.status, RECORD_STATUS.notCbor)
+    assert.equal(forged!.status, RECORD_STATUS.cidMismatch)
   }
 })
