@@ -15,11 +15,12 @@ import { startLocalPds } from '../test/helpers/local-pds.ts'
 import { PdsClient } from '../test/helpers/pds-client.ts'
 import {
   benchNodeFlags,
-  benchRoot,
+  benchRoots,
   medians,
   metricLines,
   nextPoll,
   type RunStats,
+  rootLabel,
   seriesValue,
   spawnAtkafka,
   startBenchBroker,
@@ -32,7 +33,7 @@ import {
 const root = join(import.meta.dirname, '..')
 
 async function cli(args: string[], env: Record<string, string | undefined>): Promise<string> {
-  const child = spawn(process.execPath, [join(benchRoot, 'dist/cli/main.js'), ...args], {
+  const child = spawn(process.execPath, [join(benchRoots[0]!, 'dist/cli/main.js'), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env,
   })
@@ -99,78 +100,81 @@ async function bench(accounts: number, perAccount: number, runs: number, extra: 
     `bench: ${accounts} repos, ${total} records, ${Math.round(carBytes / 1024)} KiB of CAR ready in ${Math.round((performance.now() - t0) / 1000)} s\n`,
   )
   const { work, env } = startBenchBroker()
-  const results: RunStats[] = []
+  const results = new Map<string, RunStats[]>(benchRoots.map((r) => [r, []]))
   try {
     const bootstrap = ['--bootstrap-servers', env.KAFKA_BOOTSTRAP!]
-    for (let run = 1; run <= runs; run++) {
-      const topic = `bench-backfill-${Date.now()}-${run}`
-      await cli(
-        [
-          'backfill',
-          'plan',
-          ...bootstrap,
-          '--backfill-work-topic',
-          topic,
-          '--backfill-pds-hosts',
-          fake.url,
-          '--backfill-partitions',
-          '16',
-        ],
-        {
-          ...process.env,
-          ...env,
-        },
-      )
-      const { child, port } = spawnAtkafka(
-        [
-          'backfill',
-          'work',
-          ...bootstrap,
-          '--backfill-work-topic',
-          topic,
-          '--output-topic',
-          `${topic}-out`,
-          '--backfill-group',
-          topic,
-          '--backfill-host-rate',
-          '0',
-          '--backfill-host-concurrency',
-          '16',
-        ],
-        extra,
-        { env: { ...process.env, ...env } },
-      )
-      let measuring: ReturnType<typeof startMeasuring> | undefined
-      let first: { at: number; cursor: number } | undefined
-      let wait = 20
-      // one scrape per poll, spaced as the time left allows (bench-kit.ts nextPoll)
-      for (;;) {
-        await new Promise((r) => setTimeout(r, wait))
-        const lines = await metricLines(port).catch(() => [])
-        const records = seriesValue(lines, 'atkafka_backfill_records_total')
-        if (!measuring && records > 0) measuring = startMeasuring(child.pid!)
-        const done = seriesValue(lines, 'atkafka_backfill_items_total', 'outcome="done"')
-        if (done >= accounts) break
-        if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
-        wait = nextPoll(first, records, total)
-        if (measuring && !first && records > 0) first = { at: performance.now(), cursor: records }
+    for (let run = 1; run <= runs; run++)
+      for (const tree of benchRoots) {
+        const topic = `bench-backfill-${Date.now()}-${run}`
+        await cli(
+          [
+            'backfill',
+            'plan',
+            ...bootstrap,
+            '--backfill-work-topic',
+            topic,
+            '--backfill-pds-hosts',
+            fake.url,
+            '--backfill-partitions',
+            '16',
+          ],
+          {
+            ...process.env,
+            ...env,
+          },
+        )
+        const { child, port } = spawnAtkafka(
+          [
+            'backfill',
+            'work',
+            ...bootstrap,
+            '--backfill-work-topic',
+            topic,
+            '--output-topic',
+            `${topic}-out`,
+            '--backfill-group',
+            topic,
+            '--backfill-host-rate',
+            '0',
+            '--backfill-host-concurrency',
+            '16',
+          ],
+          extra,
+          { env: { ...process.env, ...env }, root: tree },
+        )
+        let measuring: ReturnType<typeof startMeasuring> | undefined
+        let first: { at: number; cursor: number } | undefined
+        let wait = 20
+        // one scrape per poll, spaced as the time left allows (bench-kit.ts nextPoll)
+        for (;;) {
+          await new Promise((r) => setTimeout(r, wait))
+          const lines = await metricLines(port).catch(() => [])
+          const records = seriesValue(lines, 'atkafka_backfill_records_total')
+          if (!measuring && records > 0) measuring = startMeasuring(child.pid!)
+          const done = seriesValue(lines, 'atkafka_backfill_items_total', 'outcome="done"')
+          if (done >= accounts) break
+          if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
+          wait = nextPoll(first, records, total)
+          if (measuring && !first && records > 0) first = { at: performance.now(), cursor: records }
+        }
+        const stats = measuring!.done(total)
+        const threads = threadCpu(child.pid!)
+        results.get(tree)!.push(stats)
+        await stopChild(child)
+        process.stderr.write(
+          `run ${run}${rootLabel(tree)}: ${stats.perSec} records/s, CPU ${stats.cpuPct}%, ${stats.perMainCpuSec} records per main-thread CPU s (${Math.round(1e6 / stats.perMainCpuSec)} us/record), peak RSS ${stats.rssPeakMb} MB; threads ${threads}\n`,
+        )
       }
-      const stats = measuring!.done(total)
-      const threads = threadCpu(child.pid!)
-      results.push(stats)
-      await stopChild(child)
-      process.stderr.write(
-        `run ${run}: ${stats.perSec} records/s, CPU ${stats.cpuPct}%, ${stats.perMainCpuSec} records per main-thread CPU s (${Math.round(1e6 / stats.perMainCpuSec)} us/record), peak RSS ${stats.rssPeakMb} MB; threads ${threads}\n`,
-      )
-    }
   } finally {
     await fake.close()
     stopBenchBroker(work)
   }
-  const m = medians(results)
-  process.stdout.write(
-    `median of ${runs}: ${m.perSec} records/s, CPU ${m.cpuPct}%, records per main-thread CPU s ${m.perMainCpuSec}, peak RSS ${m.rssPeakMb} MB (${accounts} repos of ${perAccount} records; node ${benchNodeFlags})\n`,
-  )
+  for (const [tree, rs] of results) {
+    const m = medians(rs)
+    process.stdout.write(
+      `median of ${runs}${rootLabel(tree)}: ${m.perSec} records/s, CPU ${m.cpuPct}%, records per main-thread CPU s ${m.perMainCpuSec}, peak RSS ${m.rssPeakMb} MB (${accounts} repos of ${perAccount} records; node ${benchNodeFlags})\n`,
+    )
+  }
 }
 
 const [accounts = '20', perAccount = '2000', runs = '3', ...extra] = process.argv.slice(2)

@@ -10,8 +10,16 @@ import { parseEnv } from 'node:util'
 import { shippedNodeFlags } from '../scripts/shipped-node-flags.ts'
 
 const root = join(import.meta.dirname, '..')
-/** the tree whose dist/ is benchmarked (ATKAFKA_BENCH_ROOT: another checkout, for before/after runs) */
-export const benchRoot = process.env.ATKAFKA_BENCH_ROOT ?? root
+/**
+ * the trees whose dist/ is benchmarked: this one, or ATKAFKA_BENCH_ROOTS (comma-separated
+ * checkouts: each run then goes through them in turn on the same broker, for before/after
+ * comparisons on a busy machine; results are printed per tree)
+ */
+export const benchRoots: readonly string[] = (process.env.ATKAFKA_BENCH_ROOTS ?? root)
+  .split(',')
+  .filter(Boolean)
+/** " [tree]" after a run's number when several trees are compared */
+export const rootLabel = (tree: string) => (benchRoots.length > 1 ? ` [${tree}]` : '')
 const broker = join(root, 'scripts/kafka-broker.sh')
 const CLOCK_TICKS = 100 // USER_HZ on Linux
 
@@ -35,14 +43,14 @@ export function stopBenchBroker(work: string): void {
 export function spawnAtkafka(
   args: readonly string[],
   extra: readonly string[],
-  options: { logLevel?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { logLevel?: string; env?: NodeJS.ProcessEnv; root?: string } = {},
 ): { child: ChildProcess; port: number } {
   const port = 20_000 + Math.floor(Math.random() * 20_000)
   const child = spawn(
     process.execPath,
     [
       ...benchNodeFlags.split(' ').filter(Boolean),
-      join(benchRoot, 'dist/cli/main.js'),
+      join(options.root ?? benchRoots[0]!, 'dist/cli/main.js'),
       ...args,
       '--metrics-address',
       `127.0.0.1:${port}`,
@@ -156,6 +164,12 @@ export function startMeasuring(pid: number): { done(items: number): RunStats } {
       }
     },
   }
+}
+
+/** CPU seconds the bench broker (its JVM, all threads) has used so far */
+export function brokerCpuSeconds(work: string): number {
+  const pid = readFileSync(join(work, 'kafka.pid'), 'utf8').trim()
+  return statCpu(`/proc/${pid}/stat`)
 }
 
 /** CPU seconds per thread name (main, V8 workers, libuv pool), from /proc */

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { startFakeIdentity } from '../test/helpers/fake-identity.ts'
 import {
   benchNodeFlags,
+  benchRoots,
   firstLine,
   measureToCursor,
   median,
@@ -19,6 +20,7 @@ import {
   metric,
   metricLines,
   type RunStats,
+  rootLabel,
   spawnAtkafka,
   startBenchBroker,
   stopBenchBroker,
@@ -49,15 +51,16 @@ const withPlc = (flags: string[]) =>
 
 type Result = RunStats
 const { work, env } = startBenchBroker()
-const results: Result[] = []
-const variantResults: Result[][] = variants.map(() => [])
+const byTree = new Map(
+  benchRoots.map((r) => [r, { results: [] as Result[], variantResults: variants.map(() => [] as Result[]) }]),
+)
 try {
   const server = spawn(process.execPath, [join(root, 'bench/frame-server.ts'), String(frameCount)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   })
   const { url, lastSeq } = JSON.parse(await firstLine(server)) as { url: string; lastSeq: number }
   const opsPerFrame = 1 // the corpus has 150 ops in 150 frames
-  const runOnce = async (run: number, flags: string[], label: string): Promise<Result> => {
+  const runOnce = async (run: number, flags: string[], label: string, tree: string): Promise<Result> => {
     const topic = `bench-${Date.now()}-${run}`
     const { child, port } = spawnAtkafka(
       [
@@ -77,6 +80,7 @@ try {
         ...(flags.includes('--event-metadata') ? [] : ['--event-metadata=false']),
         ...withPlc(flags),
       ],
+      { root: tree },
     )
     const r = (await measureToCursor(child, port, cursorMetric(flags), lastSeq)).done(lastSeq * opsPerFrame)
     if (flags.includes('--event-metadata')) {
@@ -95,15 +99,17 @@ try {
     }
     if (process.env.ATKAFKA_BENCH_THREADS === '1') console.log(threadCpu(child.pid!))
     console.log(
-      `run ${run}${label}: ${lastSeq} ops in ${r.seconds.toFixed(2)} s = ${r.perSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,
+      `run ${run}${rootLabel(tree)}${label}: ${lastSeq} ops in ${r.seconds.toFixed(2)} s = ${r.perSec} ops/s, CPU ${r.cpuPct}% of one core, ops per main-thread CPU s ${r.perMainCpuSec}, peak RSS ${r.rssPeakMb} MB`,
     )
     await stopChild(child)
     return r
   }
   for (let run = 1; run <= runs; run++) {
-    results.push(await runOnce(run, extra, variants.length > 0 ? ' (base)' : ''))
-    for (const [i, variant] of variants.entries()) {
-      variantResults[i]!.push(await runOnce(run, [...extra, ...variant], ` (${variant.join(' ')})`))
+    for (const [tree, { results, variantResults }] of byTree) {
+      results.push(await runOnce(run, extra, variants.length > 0 ? ' (base)' : '', tree))
+      for (const [i, variant] of variants.entries()) {
+        variantResults[i]!.push(await runOnce(run, [...extra, ...variant], ` (${variant.join(' ')})`, tree))
+      }
     }
   }
   server.kill('SIGTERM')
@@ -115,16 +121,18 @@ const summary = (rs: Result[]) => {
   const m = medians(rs)
   return `${m.perSec} ops/s, CPU ${m.cpuPct}%, ops per main-thread CPU s ${m.perMainCpuSec}, peak RSS ${m.rssPeakMb} MB`
 }
-console.log(
-  `median of ${runs}: ${summary(results)} (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
-)
-const cpuPerOp = (rs: Result[]) => median(rs.map((r) => r.cpuPct / 100 / r.perSec))
-for (const [i, variant] of variants.entries()) {
-  const rs = variantResults[i]!
-  const ratio = medians(rs).perSec / medians(results).perSec
-  const cpu = cpuPerOp(rs) / cpuPerOp(results)
-  const main = medians(results).perMainCpuSec / medians(rs).perMainCpuSec
+for (const [tree, { results, variantResults }] of byTree) {
   console.log(
-    `median of ${runs} with ${variant.join(' ')}: ${summary(rs)} = ${(ratio * 100).toFixed(1)}% of the base throughput, ${(cpu * 100).toFixed(0)}% of its CPU per op, ${(main * 100).toFixed(0)}% of its main-thread CPU per op`,
+    `median of ${runs}${rootLabel(tree)}: ${summary(results)} (flags: ${extra.join(' ') || 'defaults'}; node ${benchNodeFlags})`,
   )
+  const cpuPerOp = (rs: Result[]) => median(rs.map((r) => r.cpuPct / 100 / r.perSec))
+  for (const [i, variant] of variants.entries()) {
+    const rs = variantResults[i]!
+    const ratio = medians(rs).perSec / medians(results).perSec
+    const cpu = cpuPerOp(rs) / cpuPerOp(results)
+    const main = medians(results).perMainCpuSec / medians(rs).perMainCpuSec
+    console.log(
+      `median of ${runs} with ${variant.join(' ')}: ${summary(rs)} = ${(ratio * 100).toFixed(1)}% of the base throughput, ${(cpu * 100).toFixed(0)}% of its CPU per op, ${(main * 100).toFixed(0)}% of its main-thread CPU per op`,
+    )
+  }
 }
