@@ -5,7 +5,9 @@
 // Each block's records are also prepared here (prepared-records.ts: decoded, hashed for their
 // CIDs, written as JSON), so the main thread's share of a row is reading its columns.
 // Requests: { id, kind: 'segment', bytes } | { id, kind: 'block', bytes }.
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
+import type { PlanFilters } from './archive-client.ts'
+import { createRowFilter } from './jetstream-filters.ts'
 import { type PreparedRecords, prepareRecords } from './prepared-records.ts'
 import { inflateBlock } from './segment-block.ts'
 import { segmentChecksum } from './segment-checksum.ts'
@@ -53,9 +55,12 @@ async function inflate(request: InflateRequest): Promise<InflateAnswer> {
   }
 }
 
+// the source's own row filter: rows it drops are not worth preparing
+const keep = createRowFilter((workerData as { filters?: PlanFilters } | null)?.filters ?? {})
+
 function preparedOrEmpty(block: Uint8Array): PreparedRecords {
   try {
-    return prepareRecords(block)
+    return prepareRecords(block, keep)
   } catch {
     return { bytes: new Uint8Array(0), ends: new Uint32Array(0) }
   }

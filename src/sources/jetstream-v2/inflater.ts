@@ -2,6 +2,7 @@
 // (it never keeps the process alive); a worker that dies fails what it held and is started
 // again on the next request.
 import { isMarkedAsUntransferable, Worker } from 'node:worker_threads'
+import type { PlanFilters } from './archive-client.ts'
 import type { InflateAnswer, InflateRequest } from './inflate-worker.ts'
 import { SegmentFormatError } from './segment-file.ts'
 
@@ -18,7 +19,8 @@ export interface Inflater {
   close(): Promise<void>
 }
 
-export function createInflater(): Inflater {
+/** `filters`: the rows the source keeps (jetstream-filters.ts); only those have their records prepared */
+export function createInflater(filters: PlanFilters = {}): Inflater {
   let worker: Worker | undefined
   let next = 0
   const waiting = new Map<number, { resolve: (a: Inflated) => void; reject: (e: Error) => void }>()
@@ -28,7 +30,7 @@ export function createInflater(): Inflater {
     worker = undefined
   }
   const start = () => {
-    const w = new Worker(WORKER_URL)
+    const w = new Worker(WORKER_URL, { workerData: { filters } })
     w.unref()
     w.on('message', (answer: InflateAnswer) => {
       const waiter = waiting.get(answer.id)

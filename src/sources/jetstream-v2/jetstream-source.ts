@@ -120,7 +120,7 @@ export function createJetstreamSource(
       maxSegmentBytes: config.maxSegmentBytes,
     })
   const keepRow = createRowFilter(config.filters)
-  const inflater = createInflater()
+  const inflater = createInflater(config.filters)
   const counts: JetstreamCounts = {
     archive: { pages: 0, segments: 0, blocks: 0, bytes: 0, retries: 0, changed: 0 },
     rows: 0,

@@ -9,7 +9,7 @@ import { decode } from '@atcute/cbor'
 import { RawJson } from '../../events/raw-json.ts'
 import { isMap } from '../event-stream/body-fields.ts'
 import { recordCid } from './archive-event.ts'
-import { decodeBlock, ROW_KIND } from './segment-block.ts'
+import { decodeBlock, ROW_KIND, type SegmentRow } from './segment-block.ts'
 
 export interface PreparedRecords {
   /** per row: CID length, CID, record JSON */
@@ -21,8 +21,14 @@ export interface PreparedRecords {
 /** what holding a block's prepared records costs, in bytes */
 export const preparedBytes = (p: PreparedRecords) => p.bytes.byteLength + p.ends.byteLength
 
-/** Worker side: every record of a decompressed block, prepared (rows it cannot use are left empty). */
-export function prepareRecords(block: Uint8Array): PreparedRecords {
+/**
+ * Worker side: the records of a decompressed block, prepared (rows it cannot use, and rows
+ * `keep` does not keep, are left empty).
+ */
+export function prepareRecords(
+  block: Uint8Array,
+  keep: (row: SegmentRow) => unknown = () => true,
+): PreparedRecords {
   const rows = decodeBlock(Buffer.from(block.buffer, block.byteOffset, block.byteLength))
   const parts: (readonly [string, string] | undefined)[] = new Array(rows.length)
   let total = 0
@@ -30,6 +36,7 @@ export function prepareRecords(block: Uint8Array): PreparedRecords {
     const row = rows[i]!
     if (row.kind !== ROW_KIND.create && row.kind !== ROW_KIND.update && row.kind !== ROW_KIND.createResync)
       continue
+    if (keep(row) !== true) continue
     let record: unknown
     try {
       record = decode(row.payload)

@@ -7,6 +7,7 @@ import { encodeEvent } from '../../../../src/encode/encode-event.ts'
 import { createEventActionIds } from '../../../../src/encode/event-action-id.ts'
 import { RawJson } from '../../../../src/events/raw-json.ts'
 import { rowToEvent } from '../../../../src/sources/jetstream-v2/archive-event.ts'
+import { createRowFilter } from '../../../../src/sources/jetstream-v2/jetstream-filters.ts'
 import {
   preparedRecord,
   prepareRecords,
@@ -67,6 +68,27 @@ test('prepared records encode byte for byte as decoded ones, in every format', (
   }
   assert.equal(rows, 2888)
   assert.ok(prepared > 2000, `${prepared} prepared`)
+})
+
+test("rows the source's filter drops are not prepared", () => {
+  const keep = createRowFilter({ collections: ['app.bsky.feed.like'] })
+  let kept = 0
+  for (const bytes of recordedSegments().values()) {
+    const header = readSegmentHeader(bytes)
+    for (const [b, entry] of readBlockIndex(bytes, header).entries()) {
+      const block = inflateBlock(blockFrame(bytes, entry), entry.uncompressedSize)
+      const records = receivedRecords(prepareRecords(block, keep))
+      for (const [i, row] of inflatedBlockRows(block, entry, b).entries()) {
+        const ready = preparedRecord(records, i)
+        if (row.collection !== 'app.bsky.feed.like' || row.kind === 3) assert.equal(ready, undefined)
+        else {
+          assert.ok(ready)
+          kept++
+        }
+      }
+    }
+  }
+  assert.ok(kept > 100, `${kept} likes prepared`)
 })
 
 test('a record that is not a DAG-CBOR map is left to the main thread (which counts the drop)', () => {
