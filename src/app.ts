@@ -193,6 +193,7 @@ async function stream(
       ? wireCursor(config, mode, entry.cursor.codec, {
           producer,
           checkpoint: () => source.checkpoint?.(),
+          onCommitted: (position) => source.committed?.(position),
           upstream: entry.upstreamUrl(config),
           metrics,
           logger: logger.child({ component: 'cursor' }),

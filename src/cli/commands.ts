@@ -181,6 +181,19 @@ export function findCommand(argv: readonly string[]): { command: Command; rest: 
 /** rules between a command and the shared options it takes */
 function commandProblems(command: Command, values: Record<string, unknown>): string[] {
   if (command === 'backfill-plan') return planProblems(values)
+  // a source that acks upstream (Tap) cannot be exactly once without its acks
+  const { disableAcks } = options
+  const problems =
+    values.exactlyOnce === true && values.disableAcks === true && disableAcks
+      ? [
+          `${label(options.exactlyOnce)} and ${label(disableAcks)}: one or the other (without acks Tap forgets each event once sent, so nothing can be once)`,
+        ]
+      : []
+  return [...problems, ...formatProblems(command, values)]
+}
+
+/** the format must have a shape for the command's events */
+function formatProblems(command: Command, values: Record<string, unknown>): string[] {
   const { eventKinds, path } = COMMANDS[command]
   const format = values.format as OutputFormat | undefined
   const canWrite = (f: OutputFormat) => eventKinds?.some((kind) => FORMAT_KINDS[f].includes(kind)) ?? true

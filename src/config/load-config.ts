@@ -86,6 +86,9 @@ export function loadOptions(
   }
   // relay's eventMetadata default is the Go original's shape; Jetstream's has no place for it
   if (values.format === 'jetstream' && !given.has('eventMetadata')) values.eventMetadata = false
+  // --exactly-once commits the cursor in Kafka: a command whose store is none by default (Tap)
+  // takes the Kafka store with it
+  if (values.exactlyOnce === true && !given.has('cursorStore')) values.cursorStore = 'kafka'
   problems.push(...crossFieldProblems(values as SharedValues), ...moreProblems(values))
   if (problems.length > 0) throw new ConfigError(problems)
   return values

@@ -252,7 +252,7 @@ export const sharedOptions = {
     cursorStore: {
       schema: oneOf(['kafka', 'file', 'none']),
       default: 'kafka',
-      help: 'where the cursor is kept between runs: kafka (a compacted topic), file, or none (relay: start at the live head every time; ozone-events: from the labeler’s first event)',
+      help: 'where the cursor is kept between runs: kafka (a compacted topic), file, or none (relay: start at the live head every time; ozone-events: from the labeler’s first event; Tap keeps one only with --exactly-once, which takes kafka)',
     },
     cursorTopic: {
       schema: topicName,
@@ -284,7 +284,7 @@ export const sharedOptions = {
     exactlyOnce: {
       schema: bool,
       default: 'false',
-      help: 'transactional producer: each transaction holds a batch of events and the cursor, so a read_committed consumer sees every event once across crashes (needs --cursor-store kafka; relay and ozone-events)',
+      help: 'transactional producer: each transaction holds a batch of events and the cursor, so a read_committed consumer sees every event once across crashes (the Kafka cursor store; relay, Tap, Jetstream, ozone-events and labels; Tap: acks after the commit, a redelivery skipped)',
     },
     transactionIntervalMs: {
       schema: int(10, 600_000),

@@ -35,6 +35,8 @@ export function wireCursor<P>(
     producer: AtkafkaProducer
     /** the source's checkpoint */
     checkpoint: () => P | undefined
+    /** exactly-once: a transaction carrying this position committed (the source's committed()) */
+    onCommitted?: (position: P) => void
     upstream: string
     metrics: CursorMetrics
     logger: Logger
@@ -64,6 +66,7 @@ export function wireCursor<P>(
       committed(position) {
         onSaved(position)
         metrics.cursorCommitted(codec.toNumber(position))
+        deps.onCommitted?.(position)
       },
     }
   } else if (config.cursorStore === 'kafka') store = kafka()

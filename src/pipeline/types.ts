@@ -34,6 +34,11 @@ export interface Source<P = never> {
    * only position a cursor may be saved at); the same value (===) while it has not moved.
    */
   checkpoint?(): P | undefined
+  /**
+   * --exactly-once: a transaction carrying this position (a checkpoint) committed; a source
+   * that acks upstream (Tap) acks what it covers only now
+   */
+  committed?(position: P): void
 }
 
 /** an event the identity stage let through, with its `eventMetadata` */

@@ -10,6 +10,9 @@
 // (one upstream delivery) may take several requests, but never two transactions. Any other
 // failure (including being fenced by a newer instance with the same transactional id) ends the
 // run; the open transaction is aborted, so nothing of it is ever seen by read_committed readers.
+// A position that moved with no record staged (every event filtered out; Tap ids settling) is
+// committed alone, at most once per --transaction-interval-ms and on close: a source that acks
+// upstream only after a commit (Tap) would otherwise wait for the next record.
 import type { Logger } from 'pino'
 import type { CursorPort } from '../../cursor/cursor-store.ts'
 import { SinkError } from '../../errors.ts'
@@ -49,6 +52,13 @@ export function createTransactionalSink<P>(
   let fatal: Error | undefined
   let wake: (() => void) | undefined
   let worker: Promise<void> | undefined
+  /** the position the last commit carried, and when */
+  let committedPosition: P | undefined
+  let committedAt = 0
+  const moved = () => {
+    const position = cursor.position()
+    return position !== undefined && position !== committedPosition
+  }
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -80,8 +90,7 @@ export function createTransactionalSink<P>(
   }
 
   const commit = async () => {
-    const t = txn
-    if (!t) return
+    const t = txn ?? (await openTransaction())
     // let the acks of what was just staged run (they move the checkpoint) before reading it
     await new Promise((r) => setImmediate(r))
     const position = cursor.position()
@@ -91,7 +100,11 @@ export function createTransactionalSink<P>(
     txn = undefined
     staged = 0
     metrics.transactionEnded('committed')
-    if (position !== undefined) cursor.committed(position)
+    committedAt = Date.now()
+    if (position !== undefined) {
+      committedPosition = position
+      cursor.committed(position)
+    }
     logger.debug({ messages }, 'transaction committed')
   }
 
@@ -106,8 +119,19 @@ export function createTransactionalSink<P>(
           await commit()
           continue
         }
+        if (staged === 0 && moved() && (closing || Date.now() - committedAt >= options.intervalMs)) {
+          await commit()
+          continue
+        }
         if (closing) return
-        await sleep(staged > 0 ? openedAt + options.intervalMs - Date.now() : 60_000)
+        // idle: look again for a moved position once per interval
+        await sleep(
+          staged > 0
+            ? openedAt + options.intervalMs - Date.now()
+            : moved()
+              ? committedAt + options.intervalMs - Date.now()
+              : options.intervalMs,
+        )
         continue
       }
       if (queue.length < options.batchSize && options.lingerMs > 0 && !closing && staged === 0) {
@@ -159,6 +183,8 @@ export function createTransactionalSink<P>(
     // its open transaction aborted
     ready: async () => {
       await openTransaction()
+      // from now on, so that a position moved by events that made no record is committed too
+      worker ??= run()
     },
     send(records) {
       if (fatal) return Promise.reject(fatal)

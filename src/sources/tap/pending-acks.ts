@@ -28,6 +28,8 @@ export function ackMessage(id: number): string {
 export function createPendingAcks(
   sender: AckSender,
   metrics: Pick<TapMetrics, 'ackSent' | 'tapAckBuffer'>,
+  /** each ack as it is written (--exactly-once: the kept id's settle clock starts) */
+  onSent: (id: number) => void = () => {},
 ): PendingAcks {
   let queue: number[] = []
   let head = 0
@@ -37,9 +39,11 @@ export function createPendingAcks(
   const flush = () => {
     const before = waiting()
     while (head < queue.length) {
-      if (!sender.send(ackMessage(queue[head] as number))) break
+      const id = queue[head] as number
+      if (!sender.send(ackMessage(id))) break
       head++
       metrics.ackSent('ok')
+      onSent(id)
     }
     if (head === queue.length) {
       queue = []
@@ -57,6 +61,7 @@ export function createPendingAcks(
       if (waiting() > 0) flush()
       if (waiting() === 0 && sender.send(ackMessage(id))) {
         metrics.ackSent('ok')
+        onSent(id)
         return
       }
       metrics.ackSent('error')

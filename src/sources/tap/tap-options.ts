@@ -1,6 +1,6 @@
 // Tap's own options (its catalog entry carries them; the shared ones it takes follow its
 // audience, src/config/schema.ts).
-import { bool, section, text, wsUrl } from '../../config/option.ts'
+import { bool, int, section, text, wsUrl } from '../../config/option.ts'
 
 export const tapOptions = section('Upstream', ['tap'], {
   tapHost: {
@@ -18,5 +18,20 @@ export const tapOptions = section('Upstream', ['tap'], {
     schema: bool,
     default: 'false',
     help: 'do not ack Tap events (for Tap run with TAP_DISABLE_ACKS); LOSSY: Tap forgets events as soon as it has written them',
+  },
+  tapRedeliveryWindowMs: {
+    schema: int(1000, 86_400_000),
+    default: '180000',
+    help: 'with --exactly-once, an id whose ack Tap may not have got (connection lost, or read back after a restart) is kept against redelivery until a connection was open this long; at least twice Tap’s TAP_RETRY_TIMEOUT (60 s by default) plus the time Tap takes to send its backlog',
+  },
+  tapMaxCommittedIds: {
+    schema: int(1000, 10_000_000),
+    default: '100000',
+    help: 'with --exactly-once, most Tap ids kept against redelivery (in the cursor record); at the bound, reading from Tap waits until older ids settle',
+  },
+  tapMaxCommittedIdsBytes: {
+    schema: int(16_384, 900_000),
+    default: '524288',
+    help: 'with --exactly-once, most bytes those ids take in the cursor record (it must fit the cursor topic’s max.message.bytes, 1048588 by default); at the bound, reading waits',
   },
 })

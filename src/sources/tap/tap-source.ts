@@ -21,6 +21,13 @@
 // --disable-acks (for a Tap run with TAP_DISABLE_ACKS, fire-and-forget) never sends an ack:
 // Tap forgets each event once written to the socket, so whatever is in flight when atkafka
 // stops or crashes is lost. That mode is lossy by design.
+//
+// --exactly-once: delivery.ack() means the events are in the open transaction, not committed.
+// Their ids are then kept (committed-ids.ts) in the position the transactional sink commits
+// with them, and acked to Tap only from committed(), once that transaction committed. A frame
+// Tap sends again under a kept id with the same bytes is skipped (counted), and acked when its
+// first copy is committed. The ids read back from the cursor at start are kept the same way.
+import { hash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { ValuesOf } from '../../config/option.ts'
 import type { SharedConfig } from '../../config/schema.ts'
@@ -35,6 +42,7 @@ import {
   type SocketMessage,
   type SocketSession,
 } from '../websocket/reconnecting-socket.ts'
+import { createCommittedIds, type TapPosition } from './committed-ids.ts'
 import { parseTapMessage } from './parse-tap-message.ts'
 import { createPendingAcks } from './pending-acks.ts'
 import type { TapMetrics } from './tap-metrics.ts'
@@ -44,9 +52,10 @@ export type TapSourceConfig = Pick<
   SharedConfig<'stream' | 'socket'>,
   'reconnectMinMs' | 'reconnectMaxMs' | 'idleTimeoutMs' | 'maxFrameBytes'
 > &
+  Partial<Pick<SharedConfig<'cursor'>, 'exactlyOnce'>> &
   ValuesOf<typeof tapOptions>
 
-export interface TapSource extends Source {
+export interface TapSource extends Source<TapPosition> {
   /** events received and not yet acked (the atkafka_tap_event_buffer_size gauge) */
   readonly unacked: number
   /** acks waiting for a connection (the atkafka_tap_ack_event_buffer_size gauge) */
@@ -54,6 +63,14 @@ export interface TapSource extends Source {
 }
 
 const CHANNEL_PATH = '/channel'
+
+/**
+ * --exactly-once: an ack written on a connection that stayed open this long is applied by Tap
+ * for good (it drops the id from its in-flight set on receipt and deletes the row on a 10 s tick)
+ */
+export const ACK_SETTLE_MS = 20_000
+/** how often kept ids that settled are dropped */
+const PRUNE_INTERVAL_MS = 1000
 
 export function channelUrl(tapHost: string): string {
   const url = new URL(tapHost)
@@ -74,6 +91,8 @@ export function createTapSource(
     now?: () => number
     /** after the run stops: close the socket when no ack came for this long (default 2 s) */
     lingerMs?: number
+    /** --exactly-once: see ACK_SETTLE_MS (tests shorten it) */
+    settleMs?: number
   },
 ): TapSource {
   const { metrics, logger } = deps
@@ -83,7 +102,24 @@ export function createTapSource(
     ? { authorization: basicAuthHeader(config.tapAdminPassword) }
     : undefined
   let session: SocketSession | undefined
-  const acks = createPendingAcks({ send: (text) => session?.send(text) ?? false }, metrics)
+  // --exactly-once: the ids Tap may still send again, kept in Kafka with each transaction
+  const kept = config.exactlyOnce
+    ? createCommittedIds(
+        {
+          maxIds: config.tapMaxCommittedIds,
+          maxBytes: config.tapMaxCommittedIdsBytes,
+          settleMs: deps.settleMs ?? ACK_SETTLE_MS,
+          redeliveryWindowMs: config.tapRedeliveryWindowMs,
+        },
+        now,
+      )
+    : undefined
+  const publishKept = () => {
+    if (kept) metrics.committedIds(kept.size, kept.bytes)
+  }
+  const acks = createPendingAcks({ send: (text) => session?.send(text) ?? false }, metrics, (id) =>
+    kept?.ackSent(id),
+  )
   let connections = 0
   let unacked = 0
   /** highest Tap event id received (for the error naming where an oversized frame came) */
@@ -113,6 +149,12 @@ export function createTapSource(
     return () => {
       if (done) return
       done = true
+      // --exactly-once: in the open transaction; acked to Tap from committed()
+      if (kept) {
+        kept.staged(ids)
+        publishKept()
+        return
+      }
       unacked -= ids.length
       publishEventBuffer()
       if (!config.disableAcks) for (const id of ids) acks.ack(id)
@@ -120,7 +162,74 @@ export function createTapSource(
     }
   }
 
-  async function* deliveries(signal: AbortSignal): AsyncGenerator<Delivery> {
+  /** --exactly-once: the transaction holding `position` committed; ack its ids to Tap */
+  const committed = (position: TapPosition) => {
+    if (!kept) return
+    const ids = kept.committed(position)
+    if (ids.length === 0) return
+    unacked -= ids.length
+    publishEventBuffer()
+    for (const id of ids) acks.ack(id)
+    if (unacked === 0) onAllAcked?.()
+  }
+
+  /** --exactly-once: a frame under a kept id is skipped (true); throws when Tap breaks the id contract */
+  const skipKept = (id: number, frame: Buffer): boolean => {
+    if (!kept) return false
+    let receipt: ReturnType<typeof kept.receive>
+    try {
+      receipt = kept.receive(id, fingerprint(frame))
+    } catch (err) {
+      throw new SourceProtocolError('tap broke the id contract exactly-once relies on', { cause: err })
+    }
+    if (receipt === 'new') return false
+    if (receipt === 'reused') {
+      logger.info(
+        { id },
+        'tap sent a new event under an id kept against redelivery (it restarted and numbers from its outbox again): producing it',
+      )
+      return false
+    }
+    metrics.redeliverySkipped(receipt)
+    // a committed one is acked again now; an in-flight one is acked when its first copy commits
+    if (receipt === 'committed') acks.ack(id)
+    return true
+  }
+
+  /** --exactly-once: waits while `count` more ids would pass the bound (the prune tick wakes it) */
+  let wakeRoom: (() => void) | undefined
+  const roomFor = async (count: number, signal: AbortSignal) => {
+    if (!kept || kept.fits(count)) return
+    metrics.committedIdsFull()
+    logger.warn(
+      { kept: kept.size, bytes: kept.bytes },
+      'tap ids kept against redelivery are at their bound: reading waits until older ones settle',
+    )
+    while (!kept.fits(count) && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        wakeRoom = resolve
+      })
+    }
+  }
+
+  async function* deliveries(signal: AbortSignal, after?: TapPosition): AsyncGenerator<Delivery> {
+    if (kept && after) {
+      kept.restore(after)
+      publishKept()
+      logger.info(
+        { ids: after.ids.length },
+        'tap ids committed by an earlier run read back: Tap sending any of them again is skipped',
+      )
+    }
+    const pruner = kept
+      ? setInterval(() => {
+          if (kept.prune() > 0) publishKept()
+          const wake = wakeRoom
+          wakeRoom = undefined
+          wake?.()
+        }, PRUNE_INTERVAL_MS)
+      : undefined
+    pruner?.unref()
     // The socket gets its own signal: when the run stops, deliveries end at once, but the
     // connection stays open until every delivered event is acked (the pipeline drains what is
     // in flight after it stops reading), so those acks reach Tap instead of being redelivered.
@@ -141,12 +250,14 @@ export function createTapSource(
         onOpen: (shown) => {
           if (connections++ > 0) metrics.reconnected('tap')
           metrics.upstreamState('tap', 'connected')
+          kept?.opened()
           const owed = acks.waiting
           acks.flush()
           logger.info({ url: shown, acksFlushed: owed - acks.waiting, unacked }, 'connected to tap')
         },
         onClose: (err, nextAttemptInMs) => {
           metrics.upstreamState('tap', 'disconnected')
+          kept?.closed()
           if (err instanceof FrameTooLargeError) {
             metrics.upstreamError('FrameTooLarge')
             throw new SourceProtocolError(
@@ -170,6 +281,8 @@ export function createTapSource(
         const result = await nextOrAbort(socket, signal)
         if (result === undefined) break
         if (result.done) break
+        await roomFor(result.value.length, signal)
+        if (signal.aborted) break
         const receivedAt = now()
         // one delivery per socket batch: the pipeline sends its records in one call and acks
         // every event of it once Kafka holds them all (drops ride along and are acked with it)
@@ -187,6 +300,7 @@ export function createTapSource(
           }
           const parsed = parseTapMessage(message.data.toString('utf8'), receivedAt)
           metrics.upstreamFrame(parsed.event ? parsed.event.kind : 'unusable')
+          if (parsed.id !== undefined && skipKept(parsed.id, message.data)) continue
           if (parsed.drop) {
             metrics.eventDropped(parsed.drop.reason)
             logger.warn(
@@ -216,6 +330,7 @@ export function createTapSource(
         }
       }
     } finally {
+      clearInterval(pruner)
       lingerThenClose(() => {
         socketStop.abort()
         socket.return(undefined).catch(() => {})
@@ -250,6 +365,8 @@ export function createTapSource(
 
   return {
     deliveries,
+    checkpoint: () => kept?.position(),
+    committed,
     get connected() {
       return session?.connected ?? false
     },
@@ -278,6 +395,11 @@ function heldBytes(messages: readonly SocketMessage[]): number {
   return bytes
 }
 const OPENERS = [0x7b, 0x5b] // '{', '['
+
+/** 32 bits of the frame's SHA-1: Tap resends an event byte for byte (its outbox row) */
+function fingerprint(frame: Buffer): number {
+  return hash('sha1', frame, 'buffer').readUInt32BE(0)
+}
 
 /**
  * The socket's next batch, or undefined as soon as the signal aborts (the pending read then
