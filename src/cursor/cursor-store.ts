@@ -30,6 +30,11 @@ export interface CursorPort<P> {
   record(position: P): OutboundRecord
   /** after a commit that carried this position */
   committed(position: P): void
+  /**
+   * the position committed last, or the one the run started after: the sink commits a position
+   * that moved away from it with no record staged (without it, positions go with records only)
+   */
+  last?(): P | undefined
 }
 
 /** who a stored cursor belongs to */

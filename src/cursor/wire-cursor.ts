@@ -56,6 +56,8 @@ export function wireCursor<P>(
   }
   let store: CursorStore<P> | undefined
   let transactional: CursorPort<P> | undefined
+  /** exactly-once: the position committed last, or the one the run started after */
+  let last: P | undefined
   if (mode.kind === 'exactly-once') {
     // the config allows --exactly-once with the Kafka store only
     const txnStore = kafka()
@@ -63,7 +65,9 @@ export function wireCursor<P>(
     transactional = {
       position: checkpoint,
       record: txnStore.record,
+      last: () => last,
       committed(position) {
+        last = position
         onSaved(position)
         metrics.cursorCommitted(codec.toNumber(position))
         deps.onCommitted?.(position)
@@ -84,6 +88,7 @@ export function wireCursor<P>(
     async start(override) {
       const stored = store ? await store.load() : undefined
       const after = override ?? stored
+      last = after
       const shown = (p: P | undefined) => (p === undefined ? null : codec.toNumber(p))
       logger.info(
         { store: location, stored: shown(stored), cursor: shown(after) },

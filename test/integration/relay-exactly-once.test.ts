@@ -1,6 +1,6 @@
 // --exactly-once end to end through the real broker: events and the cursor commit in one
 // transaction, a read_committed consumer sees each event once, a restart resumes from the
-// committed cursor, and Tap mode refuses the option.
+// committed cursor; the option needs the Kafka cursor store (Tap takes it with the option).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { loadConfig } from '../../src/cli/commands.ts'
@@ -79,10 +79,24 @@ describe('exactly-once mode', () => {
     assert.equal((JSON.parse(cursors.at(-1)?.value.toString() ?? '{}') as { seq: number }).seq, 600)
   })
 
-  test('Tap mode refuses --exactly-once; it needs the Kafka cursor store', () => {
+  test('--exactly-once needs the Kafka cursor store; Tap takes it with the option, and refuses it without acks', () => {
+    const tap = loadConfig('tap', ['--bootstrap-servers', 'localhost:9092', '--exactly-once'], {})
+    assert.equal(tap.cursorStore, 'kafka', '--exactly-once brings the Kafka store')
+    assert.equal(tap.sourceId, 'tap:ws://localhost:2480')
+    assert.equal(loadConfig('tap', ['--bootstrap-servers', 'localhost:9092'], {}).cursorStore, 'none')
     assert.throws(
-      () => loadConfig('tap', ['--bootstrap-servers', 'localhost:9092', '--exactly-once'], {}),
-      ConfigError,
+      () =>
+        loadConfig('tap', ['--bootstrap-servers', 'localhost:9092', '--exactly-once', '--disable-acks'], {}),
+      (err: unknown) => err instanceof ConfigError && /--disable-acks/.test(err.message),
+    )
+    assert.throws(
+      () =>
+        loadConfig(
+          'tap',
+          ['--bootstrap-servers', 'localhost:9092', '--exactly-once', '--cursor-store', 'none'],
+          {},
+        ),
+      (err: unknown) => err instanceof ConfigError && /cursor-store kafka/.test(err.message),
     )
     assert.throws(
       () =>

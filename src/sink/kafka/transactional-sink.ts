@@ -52,12 +52,12 @@ export function createTransactionalSink<P>(
   let fatal: Error | undefined
   let wake: (() => void) | undefined
   let worker: Promise<void> | undefined
-  /** the position the last commit carried, and when */
-  let committedPosition: P | undefined
+  /** when the last commit was */
   let committedAt = 0
   const moved = () => {
+    if (!cursor.last) return false
     const position = cursor.position()
-    return position !== undefined && position !== committedPosition
+    return position !== undefined && position !== cursor.last()
   }
 
   const sleep = (ms: number) =>
@@ -101,10 +101,7 @@ export function createTransactionalSink<P>(
     staged = 0
     metrics.transactionEnded('committed')
     committedAt = Date.now()
-    if (position !== undefined) {
-      committedPosition = position
-      cursor.committed(position)
-    }
+    if (position !== undefined) cursor.committed(position)
     logger.debug({ messages }, 'transaction committed')
   }
 

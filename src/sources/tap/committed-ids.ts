@@ -3,38 +3,45 @@
 // the transaction holding it committed, and its id is kept in the cursor record committed with
 // that same transaction (read_committed on restart). A redelivery of a kept id (Tap resends
 // an unacked event with the same id and the same bytes) is skipped and acked, never produced
-// again. Pure: the clock is injected.
+// again. Pure: the clock is injected, frames read are counted by the caller.
 //
-// What Tap does with an ack (indigo cmd/tap outbox.go, at the pinned revision): on receipt it
-// drops the id from its per-DID in-flight set at once (a running Tap never resends an acked
-// id), and deletes the row from its outbox table in batches, at the latest on a 10 s tick. A
-// Tap that restarts reloads every row still there and sends each again, same id, same bytes;
-// an unacked event is resent after TAP_RETRY_TIMEOUT (60 s by default), checked every
-// TAP_RETRY_TIMEOUT. Tap also numbers new events from the highest id left in its outbox, so
-// after a restart with an emptied outbox it hands out ids it used before: an id alone does not
-// name an event. Each kept id therefore carries a 32-bit fingerprint of the frame; a frame
-// under a kept id with another fingerprint is a new event (Tap reused the id) and is produced.
+// What Tap does (indigo cmd/tap outbox.go, at the pinned revision): every TAP_RETRY_TIMEOUT it
+// queues again each event sent more than TAP_RETRY_TIMEOUT ago and not acked (every tick, the
+// send time is not reset), on the same first-in first-out channel as new events (10,000 ×
+// TAP_OUTBOX_PARALLELISM deep), which the websocket writes in order. On an ack it drops the id
+// from its in-flight set at once (no copy is queued after that) and deletes the outbox row in
+// batches, at the latest on a 10 s tick; a Tap that restarts sends every row still there
+// again. It numbers new events from the highest id left in its outbox, so after a restart with
+// an emptied outbox it hands out ids it used before: an id alone does not name an event, so
+// each kept id carries a 32-bit fingerprint of the frame, and a frame under a kept id with
+// another fingerprint is a new event (Tap reused the id) and is produced.
 //
-// An id leaves the set (is pruned) when Tap can no longer send it again:
-// - its ack was written on a connection that then stayed open for settleMs (Tap read it and,
-//   past its 10 s delete tick, removed the row: even a Tap restart does not resend it), or
-// - its ack may have been lost (the connection closed before settleMs, or the id was read back
-//   from the cursor after a restart of atkafka) and a connection has been open for
-//   redeliveryWindowMs without Tap sending it again (Tap resends an unacked event within
-//   twice its retry timeout).
-// The set is bounded in count and in the bytes it takes in the cursor record: when a batch of
-// new ids would pass either bound, reading from Tap waits (the source holds off) until pruning
-// makes room. Nothing is dropped at the bound; the set is never cut short.
+// So a copy of an id can still arrive after its ack: it was queued before Tap read the ack,
+// and comes once the frames queued ahead of it have been read. An id leaves the set (is pruned)
+// only when no copy can be on the way:
+// - acked: its ack was written on a connection that stayed open settleMs (Tap read it and
+//   deleted the row), and after that `depth` more frames were read (every copy queued before
+//   the ack was read has then come through the channel, the sockets and our queue);
+// - uncertain (its ack may be lost: the connection closed before that, or the id was read back
+//   from the cursor after a restart): a connection was open redeliveryWindowMs (Tap resends an
+//   unacked event within twice its retry timeout, and it would be acked again), and after that
+//   `depth` more frames were read.
+// A committed id whose ack is not written yet never leaves. The set is bounded in count and in
+// the bytes it takes in the cursor record: at the bound a frame with a new id is refused (not
+// produced, not acked, not kept: Tap keeps it and sends it again after its retry timeout), while
+// frames go on being read, so the set drains. Nothing is lost and no id is evicted early.
 
 export interface CommittedIdsLimits {
   /** most ids kept (in flight, in the open transaction, and committed) */
   readonly maxIds: number
   /** most bytes the kept ids take in the cursor record (base64) */
   readonly maxBytes: number
-  /** an ack written on a connection that stayed open this long is applied by Tap for good */
+  /** an ack written on a connection that stayed open this long has been read by Tap */
   readonly settleMs: number
-  /** an id whose ack may be lost leaves once a connection was open this long without it coming again */
+  /** an id whose ack may be lost waits a connection open this long for Tap to send it again */
   readonly redeliveryWindowMs: number
+  /** frames that can be queued ahead of a copy Tap sends: its channel, the sockets, our queue */
+  readonly depth: number
 }
 
 /** one kept id: Tap's event id and a fingerprint of the frame Tap sent under it */
@@ -51,31 +58,33 @@ export interface TapPosition {
 
 /**
  * reading: read, in the pipeline (not in the cursor record); staged: in the open transaction;
- * committed: committed, ack not written yet; acked: ack written on connection `conn` at
- * `ackedAt`; uncertain: committed, but whether Tap got the ack is unknown
+ * committed: committed, ack not written yet; acked: ack written on connection `conn` at `at`;
+ * uncertain: committed, whether Tap got the ack is unknown. `mark`: the frames read when the
+ * entry's wait for time ended (-1 while it lasts)
  */
 type State = 'reading' | 'staged' | 'committed' | 'acked' | 'uncertain'
 
 interface Entry {
   fp: number
   state: State
-  ackedAt: number
+  at: number
   conn: number
+  mark: number
 }
 
 /** what a frame read from Tap is */
-export type Receipt =
+type Receipt =
   /** not kept: produce it (reused: Tap reused a kept id for a new event) */
   | 'new'
   | 'reused'
-  /** a redelivery of an id whose event is still in the pipeline or the open transaction: skip, its ack follows the commit */
+  /** a copy of an id whose event is still in the pipeline or the open transaction: skip, its ack follows the commit */
   | 'in_flight'
-  /** a redelivery of a committed id: skip it and ack it now */
+  /** a copy of a committed id: skip it and ack it now */
   | 'committed'
+  /** a new id while the set is at its bound: neither produce nor ack it (Tap sends it again) */
+  | 'refused'
 
 export interface CommittedIds {
-  /** whether `count` more ids fit within the bounds (always true when nothing is kept) */
-  fits(count: number): boolean
   /** a frame with this id and fingerprint was read; throws when Tap sent another event under an id still in flight */
   receive(id: number, fp: number): Receipt
   /** the pipeline acked these ids (new ones): their records are in the open transaction */
@@ -90,9 +99,9 @@ export interface CommittedIds {
   opened(): void
   /** the connection closed: acks written on it may not have arrived */
   closed(): void
-  /** drops the ids Tap can no longer send again; returns how many left */
+  /** drops the ids of which no copy can come any more; returns how many left */
   prune(): number
-  /** the ids committed by an earlier run (read from the cursor): kept until settled as uncertain ones */
+  /** the ids committed by an earlier run (read from the cursor): kept as uncertain ones */
   restore(position: TapPosition): void
   /** ids kept */
   readonly size: number
@@ -101,8 +110,6 @@ export interface CommittedIds {
 }
 
 const FP_BYTES = 4
-/** the most bytes an id not read yet can take (a safe integer's varint) */
-const MAX_ENTRY_BYTES = FP_BYTES + 8
 
 export function createCommittedIds(limits: CommittedIdsLimits, now: () => number = Date.now): CommittedIds {
   const entries = new Map<number, Entry>()
@@ -113,27 +120,26 @@ export function createCommittedIds(limits: CommittedIdsLimits, now: () => number
   let conn = 0
   let open = false
   let openedAt = 0
+  /** frames read, every one (skipped and refused ones too) */
+  let frames = 0
 
   const add = (id: number, fp: number, state: State) => {
-    entries.set(id, { fp, state, ackedAt: 0, conn: 0 })
+    entries.set(id, { fp, state, at: 0, conn: 0, mark: -1 })
     rawBytes += entryBytes(id)
   }
   const remove = (id: number) => {
     entries.delete(id)
     rawBytes -= entryBytes(id)
   }
+  const fits = (id: number) =>
+    entries.size < limits.maxIds && storedBytes(rawBytes + entryBytes(id)) <= limits.maxBytes
 
   return {
-    fits(count) {
-      if (entries.size === 0) return true
-      return (
-        entries.size + count <= limits.maxIds &&
-        storedBytes(rawBytes + count * MAX_ENTRY_BYTES) <= limits.maxBytes
-      )
-    },
     receive(id, fp) {
+      frames++
       const e = entries.get(id)
       if (!e) {
+        if (!fits(id)) return 'refused'
         add(id, fp, 'reading')
         return 'new'
       }
@@ -147,6 +153,7 @@ export function createCommittedIds(limits: CommittedIdsLimits, now: () => number
       // Tap deleted the acked row, restarted and numbered a new event with the same id
       e.fp = fp
       e.state = 'reading'
+      e.mark = -1
       version++
       return 'reused'
     },
@@ -185,8 +192,9 @@ export function createCommittedIds(limits: CommittedIdsLimits, now: () => number
       const e = entries.get(id)
       if (!e || e.state === 'reading' || e.state === 'staged' || !open) return
       e.state = 'acked'
-      e.ackedAt = now()
+      e.at = now()
       e.conn = conn
+      e.mark = -1
     },
     opened() {
       conn++
@@ -195,7 +203,10 @@ export function createCommittedIds(limits: CommittedIdsLimits, now: () => number
     },
     closed() {
       open = false
-      for (const e of entries.values()) if (e.state === 'acked') e.state = 'uncertain'
+      for (const e of entries.values()) {
+        if (e.state === 'acked') e.state = 'uncertain'
+        if (e.state === 'uncertain') e.mark = -1
+      }
     },
     prune() {
       if (!open) return 0
@@ -203,10 +214,14 @@ export function createCommittedIds(limits: CommittedIdsLimits, now: () => number
       const windowPassed = t - openedAt >= limits.redeliveryWindowMs
       let removed = 0
       for (const [id, e] of entries) {
-        const settled =
-          (e.state === 'acked' && e.conn === conn && t - e.ackedAt >= limits.settleMs) ||
-          (e.state === 'uncertain' && windowPassed)
-        if (!settled) continue
+        if (e.mark < 0) {
+          const waited =
+            (e.state === 'acked' && e.conn === conn && t - e.at >= limits.settleMs) ||
+            (e.state === 'uncertain' && windowPassed)
+          if (waited) e.mark = frames
+          continue
+        }
+        if (frames - e.mark < limits.depth) continue
         remove(id)
         removed++
       }
@@ -246,7 +261,7 @@ function varintLength(n: number): number {
 
 /** the kept ids as stored: each id as the unsigned LEB128 varint of its distance from the one before, then its fingerprint (4 bytes, big-endian), base64 */
 export function encodeTapIds(ids: readonly TapId[]): string {
-  const out = Buffer.allocUnsafe(ids.length * MAX_ENTRY_BYTES)
+  const out = Buffer.allocUnsafe(ids.length * (FP_BYTES + 8))
   let at = 0
   let previous = 0
   for (const { id, fp } of ids) {

@@ -24,7 +24,8 @@ export const tapCursorCodec: CursorCodec<TapPosition> = {
         `stored cursor has no Tap ids (another source's cursor under the same source id?); where=${where}`,
       )
     }
-    if (tap.v !== TAP_POSITION_VERSION) throw new Error(`unknown Tap cursor version ${String(tap.v)}; where=${where}`)
+    if (tap.v !== TAP_POSITION_VERSION)
+      throw new Error(`unknown Tap cursor version ${String(tap.v)}; where=${where}`)
     if (typeof tap.ids !== 'string' || !Number.isSafeInteger(tap.count)) {
       throw new Error(`stored Tap ids are not valid; where=${where}`)
     }

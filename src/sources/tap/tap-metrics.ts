@@ -1,12 +1,12 @@
 // Tap's acks: sent (or not, kept for the next connection), events not yet acked, acks waiting
 // for a connection (the Go original's series names). Under --exactly-once also the ids kept in
 // Kafka against redelivery (committed-ids.ts): how many, their bytes in the cursor record, the
-// redeliveries skipped, and how often reading waited at the bound.
+// redeliveries skipped, and the events refused at the bound.
 import type { Registry } from 'prom-client'
 import { counterSeries, countsBy, each, gauge, metricsPart, total } from '../../metrics/series.ts'
 
 /** where a skipped redelivery's first copy was: in the pipeline or open transaction, or committed */
-export type SkippedAs = 'in_flight' | 'committed'
+type SkippedAs = 'in_flight' | 'committed'
 
 export interface TapMetrics {
   /** an ack written to the socket (ok), or one that could not be (error: kept for the next connection) */
@@ -19,8 +19,8 @@ export interface TapMetrics {
   redeliverySkipped(as: SkippedAs): void
   /** --exactly-once: the ids kept against redelivery and their bytes in the cursor record */
   committedIds(count: number, bytes: number): void
-  /** --exactly-once: reading from Tap waited because the kept ids were at their bound */
-  committedIdsFull(): void
+  /** --exactly-once: a frame with a new id refused (neither produced nor acked) because the kept ids were at their bound */
+  committedIdsRefused(): void
 }
 
 interface TapSnapshot {
@@ -30,7 +30,7 @@ interface TapSnapshot {
   readonly redeliveriesSkipped: Readonly<Record<SkippedAs, number>>
   readonly committedIds: number
   readonly committedIdsBytes: number
-  readonly committedIdsFull: number
+  readonly committedIdsRefused: number
 }
 
 export const tapMetrics = metricsPart((registry: Registry) => {
@@ -46,9 +46,9 @@ export const tapMetrics = metricsPart((registry: Registry) => {
     labelNames: ['state'],
     preset: each(['in_flight', 'committed']),
   })
-  const full = counterSeries(registry, {
-    name: 'atkafka_tap_committed_ids_full_total',
-    help: 'With --exactly-once: times reading from Tap waited because the ids kept against redelivery were at --tap-max-committed-ids or --tap-max-committed-ids-bytes',
+  const refused = counterSeries(registry, {
+    name: 'atkafka_tap_refused_at_bound_total',
+    help: 'With --exactly-once: Tap events neither produced nor acked (Tap sends them again after its retry timeout) because the ids kept against redelivery were at --tap-max-committed-ids or --tap-max-committed-ids-bytes',
   })
   const state = { tapEventBuffer: 0, tapAckBuffer: 0, committedIds: 0, committedIdsBytes: 0 }
   gauge(
@@ -92,8 +92,8 @@ export const tapMetrics = metricsPart((registry: Registry) => {
       state.committedIds = count
       state.committedIdsBytes = bytes
     },
-    committedIdsFull: () => {
-      full.child().value++
+    committedIdsRefused: () => {
+      refused.child().value++
     },
     snapshot: () => ({
       acks: countsBy(acks, 'status') as Record<'ok' | 'error', number>,
@@ -102,7 +102,7 @@ export const tapMetrics = metricsPart((registry: Registry) => {
       redeliveriesSkipped: countsBy(skipped, 'state') as Record<SkippedAs, number>,
       committedIds: state.committedIds,
       committedIdsBytes: state.committedIdsBytes,
-      committedIdsFull: total(full),
+      committedIdsRefused: total(refused),
     }),
   }
   return metrics

@@ -22,16 +22,21 @@ export const tapOptions = section('Upstream', ['tap'], {
   tapRedeliveryWindowMs: {
     schema: int(1000, 86_400_000),
     default: '180000',
-    help: 'with --exactly-once, an id whose ack Tap may not have got (connection lost, or read back after a restart) is kept against redelivery until a connection was open this long; at least twice Tap’s TAP_RETRY_TIMEOUT (60 s by default) plus the time Tap takes to send its backlog',
+    help: 'with --exactly-once, an id whose ack Tap may not have got (connection lost, or read back after a restart) is kept against redelivery until a connection was open this long: at least twice Tap’s TAP_RETRY_TIMEOUT (60 s by default)',
+  },
+  tapRedeliveryDepth: {
+    schema: int(1000, 10_000_000),
+    default: '30000',
+    help: 'with --exactly-once, an acked id is kept until this many more frames were read: copies Tap queued before it read the ack come at most this far behind (its channel holds 10000 × TAP_OUTBOX_PARALLELISM, plus what the sockets buffer)',
   },
   tapMaxCommittedIds: {
     schema: int(1000, 10_000_000),
     default: '100000',
-    help: 'with --exactly-once, most Tap ids kept against redelivery (in the cursor record); at the bound, reading from Tap waits until older ids settle',
+    help: 'with --exactly-once, most Tap ids kept against redelivery (in the cursor record); at the bound a new event is neither produced nor acked, and Tap sends it again after its retry timeout',
   },
   tapMaxCommittedIdsBytes: {
     schema: int(16_384, 900_000),
-    default: '524288',
-    help: 'with --exactly-once, most bytes those ids take in the cursor record (it must fit the cursor topic’s max.message.bytes, 1048588 by default); at the bound, reading waits',
+    default: '786432',
+    help: 'with --exactly-once, most bytes those ids take in the cursor record (it must fit the cursor topic’s max.message.bytes, 1048588 by default); at the bound as above',
   },
 })

@@ -1,8 +1,9 @@
 // Tap's catalog entry: `atkafka firehose tap`. Tap keeps the position itself (events are acked
 // to it once Kafka holds them); with --exactly-once the cursor store keeps the ids Tap may still
 // send again (committed-ids.ts), committed with the events in each transaction.
-import type { TapPosition } from './committed-ids.ts'
+
 import type { SourcePlugin, Trait } from '../source-plugin.ts'
+import type { TapPosition } from './committed-ids.ts'
 import { tapCursorCodec } from './tap-cursor.ts'
 import { tapMetrics } from './tap-metrics.ts'
 import { tapOptions } from './tap-options.ts'
@@ -50,7 +51,7 @@ export const tapSource: SourcePlugin<
       { label: 'their bytes in the cursor', field: 'committedIdsBytes', class: 'n' },
       { label: 'redeliveries skipped (in flight)', field: 'redeliveriesSkipped.in_flight', class: 'n' },
       { label: 'redeliveries skipped (committed)', field: 'redeliveriesSkipped.committed', class: 'n' },
-      { label: 'reading waited at the bound', field: 'committedIdsFull', class: 'n' },
+      { label: 'refused at the bound (Tap resends)', field: 'refusedAtBound', class: 'n' },
     ],
   },
   status({ snapshot, config }) {
@@ -68,7 +69,7 @@ export const tapSource: SourcePlugin<
         committedIds: snapshot.committedIds,
         committedIdsBytes: snapshot.committedIdsBytes,
         redeliveriesSkipped: snapshot.redeliveriesSkipped,
-        committedIdsFull: snapshot.committedIdsFull,
+        refusedAtBound: snapshot.committedIdsRefused,
       },
       progress: {
         acksSent,

@@ -27,6 +27,8 @@
 // with them, and acked to Tap only from committed(), once that transaction committed. A frame
 // Tap sends again under a kept id with the same bytes is skipped (counted), and acked when its
 // first copy is committed. The ids read back from the cursor at start are kept the same way.
+// At the bound of kept ids a frame with a new id is refused: not produced and not acked (Tap
+// sends it again after its retry timeout).
 import { hash } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { ValuesOf } from '../../config/option.ts'
@@ -68,7 +70,7 @@ const CHANNEL_PATH = '/channel'
  * --exactly-once: an ack written on a connection that stayed open this long is applied by Tap
  * for good (it drops the id from its in-flight set on receipt and deletes the row on a 10 s tick)
  */
-export const ACK_SETTLE_MS = 20_000
+const ACK_SETTLE_MS = 20_000
 /** how often kept ids that settled are dropped */
 const PRUNE_INTERVAL_MS = 1000
 
@@ -91,8 +93,6 @@ export function createTapSource(
     now?: () => number
     /** after the run stops: close the socket when no ack came for this long (default 2 s) */
     lingerMs?: number
-    /** --exactly-once: see ACK_SETTLE_MS (tests shorten it) */
-    settleMs?: number
   },
 ): TapSource {
   const { metrics, logger } = deps
@@ -108,8 +108,9 @@ export function createTapSource(
         {
           maxIds: config.tapMaxCommittedIds,
           maxBytes: config.tapMaxCommittedIdsBytes,
-          settleMs: deps.settleMs ?? ACK_SETTLE_MS,
+          settleMs: ACK_SETTLE_MS,
           redeliveryWindowMs: config.tapRedeliveryWindowMs,
+          depth: config.tapRedeliveryDepth,
         },
         now,
       )
@@ -173,7 +174,13 @@ export function createTapSource(
     if (unacked === 0) onAllAcked?.()
   }
 
-  /** --exactly-once: a frame under a kept id is skipped (true); throws when Tap breaks the id contract */
+  /** frames refused in a row at the bound (one warning per spell) */
+  let refusing = 0
+  /**
+   * --exactly-once: whether a frame is skipped: a copy of a kept id (acked now when committed,
+   * with its first copy's commit when in flight) or a new id refused at the bound (Tap sends it
+   * again after its retry timeout); throws when Tap breaks the id contract
+   */
   const skipKept = (id: number, frame: Buffer): boolean => {
     if (!kept) return false
     let receipt: ReturnType<typeof kept.receive>
@@ -182,6 +189,17 @@ export function createTapSource(
     } catch (err) {
       throw new SourceProtocolError('tap broke the id contract exactly-once relies on', { cause: err })
     }
+    if (receipt === 'refused') {
+      if (refusing++ === 0) {
+        logger.warn(
+          { kept: kept.size, bytes: kept.bytes },
+          'tap ids kept against redelivery are at their bound: new events are left to Tap to send again until older ids leave',
+        )
+      }
+      metrics.committedIdsRefused()
+      return true
+    }
+    refusing = 0
     if (receipt === 'new') return false
     if (receipt === 'reused') {
       logger.info(
@@ -191,25 +209,8 @@ export function createTapSource(
       return false
     }
     metrics.redeliverySkipped(receipt)
-    // a committed one is acked again now; an in-flight one is acked when its first copy commits
     if (receipt === 'committed') acks.ack(id)
     return true
-  }
-
-  /** --exactly-once: waits while `count` more ids would pass the bound (the prune tick wakes it) */
-  let wakeRoom: (() => void) | undefined
-  const roomFor = async (count: number, signal: AbortSignal) => {
-    if (!kept || kept.fits(count)) return
-    metrics.committedIdsFull()
-    logger.warn(
-      { kept: kept.size, bytes: kept.bytes },
-      'tap ids kept against redelivery are at their bound: reading waits until older ones settle',
-    )
-    while (!kept.fits(count) && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        wakeRoom = resolve
-      })
-    }
   }
 
   async function* deliveries(signal: AbortSignal, after?: TapPosition): AsyncGenerator<Delivery> {
@@ -224,9 +225,6 @@ export function createTapSource(
     const pruner = kept
       ? setInterval(() => {
           if (kept.prune() > 0) publishKept()
-          const wake = wakeRoom
-          wakeRoom = undefined
-          wake?.()
         }, PRUNE_INTERVAL_MS)
       : undefined
     pruner?.unref()
@@ -281,8 +279,6 @@ export function createTapSource(
         const result = await nextOrAbort(socket, signal)
         if (result === undefined) break
         if (result.done) break
-        await roomFor(result.value.length, signal)
-        if (signal.aborted) break
         const receivedAt = now()
         // one delivery per socket batch: the pipeline sends its records in one call and acks
         // every event of it once Kafka holds them all (drops ride along and are acked with it)

@@ -81,3 +81,56 @@ test('a send call is never split across transactions, even past the batch size a
   ])
   assert.deepEqual(committed, [1, 2])
 })
+
+test('a position that moved with no record staged is committed alone; the start position is not', async () => {
+  const log: Log = { transactions: [] }
+  // the run started after position 5 (read back from the cursor topic)
+  let position = 5
+  let last: number | undefined = 5
+  const committed: number[] = []
+  let onCommit = () => {}
+  const nextCommit = () =>
+    new Promise<void>((resolve) => {
+      onCommit = resolve
+    })
+  const sink = createTransactionalSink(
+    recordingProducer(log),
+    {
+      batchSize: 10,
+      lingerMs: 0,
+      maxMessageBytes: 1_000_000,
+      deadLetterTopic: 't.dlq',
+      maxRequestBytes: 16 * 1024 * 1024,
+      maxBatchBytes: 1_000_000,
+      intervalMs: 10,
+      maxEvents: 100,
+    },
+    {
+      metrics: createMetrics(),
+      logger: pino({ level: 'silent' }),
+      cursor: {
+        position: () => position,
+        record: (seq) => record(JSON.stringify({ seq })),
+        committed: (seq) => {
+          last = seq
+          committed.push(seq)
+          onCommit()
+        },
+        last: () => last,
+      },
+    },
+  )
+  await sink.ready?.()
+  let committing = nextCommit()
+  await sink.send([record('a')]).then(() => {
+    position = 6
+  })
+  await committing
+  // every event after it was filtered out: no record, but the position moved
+  committing = nextCommit()
+  position = 9
+  await committing
+  await sink.close()
+  assert.deepEqual(log.transactions, [['a', '{"seq":6}'], ['{"seq":9}']])
+  assert.deepEqual(committed, [6, 9])
+})

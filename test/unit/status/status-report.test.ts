@@ -157,7 +157,18 @@ describe('status report', () => {
       nowMs: T0,
     })
     assert.equal(r.relay, undefined)
-    assert.deepEqual(r.tap, { acksSent: 2, ackErrors: 1, unacked: 7, acksWaiting: 1, acksDisabled: false })
+    assert.deepEqual(r.tap, {
+      acksSent: 2,
+      ackErrors: 1,
+      unacked: 7,
+      acksWaiting: 1,
+      acksDisabled: false,
+      exactlyOnce: false,
+      committedIds: 0,
+      committedIdsBytes: 0,
+      redeliveriesSkipped: { in_flight: 0, committed: 0 },
+      refusedAtBound: 0,
+    })
     const p = progressFields(r)
     assert.equal(p.acksSent, 2)
     assert.equal(p.unacked, 7)

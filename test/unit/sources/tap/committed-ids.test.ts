@@ -1,7 +1,9 @@
-// The ids --exactly-once keeps against Tap's redeliveries (committed-ids.ts), with a fake clock:
-// what is skipped and what is produced, when an id may leave (settled ack on an open
-// connection; an uncertain one after the redelivery window), the bounds in count and bytes,
-// and a restart through the stored cursor record (codec round trip, ids read back uncertain).
+// The ids --exactly-once keeps against Tap's redeliveries (committed-ids.ts), with a fake clock
+// and frames counted as they are read: what is skipped and what is produced, when an id may
+// leave (its ack settled on an open connection, or an uncertain one after the redelivery
+// window, and then `depth` more frames), the bounds in count and bytes (new ids refused, none
+// evicted), and a restart through the stored cursor record (codec round trip, ids read back
+// uncertain).
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import {
@@ -18,6 +20,7 @@ const limits: CommittedIdsLimits = {
   maxBytes: 100_000,
   settleMs: 20_000,
   redeliveryWindowMs: 180_000,
+  depth: 10,
 }
 
 function world(overrides: Partial<CommittedIdsLimits> = {}) {
@@ -27,6 +30,15 @@ function world(overrides: Partial<CommittedIdsLimits> = {}) {
     ids,
     advance(ms: number) {
       t += ms
+    },
+    /** `n` frames of other, new ids (a stream going on) */
+    frames(n: number, from = 1_000_000) {
+      for (let i = 0; i < n; i++) {
+        const id = from + i
+        assert.equal(ids.receive(id, 1), 'new')
+        ids.staged([id])
+        for (const a of ids.committed(ids.position()!)) ids.ackSent(a)
+      }
     },
     /** read, staged and committed in one transaction; returns the ids to ack */
     commit(list: number[], fp = (id: number) => id * 7) {
@@ -71,22 +83,34 @@ describe('committed tap ids', () => {
     assert.deepEqual(w.ids.committed(w.ids.position()!), [2])
   })
 
-  test('an acked id leaves once its connection stayed open settleMs after the ack', () => {
+  test('an acked id leaves once its connection stayed open settleMs after the ack and `depth` more frames were read', () => {
     const w = world()
     w.ids.opened()
     for (const id of w.commit([1, 2, 3])) w.ids.ackSent(id)
     w.advance(19_999)
-    assert.equal(w.ids.prune(), 0)
+    w.frames(50)
+    assert.equal(w.ids.prune(), 0, 'frames alone do not do it: Tap may not have read the ack yet')
     assert.equal(w.ids.receive(2, 14), 'committed', 'Tap sending it again now is skipped')
     w.ids.ackSent(2)
     w.advance(1)
-    assert.equal(w.ids.prune(), 2, '1 and 3 settled; 2 was acked again just now')
-    assert.deepEqual(idsOf(w.ids.position()), [2])
+    assert.equal(w.ids.prune(), 0, 'settled by time: now the frames queued behind copies are counted')
+    w.frames(9, 2_000_000)
+    assert.equal(w.ids.prune(), 0, 'a copy of 1 or 3 queued before Tap read the ack may still come')
+    assert.equal(w.ids.receive(3, 21), 'committed', 'and does: skipped, and acked again')
+    w.ids.ackSent(3)
+    assert.equal(w.ids.prune(), 1, '10 frames after settling: 1 leaves; 3 waits again')
+    assert.deepEqual(
+      idsOf(w.ids.position()).filter((id) => id < 1_000_000),
+      [2, 3],
+    )
     w.advance(20_000)
-    assert.equal(w.ids.prune(), 1)
-    assert.deepEqual(w.ids.position()?.ids, [], 'an empty set is a position too (committed to shrink the record)')
-    assert.equal(w.ids.size, 0)
-    assert.equal(w.ids.bytes, 0)
+    w.ids.prune()
+    w.frames(10, 3_000_000)
+    w.ids.prune()
+    assert.deepEqual(
+      idsOf(w.ids.position()).filter((id) => id < 1_000_000),
+      [],
+    )
     assert.equal(w.ids.receive(2, 14), 'new', 'an id that left is produced if it ever came again')
   })
 
@@ -95,11 +119,15 @@ describe('committed tap ids', () => {
     w.ids.opened()
     w.commit([1])
     w.advance(10 * 180_000)
-    assert.equal(w.ids.prune(), 0)
+    w.frames(100)
+    w.ids.prune()
+    w.advance(10 * 180_000)
+    w.frames(100, 2_000_000)
+    w.ids.prune()
     assert.equal(w.ids.receive(1, 7), 'committed')
   })
 
-  test('acks written on a connection that closed before settling: kept until a connection was open for the redelivery window', () => {
+  test('acks written on a connection that closed before settling: kept until a connection was open for the redelivery window, then `depth` frames', () => {
     const w = world()
     w.ids.opened()
     for (const id of w.commit([1, 2])) w.ids.ackSent(id)
@@ -109,14 +137,23 @@ describe('committed tap ids', () => {
     assert.equal(w.ids.prune(), 0, 'nothing leaves while disconnected')
     w.ids.opened()
     w.advance(179_999)
+    w.frames(20)
     assert.equal(w.ids.prune(), 0)
     assert.equal(w.ids.receive(1, 7), 'committed', 'Tap resent 1 (our ack was lost)')
     w.ids.ackSent(1)
     w.advance(1)
-    assert.equal(w.ids.prune(), 1, '2 left after the window; 1 waits for its new ack to settle')
-    assert.deepEqual(idsOf(w.ids.position()), [1])
+    assert.equal(w.ids.prune(), 0, 'the window passed: 2 waits for depth frames')
+    w.frames(10, 2_000_000)
+    assert.equal(w.ids.prune(), 1, '2 left; 1 waits for its new ack to settle')
+    assert.deepEqual(
+      idsOf(w.ids.position()).filter((id) => id < 1_000_000),
+      [1],
+    )
     w.advance(20_000)
-    assert.equal(w.ids.prune(), 1)
+    w.ids.prune()
+    w.frames(10, 3_000_000)
+    w.ids.prune()
+    assert.equal(w.ids.receive(1, 7), 'new')
   })
 
   test('Tap reusing a committed id for another event (a restart with an emptied outbox): produced, not skipped', () => {
@@ -139,17 +176,22 @@ describe('committed tap ids', () => {
     assert.throws(() => w.ids.receive(1, 2), /another event under id 1/)
   })
 
-  test('bounded in count: at the bound nothing is dropped, fits() says wait until ids settle', () => {
+  test('bounded in count: at the bound a new id is refused (not kept), nothing is evicted, copies still skipped', () => {
     const w = world({ maxIds: 10 })
     w.ids.opened()
-    assert.equal(w.ids.fits(50), true, 'an empty set takes any batch')
     for (const id of w.commit([1, 2, 3, 4, 5, 6, 7, 8])) w.ids.ackSent(id)
-    assert.equal(w.ids.fits(2), true)
-    assert.equal(w.ids.fits(3), false)
-    assert.equal(w.ids.size, 8, 'nothing was evicted to make room')
+    assert.equal(w.ids.receive(9, 1), 'new')
+    assert.equal(w.ids.receive(10, 1), 'new')
+    assert.equal(w.ids.receive(11, 1), 'refused')
+    assert.equal(w.ids.size, 10, 'nothing was evicted to make room')
+    assert.equal(w.ids.receive(3, 21), 'committed', 'a copy of a kept id is still skipped at the bound')
+    assert.equal(w.ids.receive(11, 1), 'refused', 'and a refused one is not kept: refused again')
     w.advance(20_000)
     w.ids.prune()
-    assert.equal(w.ids.fits(10), true)
+    // refused frames are read: they count, so the set drains although nothing new is kept
+    for (let i = 0; i < 10; i++) assert.equal(w.ids.receive(100 + i, 1), 'refused')
+    assert.equal(w.ids.prune(), 8, '1-8 left (the copy of 3 was skipped, not acked again)')
+    assert.equal(w.ids.receive(11, 1), 'new', 'room again')
   })
 
   test('bounded in bytes: the bound counts what the ids take in the cursor record', () => {
@@ -159,9 +201,9 @@ describe('committed tap ids', () => {
     for (const id of w.commit(ids)) w.ids.ackSent(id)
     const stored = tapCursorCodec.toFields(w.ids.position()!) as { tap: { ids: string } }
     assert.ok(stored.tap.ids.length <= w.ids.bytes, `${stored.tap.ids.length} <= ${w.ids.bytes}`)
-    assert.ok(w.ids.bytes <= 64)
-    assert.equal(w.ids.fits(1), true)
-    assert.equal(w.ids.fits(3), false, 'three more ids of up to 12 bytes each would pass 64 bytes of base64')
+    assert.equal(w.ids.bytes, 40)
+    assert.equal(w.ids.receive(2 ** 40, 1), 'new', '28 + 10 raw bytes: 52 of base64')
+    assert.equal(w.ids.receive(2 ** 50, 1), 'refused', '38 + 12 raw bytes would be 68 of base64')
   })
 
   test('restart: the committed ids go through the cursor record and are skipped when Tap resends them', () => {
@@ -194,11 +236,19 @@ describe('committed tap ids', () => {
     second.advance(170_000)
     second.ids.ackSent(4)
     second.advance(10_000)
-    assert.equal(second.ids.prune(), 2, 'the ones not sent again (90, 2^40) left after the window')
+    assert.equal(second.ids.prune(), 0, 'the window passed: now the frames are counted')
+    second.frames(10)
+    assert.equal(second.ids.prune(), 2, 'the ones not sent again (90, 2^40) left')
     second.advance(10_000)
-    assert.equal(second.ids.prune(), 1, 'the one sent again and acked settled')
-    assert.deepEqual(idsOf(second.ids.position()), [], 'left: 91 and 3, read but not staged')
-    assert.equal(second.ids.size, 2)
+    second.ids.prune()
+    second.frames(10, 2_000_000)
+    second.ids.prune()
+    assert.deepEqual(
+      idsOf(second.ids.position()).filter((id) => id < 1_000_000),
+      [],
+      'left: 91 and 3, read but not staged',
+    )
+    assert.equal(second.ids.receive(4, (4 * 2654435761) >>> 0), 'new', 'the one sent again and acked settled')
   })
 
   test('the stored ids: round trip, and malformed text refused', () => {

@@ -29,8 +29,9 @@ function config(tap: FakeTap, extra: Partial<TapSourceConfig> = {}): TapSourceCo
     tapAdminPassword: '',
     disableAcks: false,
     tapRedeliveryWindowMs: 180_000,
+    tapRedeliveryDepth: 30_000,
     tapMaxCommittedIds: 100_000,
-    tapMaxCommittedIdsBytes: 524_288,
+    tapMaxCommittedIdsBytes: 786_432,
     reconnectMinMs: 20,
     reconnectMaxMs: 100,
     idleTimeoutMs: 0,
@@ -371,5 +372,93 @@ describe('tap source', () => {
     for (const id of tap.ackedIds) assert.ok(resolved.has(id), `acked ${id} was held by the sink`)
     for (const id of resolved) assert.ok(tap.ackedIds.has(id), `${id} held by the sink is acked`)
     assert.ok(tap.unackedIds.includes(FAILING), 'Tap keeps it for redelivery')
+  })
+})
+
+describe('tap source, --exactly-once', () => {
+  const eos = (tap: FakeTap) => config(tap, { exactlyOnce: true })
+  const until = async (what: () => boolean | Promise<boolean>, label: string) => {
+    for (let i = 0; i < 2000 && !(await what()); i++) await sleep(10)
+    assert.ok(await what(), label)
+  }
+
+  test('acks only after the commit; a copy Tap sends again is skipped, counted and acked; a restart keeps the committed ids', async () => {
+    await using tap = await startFakeTap({ events: [recordEvent(1), identityEvent(2), recordEvent(3)] })
+    const metrics = createMetrics()
+    const source = createTapSource(eos(tap), { metrics, logger })
+    const stop = new AbortController()
+    const it = source.deliveries(stop.signal)[Symbol.asyncIterator]()
+    const ds: Delivery[] = []
+    while (source.unacked < 3) {
+      const next = await it.next()
+      assert.equal(next.done, false)
+      ds.push(next.value)
+    }
+    for (const d of ds) d.ack()
+    const position = source.checkpoint?.()
+    assert.deepEqual(
+      position?.ids.map((x) => x.id),
+      [1, 2, 3],
+      'in the open transaction: in the position the sink commits',
+    )
+    // the source reads on (skipped frames yield nothing: this read ends with event 4)
+    const fourth = it.next()
+    // Tap's retry timer: a copy of each, while their first copies are not committed yet
+    tap.redeliver()
+    await until(
+      async () =>
+        (await metricValue(metrics, 'atkafka_tap_redeliveries_skipped_total', { state: 'in_flight' })) === 3,
+      'the copies skipped as in flight',
+    )
+    assert.deepEqual(tap.acks, [], 'nothing acked before the commit')
+    assert.equal(source.unacked, 3)
+    source.committed?.(position!)
+    await tap.waitForAcks([1, 2, 3])
+    assert.equal(source.unacked, 0)
+    // a copy of a committed event (same bytes): skipped and acked again, not delivered
+    tap.send([recordEvent(1)])
+    await until(
+      async () =>
+        (await metricValue(metrics, 'atkafka_tap_redeliveries_skipped_total', { state: 'committed' })) === 1,
+      'the copy of 1 skipped as committed',
+    )
+    await until(() => tap.acks.length === 4, 'acked again')
+    assert.deepEqual(tap.acks, [1, 2, 3, 1])
+    assert.equal(await metricValue(metrics, 'atkafka_tap_committed_ids'), 3)
+    assert.ok((await metricValue(metrics, 'atkafka_tap_committed_ids_bytes')) > 0)
+    tap.send([recordEvent(4, { rkey: '3mptbyplj5d2c' })])
+    const d4 = await fourth
+    assert.deepEqual(
+      d4.done ? [] : d4.value.events.map((e) => (e.kind === 'operation' ? e.rkey : '')),
+      ['3mptbyplj5d2c'],
+      'the next read carries only the new event',
+    )
+    stop.abort()
+    await it.return?.(undefined)
+
+    // a restart with the committed position: a copy is skipped, a new event under a kept id
+    // (Tap reused it) and a new id are delivered
+    await using tap2 = await startFakeTap({
+      events: [identityEvent(2), recordEvent(3, { rkey: '3mptbyplj5d2b' }), recordEvent(4)],
+    })
+    const metrics2 = createMetrics()
+    const again = createTapSource(eos(tap2), { metrics: metrics2, logger })
+    const controller = new AbortController()
+    const again2 = again.deliveries(controller.signal, position)[Symbol.asyncIterator]()
+    const got: number[] = []
+    while (got.length < 2) {
+      const next = await again2.next()
+      assert.equal(next.done, false)
+      for (const e of next.value.events)
+        got.push(e.kind === 'operation' ? Number(e.rkey === '3mptbyplj5d2b') : -1)
+    }
+    assert.deepEqual(got.sort(), [0, 1], 'the reused id 3 (another record) and the new id 4')
+    await until(() => tap2.acks.includes(2), 'the copy of 2 acked at once')
+    assert.equal(
+      await metricValue(metrics2, 'atkafka_tap_redeliveries_skipped_total', { state: 'committed' }),
+      1,
+    )
+    controller.abort()
+    await again2.return?.(undefined)
   })
 })
