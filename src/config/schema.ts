@@ -247,7 +247,7 @@ export const sharedOptions = {
     sourceId: {
       schema: matching(/^[\w.:@/-]{0,200}$/, 'expected letters, digits and ._:@/-'),
       default: '',
-      help: 'name of this stream’s cursor (seqs of different relays are unrelated); default relay:<relay host>, ozone:<labeler did>, or labels:<labeler did> (several labelers: labels:<n>:<digest of the list>)',
+      help: 'name of this stream’s cursor (seqs of different relays are unrelated); default relay:<relay host>, tap:<tap host>, ozone:<labeler did>, or labels:<labeler did> (several labelers: labels:<n>:<digest of the list>)',
     },
     cursorStore: {
       schema: oneOf(['kafka', 'file', 'none']),
