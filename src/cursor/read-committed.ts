@@ -70,22 +70,30 @@ export function committedRecords(
   return out.sort((x, y) => (x.offset < y.offset ? -1 : x.offset > y.offset ? 1 : 0))
 }
 
-/** Calls onRecord for every committed record of topic/partition below its last stable offset. */
+/**
+ * Calls onRecord for every committed record of topic/partition below its last stable offset,
+ * from `from` (default: the earliest). Returns that last stable offset: the `from` of the next
+ * read, which then sees each committed record once.
+ */
 export async function readCommittedPartition(
   consumer: Consumer,
   topic: string,
   partition: number,
   onRecord: (record: CommittedRecord) => void,
-): Promise<void> {
+  from?: bigint,
+): Promise<bigint> {
   // listed as read_committed: the last stable offset (below it every transaction is decided)
   const end =
     (
       await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })
     ).get(topic)?.[partition] ?? 0n
-  let offset =
+  const earliest =
     (await consumer.listOffsets({ topics: [topic], timestamp: ListOffsetTimestamps.EARLIEST })).get(topic)?.[
       partition
     ] ?? 0n
+  const start = from !== undefined && from > earliest ? from : earliest
+  if (start >= end) return end
+  let offset = start
   const metadata = await consumer.metadata({ topics: [topic] })
   const info = metadata.topics.get(topic)
   const leader = info?.partitions[partition]?.leader
@@ -123,9 +131,11 @@ export async function readCommittedPartition(
       throw new Error(`fetch ${topic}/${partition}@${offset}: error code ${p.errorCode}`)
     const batches = (p?.records ?? []) as unknown as Batch[]
     for (const record of committedRecords(batches, open)) {
-      if (record.offset < end) onRecord(record)
+      // a fetch from inside a batch returns it whole: what is below `start` was read before
+      if (record.offset < end && record.offset >= start) onRecord(record)
     }
     const last = batches.at(-1)
     if (last) offset = last.firstOffset + BigInt(last.lastOffsetDelta) + 1n
   }
+  return end
 }

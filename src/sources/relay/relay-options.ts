@@ -1,7 +1,7 @@
 // The relay's own options (its catalog entry carries them; the shared ones it takes follow its
 // audience, src/config/schema.ts).
 import * as v from 'valibot'
-import { int, matching, section, text, wsUrl } from '../../config/option.ts'
+import { int, matching, oneOf, section, text, wsUrl } from '../../config/option.ts'
 
 export const relayOptions = section('Upstream', ['relay'], {
   relayHost: {
@@ -23,7 +23,12 @@ export const relayOptions = section('Upstream', ['relay'], {
       v.check((s) => s === '' || /^[a-zA-Z0-9._-]{1,249}$/.test(s), 'expected a Kafka topic name or nothing'),
     ),
     default: '',
-    help: 'live after `atkafka backfill` with no gap and no record twice: the backfill’s work topic. Waits until that backfill is done, starts at the relay seq its plan noted (unless a cursor is stored) and skips each record operation whose rev is at or below the rev its repo was copied at (docs/backfill.md)',
+    help: 'live after `atkafka backfill` with no gap: the backfill’s work topic. Starts at the relay seq its plan noted (unless a cursor is stored) and skips each record operation whose rev is at or below the rev its repo was copied at (docs/backfill.md); when it starts: --backfill-seam-start',
+  },
+  backfillSeamStart: {
+    schema: oneOf(['done', 'now']),
+    default: 'done',
+    help: 'with --backfill-seam: `done` waits until the backfill is done (no record twice); `now` goes live as soon as the plan noted its seq, while the workers copy (a record written during the copy to a repo not copied yet is in Kafka twice: live, then in the copy)',
   },
   backfillSeamGroup: {
     schema: text,

@@ -54,7 +54,9 @@ export const relaySource: SourcePlugin<
             workTopic: config.backfillSeam,
             group: config.backfillSeamGroup,
             maxBytes: config.backfillSeamMaxBytes,
-            pollMs: 2000,
+            start: config.backfillSeamStart,
+            // with `now`, also how soon a copy is known live: a record changed live before is in Kafka twice
+            pollMs: config.backfillSeamStart === 'now' ? 500 : 2000,
           },
           seamLogger,
         ),
