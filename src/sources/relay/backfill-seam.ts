@@ -184,7 +184,7 @@ export function withBackfillSeam(
           () => {
             left = 0
             if (state === 'copying') state = 'filtering'
-            noteEnd(signal)
+            void noteEnd(signal) // never rejects: a seq not noted keeps the table
           },
           (err: unknown) => {
             if (!signal.aborted) failure = err
@@ -263,7 +263,13 @@ async function waitInKafka(
           'backfill seam: live while the backfill copies; its copies are read as they commit',
         )
         following = true
-        const done = follow({ group, reader, copies, floor, options, deps, signal }).finally(close)
+        const done = (async () => {
+          try {
+            await follow({ group, reader, copies, floor, options, deps, signal })
+          } finally {
+            await close()
+          }
+        })()
         done.catch(() => undefined) // the seam's (it ends the run); not unhandled meanwhile
         return { liveSeq: look.liveSeq, floor, done }
       }
