@@ -4,16 +4,13 @@
 // reads the PDS's subscribeRepos from the noted seq. The Java read_committed consumer then finds
 // every record of every repo exactly once across backfill + live: none missing, none twice.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { readBackfillStatus } from '../../src/backfill/backfill-status.ts'
 import type { KafkaConfig } from '../../src/kafka/kafka-client-options.ts'
+import { atkafka, freePort, seamStatus } from '../helpers/backfill-seam-world.ts'
 import { populate } from '../helpers/backfill-world.ts'
 import { atkafkaChildren, childMetric, readTopicJava } from '../helpers/delivery.ts'
-import { repoRoot } from '../helpers/fixture-paths.ts'
 import { brokerEnv, readTopic, uniqueTopic } from '../helpers/kafka.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
 import { PdsClient, type Session } from '../helpers/pds-client.ts'
@@ -23,30 +20,6 @@ const ACCOUNTS = 30
 /** writes made after the plan noted the seq and before any worker runs: each is in a copy and live */
 const BEFORE_WORK = 12
 const AFTER_DONE = 15
-
-async function atkafka(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'atkafka.js'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString()
-  })
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString()
-  })
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
-  return { code, stdout, stderr }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 describe('backfill seam', () => {
   let pds: LocalPds
@@ -97,12 +70,7 @@ describe('backfill seam', () => {
       '--metrics-address',
       `127.0.0.1:${port}`,
     ])
-    const seam = async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/status.json`).catch(() => undefined)
-      return res?.ok
-        ? ((await res.json()) as { relay: { seam: Record<string, unknown> | null } }).relay.seam
-        : null
-    }
+    const seam = () => seamStatus(port)
     await waitFor(async () => (await seam())?.state === 'waiting', 'the live writer waiting', 60_000)
 
     // the plan notes the PDS's seq from its first frame: writes go on until it has
