@@ -1,7 +1,9 @@
 // The seam with `--backfill-seam-start now`, on the real local PDS: the live writer goes live as
 // soon as the plan noted the PDS's seq S, while two workers copy, and learns each copy's rev from
 // `<work>.done` as it commits. Users write after the plan (before any worker runs), while the
-// workers copy, and after the backfill is done. The Java read_committed consumer then finds every
+// workers copy, while the writer is stopped mid-copy (on restart it reads the copies committed
+// meanwhile before it replays those writes: skipped, not doubled), and after the backfill is
+// done. The Java read_committed consumer then finds every
 // record the PDS holds; a record is there twice only when docs/backfill.md says so: its commit
 // was sequenced at or after S, at a rev at or below the rev its repo was copied at, and the
 // writer did not skip it (it had not read that copy yet). So, counted, not timed:
@@ -26,7 +28,12 @@ const BEFORE_WORK = 10
 const AFTER_DONE = 10
 
 /** the live writes: uri → its commit's DID, rev, and the record's cid */
-type Write = { did: string; rev: string; cid: string; phase: 'planning' | 'before' | 'during' | 'after' }
+type Write = {
+  did: string
+  rev: string
+  cid: string
+  phase: 'planning' | 'before' | 'during' | 'down' | 'after'
+}
 
 describe('backfill seam, live from the start', () => {
   let pds: LocalPds
@@ -74,7 +81,7 @@ describe('backfill seam, live from the start', () => {
 
     const port = await freePort()
     const relays = atkafkaChildren(t)
-    const relay = relays.start([
+    const writerArgs = [
       ...kafka,
       '--relay-host',
       pds.firehoseUrl.replace(/\/xrpc\/com\.atproto\.sync\.subscribeRepos$/, ''),
@@ -90,8 +97,11 @@ describe('backfill seam, live from the start', () => {
       'now',
       '--metrics-address',
       `127.0.0.1:${port}`,
-    ])
+    ]
+    let relay = relays.start(writerArgs)
     const seam = () => seamStatus(port)
+    const skippedNow = async () =>
+      (await childMetric(port, 'atkafka_dropped_events_total{reason="copied_by_backfill"}')) ?? 0
     await waitFor(
       async () => (await seam())?.state === 'waiting',
       'the live writer waiting for a plan',
@@ -146,7 +156,7 @@ describe('backfill seam, live from the start', () => {
     assert.equal(copying?.left, ACCOUNTS, 'the status page counts the items left while live')
     assert.equal(copying?.repos, 0)
 
-    // two workers, slow enough (2 repos/s each) that users write while repos are copied
+    // two workers, slow enough (1 repo/s each) that users write while repos are copied
     const workers = atkafkaChildren(t, { command: ['backfill', 'work'] })
     const ports = [await freePort(), await freePort()]
     const running = ports.map((p) =>
@@ -159,7 +169,7 @@ describe('backfill seam, live from the start', () => {
         '--backfill-group',
         group,
         '--backfill-host-rate',
-        '2',
+        '1',
         '--metrics-address',
         `127.0.0.1:${p}`,
       ]),
@@ -169,8 +179,37 @@ describe('backfill seam, live from the start', () => {
       clientId: 'seam-now-test',
       tls: false,
     } as unknown as KafkaConfig
+    const fleet = () => readBackfillStatus(config, work, group)
+    while ((await fleet()).done < ACCOUNTS / 4) {
+      await write('during')
+      await new Promise((r) => setTimeout(r, 150))
+    }
+    // the writer stopped mid-copy; one write to every repo while it is down; at most 4 repos are
+    // copied at a time (4 work partitions), so 6 more copies hold at least 2 of those writes
+    const skippedBeforeStop = await skippedNow()
+    assert.equal(await relays.stop(relay), 0, relays.tail(relay))
+    const down: string[] = []
+    for (const s of sessions) down.push(await write('down', s))
+    const doneAtDown = (await fleet()).done
+    await waitFor(
+      async () => (await fleet()).done >= Math.min(ACCOUNTS, doneAtDown + 6),
+      '6 more repos copied',
+      30_000,
+    )
+    // the copies committed before the restart: it reads them before it replays the writes
+    const copiedBeforeRestart = new Map<string, bigint>()
+    for (const v of await readTopicJava(`${work}.done`, 'read_committed')) {
+      const d = JSON.parse(v) as { did: string; rev: string }
+      copiedBeforeRestart.set(d.did, tidNumber(d.rev)!)
+    }
+    const mustSkip = down.filter((u) => {
+      const w = writes.get(u)!
+      return tidNumber(w.rev)! <= (copiedBeforeRestart.get(w.did) ?? -1n)
+    })
+    assert.ok(mustSkip.length >= 2, `${mustSkip.length} writes made while down, copied before the restart`)
+    relay = relays.start(writerArgs)
     for (;;) {
-      const s = await readBackfillStatus(config, work, group)
+      const s = await fleet()
       if (s.items === ACCOUNTS && s.consumed >= s.items) break
       await write('during')
       await new Promise((r) => setTimeout(r, 150))
@@ -216,8 +255,8 @@ describe('backfill seam, live from the start', () => {
       120_000,
     )
     const passed = await seam()
-    const skipped =
-      (await childMetric(port, 'atkafka_dropped_events_total{reason="copied_by_backfill"}')) ?? 0
+    const skippedAfterRestart = await skippedNow()
+    const skipped = skippedBeforeStop + skippedAfterRestart
     assert.equal(relay.exitCode, null, relays.tail(relay))
     assert.equal(await relays.stop(relay), 0, relays.tail(relay))
 
@@ -258,7 +297,7 @@ describe('backfill seam, live from the start', () => {
       return c
     }
     t.diagnostic(
-      `${records.size} records (${writes.size} written live: ${JSON.stringify(phases(writes.keys()))}); S ${liveSeq}, ${sequenced.size} commits from S on; ${window.size} written from S on to repos copied after (${JSON.stringify(phases(window))}); read back ${copies.size} copied + ${lives.size} live, ${twice.length} twice (${JSON.stringify(phases(twice))}); the seam skipped ${skipped}; seam ${JSON.stringify(passed)}`,
+      `${records.size} records (${writes.size} written live: ${JSON.stringify(phases(writes.keys()))}); S ${liveSeq}, ${sequenced.size} commits from S on; ${window.size} written from S on to repos copied after (${JSON.stringify(phases(window))}); read back ${copies.size} copied + ${lives.size} live, ${twice.length} twice (${JSON.stringify(phases(twice))}); the seam skipped ${skipped} (${skippedBeforeStop} before the stop; ${mustSkip.length} writes made while down were copied before the restart); seam ${JSON.stringify(passed)}`,
     )
     assert.deepEqual(missing, [], 'no record missing')
     for (const u of twice) {
@@ -282,7 +321,9 @@ describe('backfill seam, live from the start', () => {
       'past the seq noted once the backfill was done, the table is let go',
     )
     assert.equal(passed?.repos, ACCOUNTS, 'one copied rev per repo, read while live')
-    assert.equal(passed?.skipped, skipped, 'the status page counts what /metrics counts')
+    assert.equal(passed?.skipped, skippedAfterRestart, 'the status page counts what /metrics counts')
+    for (const u of mustSkip)
+      assert.ok(!twice.includes(u), `${u}: copied before the restart read it, skipped`)
     assert.equal(passed?.liveSeq, liveSeq)
   })
 })

@@ -308,6 +308,8 @@ async function follow(run: {
   let logged = Date.now()
   for (;;) {
     await pause(options.pollMs, signal)
+    // stopping: the consumers close, nothing keeps the process
+    signal.throwIfAborted()
     // a copy read before the backfill is looked at: when done, the read below ends the table
     const read = await copies.read(floor, options.maxBytes).then(
       () => true,
