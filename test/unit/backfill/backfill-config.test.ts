@@ -68,6 +68,15 @@ describe('backfill config', () => {
     assert.equal(r.backfillSeam, 'atkafka-backfill')
     assert.equal(r.backfillSeamGroup, 'atkafka-backfill')
     assert.equal(r.backfillSeamMaxBytes, 1024 ** 3)
+    assert.equal(r.backfillSeamStart, 'done', 'live once the backfill is done unless asked')
+    assert.equal(
+      loadConfig('relay', ['--backfill-seam', 'w', '--backfill-seam-start', 'now'], base).backfillSeamStart,
+      'now',
+    )
+    assert.match(
+      problems(['--backfill-seam-start', 'later'], base, 'relay').join('\n'),
+      /--backfill-seam-start.*done, now/,
+    )
     assert.equal(loadConfig('relay', [], base).backfillSeam, '', 'off unless named')
     assert.match(
       problems(['--backfill-seam', 'x'], base, 'backfill-work').join('\n'),

@@ -90,6 +90,7 @@ test('each container runs its command with real options, and the three agree', (
   assert.equal(w.backfillWorkTopic, p.backfillWorkTopic, 'the workers read what the planner writes')
   assert.equal(l.backfillSeam, p.backfillWorkTopic, 'live goes on where this backfill ends')
   assert.equal(l.backfillSeamGroup, w.backfillGroup, 'live waits for these workers')
+  assert.equal(l.backfillSeamStart, 'done', 'the example goes live with no record twice')
   assert.equal(l.outputTopic, w.outputTopic, 'live and backfill write one topic')
   assert.equal(
     new URL(l.relayHost).host,
