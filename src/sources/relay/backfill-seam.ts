@@ -246,7 +246,7 @@ async function waitInKafka(
       })
       if (look?.done) {
         deps.onLoading()
-        await copies.read(floor, options.maxBytes)
+        await readAll(copies, floor, options, signal)
         deps.logger.info(
           { workTopic: work, repos: floor.size, bytes: floor.bytes },
           'backfill seam: copies read',
@@ -257,7 +257,7 @@ async function waitInKafka(
       if (options.start === 'now' && look?.liveSeq !== undefined) {
         // live at once: the copies committed so far first, then each as it commits
         deps.onLoading()
-        await copies.read(floor, options.maxBytes)
+        await readAll(copies, floor, options, signal)
         deps.logger.info(
           { workTopic: work, liveSeq: look.liveSeq, left: look.left, repos: floor.size },
           'backfill seam: live while the backfill copies; its copies are read as they commit',
@@ -327,7 +327,7 @@ async function follow(run: {
     if (look && !look.done) deps.onLeft(look.left)
     if (look?.done) {
       // no transaction open on <work>.done now: every copy is below its stable end
-      await copies.read(floor, options.maxBytes)
+      await readAll(copies, floor, options, signal)
       deps.logger.info(
         { workTopic: options.workTopic, repos: floor.size, bytes: floor.bytes },
         'backfill seam: the backfill is done; every copy read',
@@ -341,6 +341,22 @@ async function follow(run: {
         'backfill seam: live while the backfill copies',
       )
     }
+  }
+}
+
+/** every copy committed by now into `floor`, the broker's absences waited out (a table past its bytes ends the run) */
+async function readAll(copies: DoneTail, floor: RevFloor, options: SeamOptions, signal: AbortSignal) {
+  for (;;) {
+    signal.throwIfAborted()
+    const read = await copies.read(floor, options.maxBytes).then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof SourceProtocolError) throw err
+        return false // the broker away: read again (each partition goes on where it stopped)
+      },
+    )
+    if (read) return
+    await pause(options.pollMs, signal)
   }
 }
 
