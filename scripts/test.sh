@@ -35,5 +35,5 @@ fi
 # shellcheck source=scripts/node-env.sh
 source scripts/node-env.sh
 echo "test: node $(node --version), $(nproc) cores" >&2
-exec node --test --test-global-setup=test/global-setup.ts --test-concurrency=2 \
+exec node --test --test-global-setup=test/global-setup.ts --test-concurrency=2 --test-force-exit \
   --test-timeout=300000 --test-reporter=spec "${args[@]}" "${files[@]}"
