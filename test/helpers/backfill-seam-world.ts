@@ -1,8 +1,7 @@
-// What the backfill seam's integration tests share: `atkafka` run to its end (the planner), a
-// free port for a child's status page, the live writer's `relay.seam` status, and the commits
-// the local PDS sequenced from a seq on (read back from its subscribeRepos).
+// What the backfill integration tests share: `atkafka` run to its end (the planner, status),
+// the live writer's `relay.seam` status, and the commits the local PDS sequenced from a seq on
+// (read back from its subscribeRepos).
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { decodeFrame } from '../../src/sources/relay/decode-frame.ts'
 import { repoRoot } from './fixture-paths.ts'
@@ -24,14 +23,6 @@ export async function atkafka(
   })
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
   return { code, stdout, stderr }
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** the live writer's `relay.seam` on its status page; null while it does not answer */

@@ -4,38 +4,20 @@
 // Java consumer), every repo done once, and `atkafka backfill status` says so. The PDS is a
 // stand-in serving CARs recorded from the real local PDS, slowly, so kills land mid-repo.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { readBackfillStatus } from '../../src/backfill/backfill-status.ts'
 import type { KafkaConfig } from '../../src/kafka/kafka-client-options.ts'
+import { atkafka } from '../helpers/backfill-seam-world.ts'
 import { populate } from '../helpers/backfill-world.ts'
 import { atkafkaChildren, readTopicJava } from '../helpers/delivery.ts'
 import { type FakePds, recordCar, startFakePds } from '../helpers/fake-pds.ts'
-import { repoRoot } from '../helpers/fixture-paths.ts'
 import { brokerEnv, uniqueTopic } from '../helpers/kafka.ts'
 import { type LocalPds, startLocalPds } from '../helpers/local-pds.ts'
 import { PdsClient } from '../helpers/pds-client.ts'
 import { waitFor } from '../helpers/run-app.ts'
 
 const ACCOUNTS = 200
-
-async function atkafka(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'atkafka.js'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString()
-  })
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString()
-  })
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
-  return { code, stdout, stderr }
-}
 
 describe('backfill fleet', () => {
   let pds: LocalPds
