@@ -22,6 +22,37 @@ export interface BackfillStatus {
   readonly failed: Record<string, number>
 }
 
+/** what may answer the work topic's end offsets and the group's committed ones (any Consumer) */
+interface OffsetsReader {
+  listOffsets(o: { topics: string[] }): Promise<Map<string, bigint[]>>
+}
+interface GroupOffsetsReader {
+  listCommittedOffsets(o: {
+    topics: { topic: string; partitions: number[] }[]
+  }): Promise<Map<string, bigint[]>>
+}
+
+/** items in the work topic (its end offsets) and those the group has consumed (its committed offsets) */
+export async function readWorkProgress(
+  reader: OffsetsReader,
+  group: GroupOffsetsReader,
+  work: string,
+): Promise<{ items: number; consumed: number }> {
+  const ends = (await reader.listOffsets({ topics: [work] })).get(work) ?? []
+  const committed =
+    (await group.listCommittedOffsets({ topics: [{ topic: work, partitions: ends.map((_, i) => i) }] })).get(
+      work,
+    ) ?? []
+  let items = 0
+  let consumed = 0
+  for (const [i, end] of ends.entries()) {
+    items += Number(end)
+    const c = committed[i] ?? -1n
+    if (c > 0n) consumed += Number(c)
+  }
+  return { items, consumed }
+}
+
 export async function readBackfillStatus(
   kafka: KafkaConfig,
   work: string,
@@ -77,18 +108,7 @@ export async function readBackfillStatus(
         failed[k] = (failed[k] ?? 0) + 1
       })
     }
-    const ends = (await reader.listOffsets({ topics: [work] })).get(work) ?? []
-    const committed =
-      (
-        await consumer.listCommittedOffsets({ topics: [{ topic: work, partitions: ends.map((_, i) => i) }] })
-      ).get(work) ?? []
-    let items = 0
-    let consumed = 0
-    for (const [i, end] of ends.entries()) {
-      items += Number(end)
-      const c = committed[i] ?? -1n
-      if (c > 0n) consumed += Number(c)
-    }
+    const { items, consumed } = await readWorkProgress(reader, consumer, work)
     let records = 0
     for (const n of done.values()) records += n
     return {

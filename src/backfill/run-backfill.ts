@@ -25,7 +25,7 @@ import { backfillPageHtml } from '../status/backfill-page.ts'
 import { statusRoutes } from '../status/status-service.ts'
 import { createBackfillMetrics } from './backfill-metrics.ts'
 import type { BackfillPlanConfig, BackfillStatusConfig, BackfillWorkConfig } from './backfill-options.ts'
-import { formatStatus, readBackfillStatus } from './backfill-status.ts'
+import { formatStatus, readBackfillStatus, readWorkProgress } from './backfill-status.ts'
 import { runWorker } from './backfill-worker.ts'
 import { addFleetSample, type FleetSample, fleetProgress } from './fleet-progress.ts'
 import { createHostLimits } from './host-limits.ts'
@@ -210,19 +210,7 @@ export async function runBackfillWork(config: BackfillWorkConfig, deps: Backfill
   // the fleet's progress, from the work topic's offsets and the group's, every 5 s
   let fleet: FleetSample[] = []
   const sampleFleet = async () => {
-    const work = config.backfillWorkTopic
-    const ends = (await reader.listOffsets({ topics: [work] })).get(work) ?? []
-    const committed =
-      (
-        await consumer.listCommittedOffsets({ topics: [{ topic: work, partitions: ends.map((_, i) => i) }] })
-      ).get(work) ?? []
-    let items = 0
-    let consumed = 0
-    for (const [i, end] of ends.entries()) {
-      items += Number(end)
-      const c = committed[i] ?? -1n
-      if (c > 0n) consumed += Number(c)
-    }
+    const { items, consumed } = await readWorkProgress(reader, consumer, config.backfillWorkTopic)
     fleet = addFleetSample(fleet, { atMs: Date.now(), items, consumed })
   }
   const sampling = setInterval(
