@@ -3,32 +3,16 @@
 // few seconds), this worker's own numbers (records/s, repos done, failed by reason, retries,
 // aborted transactions) and each PDS host's state. The same script as the live modes' page
 // (status-page.ts) fills it from /status.json.
-import { escapeHtml, PAGE_STYLE } from './status-page.ts'
+import { escapeHtml, statusPageShell } from './status-page.ts'
 
 export function backfillPageHtml(): string {
   const row = (label: string, field: string, format?: string) =>
     `      <tr><th>${escapeHtml(label)}</th><td class="n" data-field="${field}"${format ? ` data-format="${format}"` : ''}>…</td></tr>`
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>atkafka backfill</title>
-<style>
-${PAGE_STYLE}
-</style>
-</head>
-<body>
-<header>
-  <h1>atkafka</h1>
-  <span><b data-field="command">…</b></span>
-  <span class="dim">work topic <span class="mono" data-field="workTopic">…</span></span>
-  <span class="dim">up <span data-field="uptimeSeconds" data-format="duration">…</span></span>
-  <span class="dim">updated <span data-field="generatedAt" data-format="time">…</span></span>
-  <span id="stale">status unreachable</span>
-</header>
-<main>
-  <section>
+  return statusPageShell(
+    'atkafka backfill',
+    `  <span><b data-field="command">…</b></span>
+  <span class="dim">work topic <span class="mono" data-field="workTopic">…</span></span>`,
+    `  <section>
     <h2>Fleet (from Kafka)</h2>
     <div class="big"><span data-field="fleet.left">…</span> <span class="unit">repos left</span></div>
     <table>
@@ -69,10 +53,6 @@ ${row('aborted transactions', 'totals.abortedTransactions')}
   <section>
     <h2>PDS hosts: paused by Retry-After (s)</h2>
     <table data-table="hostRequests.pausedSeconds" data-empty="none paused"></table>
-  </section>
-</main>
-<script src="/status.js"></script>
-</body>
-</html>
-`
+  </section>`,
+  )
 }

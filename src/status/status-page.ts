@@ -40,7 +40,7 @@ function sectionHtml(command: string, section: StatusSection): string {
 }
 
 /** the pages' look (this one's and the backfill worker's, backfill-page.ts) */
-export const PAGE_STYLE = `  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
+const PAGE_STYLE = `  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f4f5f7; color: #1d2330; }
   header { background: #1d2330; color: #fff; padding: 10px 20px; display: flex; gap: 20px; align-items: baseline; flex-wrap: wrap; }
   header h1 { font-size: 18px; margin: 0; }
   header .dim { color: #aab2c0; }
@@ -67,27 +67,11 @@ export const PAGE_STYLE = `  body { font: 14px/1.4 system-ui, sans-serif; margin
 /** the page for a run of `command`, with its source's section (its block of the report is under the command's name) */
 export function statusPageHtml(command: string, section: StatusSection): string {
   const sourceSection = sectionHtml(command, section)
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>atkafka status</title>
-<style>
-${PAGE_STYLE}
-</style>
-</head>
-<body>
-<header>
-  <h1>atkafka</h1>
-  <span>firehose <b data-field="command">…</b></span>
-  <span data-present="role">role <b data-field="role.state" data-format="state">…</b></span>
-  <span class="dim">up <span data-field="uptimeSeconds" data-format="duration">…</span></span>
-  <span class="dim">updated <span data-field="generatedAt" data-format="time">…</span></span>
-  <span id="stale">status unreachable</span>
-</header>
-<main>
-  <section>
+  return statusPageShell(
+    'atkafka status',
+    `  <span>firehose <b data-field="command">…</b></span>
+  <span data-present="role">role <b data-field="role.state" data-format="state">…</b></span>`,
+    `  <section>
     <h2>Throughput</h2>
     <div class="big"><span data-field="throughput.handledPerSecond" data-format="rate">…</span> <span class="unit">events/s</span></div>
     <table>
@@ -152,7 +136,32 @@ ${sourceSection}
   <section class="wide">
     <h2>Recent warnings and errors (<span data-field="logs.counts.warn">…</span> warn, <span data-field="logs.counts.error">…</span> error since start)</h2>
     <table id="logs"><thead><tr><th>time</th><th>level</th><th>component</th><th>message</th><th>details</th></tr></thead><tbody></tbody></table>
-  </section>
+  </section>`,
+  )
+}
+
+/** a status page: its title, the header's own spans (before uptime and update time), its sections; /status.js fills the data-field elements */
+export function statusPageShell(title: string, headerSpans: string, sections: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+${PAGE_STYLE}
+</style>
+</head>
+<body>
+<header>
+  <h1>atkafka</h1>
+${headerSpans}
+  <span class="dim">up <span data-field="uptimeSeconds" data-format="duration">…</span></span>
+  <span class="dim">updated <span data-field="generatedAt" data-format="time">…</span></span>
+  <span id="stale">status unreachable</span>
+</header>
+<main>
+${sections}
 </main>
 <script src="/status.js"></script>
 </body>
