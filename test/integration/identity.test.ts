@@ -352,10 +352,15 @@ describe('identity faults (a fake PLC): a slow or failing DID stalls nothing els
       '--identity-timeout-ms',
       '600000',
     ])
+    // disposed before `run` (reverse order): if the test fails while the lookup is held, the hang
+    // ends first, so the app's stop drains instead of waiting out the 600 s lookup and hiding the
+    // failure behind the test's timeout (seen once in CI)
+    using _release = { [Symbol.dispose]: () => plc.release(SLOW) }
     const produced = () => run.metric('atkafka_produced_events', { status: 'ok' })
     await waitFor(
       async () => (await produced()) >= total - slowCount,
       'every event but the slow DID’s produced',
+      120_000,
     )
     // the slow DID's lookup is still hanging: none of its events is out, nothing else waited
     assert.ok(plc.held >= 1, 'the slow lookup is still held')
