@@ -16,15 +16,13 @@ import { PdsClient } from '../test/helpers/pds-client.ts'
 import {
   benchNodeFlags,
   benchRoots,
+  measureUntil,
   medians,
-  metricLines,
-  nextPoll,
   type RunStats,
   rootLabel,
   seriesValue,
   spawnAtkafka,
   startBenchBroker,
-  startMeasuring,
   stopBenchBroker,
   stopChild,
   threadCpu,
@@ -142,22 +140,14 @@ async function bench(accounts: number, perAccount: number, runs: number, extra: 
           extra,
           { env: { ...process.env, ...env }, root: tree },
         )
-        let measuring: ReturnType<typeof startMeasuring> | undefined
-        let first: { at: number; cursor: number } | undefined
-        let wait = 20
-        // one scrape per poll, spaced as the time left allows (bench-kit.ts nextPoll)
-        for (;;) {
-          await new Promise((r) => setTimeout(r, wait))
-          const lines = await metricLines(port).catch(() => [])
-          const records = seriesValue(lines, 'atkafka_backfill_records_total')
-          if (!measuring && records > 0) measuring = startMeasuring(child.pid!)
-          const done = seriesValue(lines, 'atkafka_backfill_items_total', 'outcome="done"')
-          if (done >= accounts) break
-          if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
-          wait = nextPoll(first, records, total)
-          if (measuring && !first && records > 0) first = { at: performance.now(), cursor: records }
-        }
-        const stats = measuring!.done(total)
+        const measuring = await measureUntil(child, port, {
+          started: (lines) => seriesValue(lines, 'atkafka_backfill_records_total') > 0,
+          progress: (lines) => seriesValue(lines, 'atkafka_backfill_records_total'),
+          finished: (lines) =>
+            seriesValue(lines, 'atkafka_backfill_items_total', 'outcome="done"') >= accounts,
+          end: total,
+        })
+        const stats = measuring.done(total)
         const threads = threadCpu(child.pid!)
         results.get(tree)!.push(stats)
         await stopChild(child)

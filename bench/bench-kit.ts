@@ -91,22 +91,44 @@ export async function measureToCursor(
   cursorMetric: string,
   lastSeq: number,
 ): Promise<{ done(items: number): RunStats }> {
+  return measureUntil(child, port, {
+    started: (lines) => seriesValue(lines, 'atkafka_upstream_seq') > 0,
+    // exactly-once: done when the last transaction (events + cursor) is committed
+    progress: (lines) => seriesValue(lines, cursorMetric),
+    finished: (_, cursor) => cursor >= lastSeq,
+    end: lastSeq,
+  })
+}
+
+/**
+ * Polls the child's /metrics, one scrape per poll spaced by `nextPoll`, measuring from the
+ * first scrape where `started` holds until `finished` does; `progress` (rising to `end`) paces
+ * the polls.
+ */
+export async function measureUntil(
+  child: ChildProcess,
+  port: number,
+  until: {
+    started(lines: string[]): boolean
+    progress(lines: string[]): number
+    finished(lines: string[], progress: number): boolean
+    end: number
+  },
+): Promise<{ done(items: number): RunStats }> {
   let measuring: ReturnType<typeof startMeasuring> | undefined
   let first: { at: number; cursor: number } | undefined
   let wait = 20
   for (;;) {
     await new Promise((r) => setTimeout(r, wait))
     const lines = await metricLines(port).catch(() => [])
-    const seq = seriesValue(lines, 'atkafka_upstream_seq')
-    if (!measuring && seq > 0) measuring = startMeasuring(child.pid!)
-    // exactly-once: done when the last transaction (events + cursor) is committed
-    const cursor = seriesValue(lines, cursorMetric)
-    if (cursor >= lastSeq) break
+    if (!measuring && until.started(lines)) measuring = startMeasuring(child.pid!)
+    const progress = until.progress(lines)
+    if (until.finished(lines, progress)) break
     if (child.exitCode !== null) throw new Error(`atkafka exited with ${child.exitCode}`)
-    wait = nextPoll(first, cursor, lastSeq)
-    if (measuring && !first && cursor > 0) first = { at: performance.now(), cursor }
+    wait = nextPoll(first, progress, until.end)
+    if (measuring && !first && progress > 0) first = { at: performance.now(), cursor: progress }
   }
-  if (!measuring) throw new Error('no upstream seq seen before the end')
+  if (!measuring) throw new Error('no progress seen before the end')
   return measuring
 }
 
